@@ -1,0 +1,222 @@
+import { z } from 'zod';
+
+/**
+ * The one description of build-quiche's configuration. Types, defaults, validation, the JSON Schema
+ * (schema/pipeline.config.schema.json) and the BUILD_QUICHE_* environment overrides all come from it.
+ */
+
+export const DEFAULT_CHROMIUM_VERSION = '152.0.7977.83';
+
+/** The four toy binaries (CHROMIUM.md, "Targets and binaries"). */
+export const DEFAULT_TARGETS = [
+  'net:quic_client',
+  'net:quic_server',
+  'net/third_party/quiche:epoll_quic_client',
+  'net/third_party/quiche:epoll_quic_server',
+] as const;
+
+/** Small, portable release binaries (CHROMIUM.md, "gn args"). User args are merged over these. */
+export const DEFAULT_GN_ARGS: Record<string, string | number | boolean> = {
+  is_debug: false,
+  is_component_build: false,
+  symbol_level: 0,
+  dcheck_always_on: false,
+  treat_warnings_as_errors: false,
+  use_remoteexec: false,
+};
+
+/** The custom_vars a //net-only Linux checkout wants (CHROMIUM.md, "Checkout"). */
+export const DEFAULT_CUSTOM_VARS: Record<string, string | boolean> = {
+  checkout_configuration: 'small',
+  checkout_pgo_profiles: false,
+  checkout_nacl: false,
+  generate_location_tags: false,
+};
+
+const versionOrCommit = z
+  .string()
+  .regex(
+    /^(\d+\.\d+\.\d+\.\d+|[0-9a-f]{40})$/,
+    'a Chromium version tag like 152.0.7977.83 or a 40-hex src commit',
+  );
+
+const gnValue = z.union([z.string(), z.number(), z.boolean()]);
+const envMap = z.record(z.string(), z.string());
+
+const chromium = z
+  .strictObject({
+    version: versionOrCommit
+      .default(DEFAULT_CHROMIUM_VERSION)
+      .describe('The pin: a Chromium version tag (or a src commit). Everything else is read from DEPS at it.'),
+    srcUrl: z
+      .string()
+      .min(1)
+      .default('https://chromium.googlesource.com/chromium/src.git')
+      .describe('Git URL of chromium/src (a mirror is fine).'),
+    gitiles: z
+      .union([z.literal('auto'), z.literal('off'), z.string().url()])
+      .default('auto')
+      .describe(
+        "How to read single files without a checkout. 'auto': gitiles ?format=TEXT at the git URL minus '.git' (googlesource's layout), falling back to a shallow git fetch; 'off': always git fetch; a URL: the gitiles base to use for chromium/src.",
+      ),
+  })
+  .prefault({});
+
+const depotTools = z
+  .strictObject({
+    url: z
+      .string()
+      .min(1)
+      .default('https://chromium.googlesource.com/chromium/tools/depot_tools.git')
+      .describe('Git URL of depot_tools.'),
+    revision: z
+      .string()
+      .regex(/^[0-9a-f]{7,40}$/, 'a git commit hash')
+      .optional()
+      .describe('Override the depot_tools revision pinned in DEPS (src/third_party/depot_tools).'),
+    offline: z
+      .boolean()
+      .default(false)
+      .describe(
+        'No CIPD access (air-gapped mirrors, tests): set VPYTHON_BYPASS and pass --ignore-dep-type=cipd to gclient.',
+      ),
+    env: envMap.default({}).describe('Extra environment for every depot_tools command (gclient, gn, autoninja).'),
+  })
+  .prefault({});
+
+const gclient = z
+  .strictObject({
+    customVars: z
+      .record(z.string(), z.union([z.string(), z.boolean(), z.number()]))
+      .default({})
+      .describe('gclient custom_vars, merged over the //net defaults; e.g. chromium_git / quiche_git for mirrors.'),
+    customDeps: z.record(z.string(), z.string().nullable()).default({}).describe('gclient custom_deps.'),
+    targetOs: z.array(z.string()).default(['linux']).describe('target_os in .gclient.'),
+    cacheDir: z.string().optional().describe('A shared git cache (cache_dir in .gclient).'),
+    syncArgs: z.array(z.string()).default([]).describe('Extra arguments for gclient sync.'),
+    jobs: z.number().int().positive().optional().describe('gclient sync -j.'),
+  })
+  .prefault({});
+
+const checkout = z
+  .strictObject({
+    srcDir: z
+      .string()
+      .optional()
+      .describe(
+        'Adopt an existing gclient root (the directory holding .gclient and src/) instead of the cache\'s own.',
+      ),
+    allowMoveExisting: z
+      .boolean()
+      .default(false)
+      .describe('Allow the pipeline to sync an adopted checkout to the pin. Without it, a checkout at another pin stops the run.'),
+  })
+  .prefault({});
+
+const patches = z
+  .strictObject({
+    series: z
+      .string()
+      .optional()
+      .describe("The series file (one patch a line). Default: the MIMIQ-derived series shipped with build-quiche."),
+  })
+  .prefault({});
+
+const build = z
+  .strictObject({
+    outDir: z.string().default('out/Release').describe('Out dir, relative to src.'),
+    args: z.record(z.string(), gnValue).default({}).describe('gn args, merged over the defaults for small portable binaries.'),
+    targets: z.array(z.string().min(1)).min(1).default([...DEFAULT_TARGETS]).describe('gn labels to build.'),
+    builder: z
+      .enum(['autoninja', 'ninja'])
+      .default('autoninja')
+      .describe("'autoninja' (siso, current Chromium's default) or 'ninja' (sets use_siso=false)."),
+    jobs: z.number().int().positive().optional().describe('-j for the builder. Default: preflight suggests from cores and RAM.'),
+    gn: z.string().optional().describe("Path to a gn binary to use instead of depot_tools' gn (its version must match DEPS' gn_version)."),
+    ninja: z.string().optional().describe('Path to the ninja binary for builder=ninja. Default: src/third_party/ninja/ninja, else ninja on PATH.'),
+  })
+  .prefault({});
+
+const smoke = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Start the built server on loopback and fetch with the built clients.'),
+    migration: z
+      .enum(['auto', 'require', 'off'])
+      .default('auto')
+      .describe("Check intentional migration across 127.0.0.x: 'auto' when the client supports it, 'require' to fail if it does not."),
+    responseBytes: z.number().int().positive().default(20_000_000).describe('Size of the response fetched during the migration check.'),
+    addresses: z.array(z.string()).min(2).default(['127.0.0.1', '127.0.0.2', '127.0.0.3']),
+    migrateIntervalMs: z.number().int().positive().default(500),
+    timeoutMs: z.number().int().positive().default(120_000),
+  })
+  .prefault({});
+
+const dirStore = z.strictObject({
+  type: z.literal('dir'),
+  path: z.string().optional().describe('Directory holding artifacts and index.json. Default: <distDir>/store.'),
+});
+const githubStore = z.strictObject({
+  type: z.literal('github'),
+  repo: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'owner/name'),
+  tokenEnv: z.string().default('GITHUB_TOKEN').describe('Environment variable holding the token (never stored or logged).'),
+  apiUrl: z.string().url().default('https://api.github.com'),
+  tagPrefix: z.string().default('quiche-'),
+});
+export const storeSchema = z.discriminatedUnion('type', [dirStore, githubStore]);
+
+const preflight = z
+  .strictObject({
+    minFreeDiskGb: z.number().nonnegative().default(60).describe('Free disk needed at the cache dir (a real build needs >= 60 GB).'),
+    minMemoryGb: z.number().nonnegative().default(8),
+    gbPerJob: z.number().positive().default(2).describe('RAM per compile job when suggesting -j.'),
+    tools: z.array(z.string()).default(['git', 'python3', 'curl', 'lsb_release', 'file', 'xz', 'openssl', 'readelf']),
+  })
+  .prefault({});
+
+const retry = z
+  .strictObject({
+    retries: z.number().int().nonnegative().default(4),
+    minTimeoutMs: z.number().int().nonnegative().default(2000),
+    maxTimeoutMs: z.number().int().nonnegative().default(60_000),
+  })
+  .prefault({});
+
+const docker = z
+  .strictObject({
+    engine: z.enum(['auto', 'docker', 'podman']).default('auto'),
+    baseImage: z.string().default('ubuntu:24.04'),
+    network: z.string().optional().describe("--network for the container (e.g. 'host' to reach a loopback mirror)."),
+    extraRunArgs: z.array(z.string()).default([]),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    chromium,
+    depotTools,
+    gclient,
+    checkout,
+    patches,
+    build,
+    smoke,
+    publish: z
+      .array(storeSchema)
+      .default([{ type: 'dir' }])
+      .describe('Where finished artifacts go. Default: a directory store under dist/.'),
+    reuse: z.boolean().default(true).describe('Before building, look for an artifact with the same fingerprint in the stores.'),
+    preflight,
+    retry,
+    docker,
+    cacheDir: z.string().default('cache').describe('State, logs, depot_tools and the gclient root.'),
+    distDir: z.string().default('dist').describe('Finished tarballs.'),
+    lockWaitMs: z.number().int().nonnegative().default(10_000).describe('How long a second run waits for the cache lock.'),
+    keepLogs: z.number().int().positive().default(20).describe('How many runs of logs to keep.'),
+  })
+  .strict();
+
+/** What users write: every field optional. */
+export type UserConfig = z.input<typeof configSchema>;
+/** After defaults: every field present. */
+export type Config = z.output<typeof configSchema>;
+export type StoreConfig = z.output<typeof storeSchema>;

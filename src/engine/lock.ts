@@ -1,0 +1,127 @@
+import { hostname } from 'node:os';
+import { open, readFile, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LockHeldError } from '../errors.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import { isAlive, killGroup, selfId, type ProcessId } from './proc.js';
+
+export interface LockInfo extends ProcessId {
+  hostname: string;
+  startedAt: string;
+  command: string;
+  /** Process groups of running subprocesses, so a successor can stop orphans of a killed run. */
+  children: ProcessId[];
+}
+
+export interface AcquireOptions {
+  command: string;
+  waitMs: number;
+  signal?: AbortSignal;
+  /** Called once when the lock is busy and we start waiting. */
+  onWait?: (holder: LockInfo) => void;
+  /** Called when a dead holder's lock was taken over (and its orphans stopped). */
+  onStale?: (holder: LockInfo, killedGroups: number[]) => void;
+}
+
+/**
+ * One run per cache dir. gclient has no lock of its own and two syncs in one tree race, so the
+ * pipeline serialises runs here: O_EXCL create, a holder that is dead is taken over (after its
+ * orphaned subprocess groups are stopped), a live one is waited for up to `waitMs`.
+ */
+export class RunLock {
+  private constructor(
+    readonly file: string,
+    private info: LockInfo,
+  ) {}
+
+  static async acquire(file: string, options: AcquireOptions): Promise<RunLock> {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const info: LockInfo = {
+      ...selfId(),
+      hostname: hostname(),
+      startedAt: new Date().toISOString(),
+      command: options.command,
+      children: [],
+    };
+    const deadline = Date.now() + options.waitMs;
+    let announced = false;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      try {
+        const handle = await open(file, 'wx');
+        await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`);
+        await handle.close();
+        return new RunLock(file, info);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = await readLockInfo(file);
+      if (!holder) {
+        // Torn or empty: the writer died between create and write. Nobody holds it.
+        await rm(file, { force: true });
+        continue;
+      }
+      if (holder.hostname === info.hostname && !isAlive(holder)) {
+        const killed = stopOrphans(holder);
+        options.onStale?.(holder, killed);
+        await rm(file, { force: true });
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new LockHeldError(
+          `Another build-quiche run holds the cache lock: pid ${holder.pid} on ${holder.hostname}, "${holder.command}", started ${holder.startedAt}.`,
+          {
+            hint: `Wait for it to finish or stop it (kill ${holder.pid}). If that process is gone, the next run takes the lock over by itself. Lock file: ${file}`,
+            data: { holder },
+          },
+        );
+      }
+      if (!announced) {
+        options.onWait?.(holder);
+        announced = true;
+      }
+      await sleep(Math.min(250, Math.max(10, deadline - Date.now())));
+    }
+  }
+
+  async addChild(child: ProcessId): Promise<void> {
+    this.info.children.push(child);
+    await this.save();
+  }
+
+  async removeChild(pid: number): Promise<void> {
+    this.info.children = this.info.children.filter((c) => c.pid !== pid);
+    await this.save();
+  }
+
+  async release(): Promise<void> {
+    const current = await readLockInfo(this.file);
+    if (current && current.pid === this.info.pid && current.startedAt === this.info.startedAt) {
+      await rm(this.file, { force: true });
+    }
+  }
+
+  private async save(): Promise<void> {
+    await writeJsonAtomic(this.file, this.info);
+  }
+}
+
+export async function readLockInfo(file: string): Promise<LockInfo | undefined> {
+  try {
+    const info = JSON.parse(await readFile(file, 'utf8')) as LockInfo;
+    return typeof info.pid === 'number' ? { ...info, children: info.children ?? [] } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A killed run's subprocesses (gclient, siso) keep going; stop their groups before we touch the tree. */
+function stopOrphans(holder: LockInfo): number[] {
+  const killed: number[] = [];
+  for (const child of holder.children) {
+    if (isAlive(child) && killGroup(child.pid, 'SIGKILL')) killed.push(child.pid);
+  }
+  return killed;
+}

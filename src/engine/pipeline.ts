@@ -1,0 +1,351 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { BuildQuicheError, NotFoundError, UsageError, toBuildQuicheError } from '../errors.js';
+import { exec } from '../process/exec.js';
+import { StageLog } from '../process/stage-log.js';
+import type { EventSink, PipelineEvent, PlanEntry } from './events.js';
+import { changedPaths, fingerprint } from './fingerprint.js';
+import { Guards, type GuardInfo } from './guard.js';
+import { RunLock } from './lock.js';
+import type { AnyStage, InputContext, StageContext } from './stage.js';
+import { StateStore, type StageRecord } from './state.js';
+
+export interface Selection {
+  from?: string;
+  until?: string;
+  only?: string[];
+  /** Stage ids to run even when up to date; 'all' forces every selected stage. */
+  force?: string[] | 'all';
+}
+
+export interface PipelineOptions<C> {
+  stages: AnyStage<C>[];
+  app: C;
+  /** Holds state.json, guards/, logs/ and the run lock. */
+  stateDir: string;
+  lockWaitMs?: number;
+  keepLogs?: number;
+  onEvent?: EventSink;
+}
+
+export interface RunOptions extends Selection {
+  signal?: AbortSignal;
+  /** Shown to a second run that finds the lock held. */
+  command?: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  logDir: string;
+  ran: string[];
+  skipped: string[];
+  durationMs: number;
+  outputs: Record<string, unknown>;
+}
+
+/** What to do with one stage, decided from state, guards and fresh inputs. */
+interface Decision {
+  status: PlanEntry['status'];
+  reason: string;
+  inputs?: unknown;
+  fingerprint?: string;
+  guard?: GuardInfo;
+}
+
+const newRunId = () => `${new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${process.pid}`;
+
+/**
+ * The engine: decides per stage whether to run, skip or repair, runs stages in order under the run
+ * lock, and records each success atomically. A stage is skipped only when its stored fingerprint
+ * matches its current inputs AND its verify() finds the outputs still on disk.
+ */
+export class Pipeline<C> {
+  private readonly stages: AnyStage<C>[];
+  private readonly guards: Guards;
+  private readonly emit: EventSink;
+
+  constructor(private readonly options: PipelineOptions<C>) {
+    this.stages = options.stages;
+    this.guards = new Guards(path.join(options.stateDir, 'guards'));
+    this.emit = options.onEvent ?? (() => {});
+  }
+
+  get stageIds(): string[] {
+    return this.stages.map((s) => s.id);
+  }
+
+  private get stateFile(): string {
+    return path.join(this.options.stateDir, 'state.json');
+  }
+
+  /** Stage ids in order that a selection covers; unknown ids are a usage error naming the valid ones. */
+  select(selection: Selection): string[] {
+    const ids = this.stageIds;
+    const check = (id: string) => {
+      if (!ids.includes(id)) {
+        throw new UsageError(`Unknown stage "${id}".`, { hint: `Stages: ${ids.join(', ')}.` });
+      }
+      return ids.indexOf(id);
+    };
+    if (selection.only?.length) {
+      const wanted = new Set(selection.only.map((id) => ids[check(id)]!));
+      return ids.filter((id) => wanted.has(id));
+    }
+    const start = selection.from ? check(selection.from) : 0;
+    const end = selection.until ? check(selection.until) : ids.length - 1;
+    if (start > end) throw new UsageError(`--from ${selection.from} comes after --until ${selection.until}.`);
+    if (Array.isArray(selection.force)) selection.force.forEach(check);
+    return ids.slice(start, end + 1);
+  }
+
+  /** What a run with this selection would do, without running or locking anything. */
+  async plan(selection: Selection = {}): Promise<PlanEntry[]> {
+    const state = await StateStore.open(this.stateFile);
+    const selected = new Set(this.select(selection));
+    const willRun = new Set<string>();
+    const entries: PlanEntry[] = [];
+    for (const stage of this.stages) {
+      const record = state.get(stage.id);
+      const summary = record && stage.describe ? safeDescribe(stage, record.outputs) : undefined;
+      if (!selected.has(stage.id)) {
+        entries.push({ stage: stage.id, title: stage.title, status: 'unselected', reason: 'outside the selection', summary });
+        continue;
+      }
+      const blockers = stage.after.filter((id) => willRun.has(id));
+      let decision: Decision;
+      if (blockers.length && !stage.always) {
+        decision = { status: 'waits', reason: `runs if ${blockers.join(', ')} produce${blockers.length > 1 ? '' : 's'} new outputs` };
+      } else {
+        decision = await this.decide(stage, state, {}, selection, new AbortController().signal).catch((error) => ({
+          status: 'run' as const,
+          reason: `cannot evaluate inputs: ${toBuildQuicheError(error).message}`,
+        }));
+      }
+      if (['run', 'stale', 'waits', 'repair', 'always', 'not-implemented'].includes(decision.status)) willRun.add(stage.id);
+      entries.push({ stage: stage.id, title: stage.title, status: decision.status, reason: decision.reason, fingerprint: decision.fingerprint, summary });
+    }
+    return entries;
+  }
+
+  /** Every stage's last record, for `status`. */
+  async records(): Promise<Record<string, StageRecord>> {
+    return { ...(await StateStore.open(this.stateFile)).all() };
+  }
+
+  /** Forget stage records (and guards) so they run again; the stages' own files are not touched. */
+  async forget(stageIds: string[]): Promise<void> {
+    const run = async () => {
+      const state = await StateStore.open(this.stateFile);
+      await state.drop(stageIds);
+      for (const id of stageIds) await this.guards.clear(id);
+    };
+    await this.withLock('clean', run);
+  }
+
+  async withLock<T>(command: string, body: (lock: RunLock) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const lock = await RunLock.acquire(path.join(this.options.stateDir, 'run.lock'), {
+      command,
+      waitMs: this.options.lockWaitMs ?? 0,
+      signal,
+      onWait: (holder) => this.emit({ type: 'lock-wait', holderPid: holder.pid, command: holder.command }),
+      onStale: (holder, killedGroups) => this.emit({ type: 'lock-stale', holderPid: holder.pid, killedGroups }),
+    });
+    try {
+      return await body(lock);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async run(options: RunOptions = {}): Promise<RunSummary> {
+    const signal = options.signal ?? new AbortController().signal;
+    const selectedIds = this.select(options);
+    return this.withLock(options.command ?? 'build', (lock) => this.runLocked(options, selectedIds, signal, lock), signal);
+  }
+
+  private async runLocked(options: RunOptions, selectedIds: string[], signal: AbortSignal, lock: RunLock): Promise<RunSummary> {
+    const started = Date.now();
+    const runId = newRunId();
+    const logDir = path.join(this.options.stateDir, 'logs', runId);
+    await mkdir(logDir, { recursive: true });
+    await this.pruneLogs(runId);
+    const state = await StateStore.open(this.stateFile);
+    const outputs: Record<string, unknown> = {};
+    const ran: string[] = [];
+    const skipped: string[] = [];
+    const selected = new Set(selectedIds);
+    this.emit({
+      type: 'run-start',
+      runId,
+      logDir,
+      command: options.command ?? 'build',
+      stages: this.stages.filter((s) => selected.has(s.id)).map((s) => ({ id: s.id, title: s.title })),
+    });
+
+    try {
+      for (const stage of this.stages) {
+        if (!selected.has(stage.id)) {
+          const record = state.get(stage.id);
+          if (record) outputs[stage.id] = record.outputs;
+          continue;
+        }
+        const decision = await this.decide(stage, state, outputs, options, signal);
+        if (decision.status === 'skip' || decision.status === 'disabled') {
+          outputs[stage.id] = decision.status === 'skip' ? state.get(stage.id)!.outputs : undefined;
+          skipped.push(stage.id);
+          this.emit({ type: 'stage-skip', stage: stage.id, title: stage.title, reason: decision.reason });
+          continue;
+        }
+        if (decision.status === 'not-implemented') {
+          throw new BuildQuicheError('internal', `Stage ${stage.id} is not implemented yet: ${stage.notImplemented}`, {
+            hint: `Run with --until ${this.stages[this.stages.indexOf(stage) - 1]?.id ?? stage.id} to stop before it.`,
+          });
+        }
+        outputs[stage.id] = await this.runStage(stage, decision, state, outputs, { runId, logDir, signal, lock });
+        ran.push(stage.id);
+      }
+    } finally {
+      this.emit({ type: 'run-end', ok: !signal.aborted, durationMs: Date.now() - started, ran, skipped });
+    }
+    return { runId, logDir, ran, skipped, durationMs: Date.now() - started, outputs };
+  }
+
+  private inputContext(state: StateStore, outputs: Record<string, unknown>): InputContext<C> {
+    return {
+      app: this.options.app,
+      upstream: <T>(id: string): T => {
+        if (id in outputs) return outputs[id] as T;
+        const record = state.get(id);
+        if (!record) {
+          throw new NotFoundError(`Stage ${id} has not completed yet, and a later stage needs its results.`, {
+            hint: `Run it first: build-quiche build --until ${id}`,
+          });
+        }
+        return record.outputs as T;
+      },
+    };
+  }
+
+  private async decide(stage: AnyStage<C>, state: StateStore, outputs: Record<string, unknown>, selection: Selection, signal: AbortSignal): Promise<Decision> {
+    if (stage.notImplemented) return { status: 'not-implemented', reason: stage.notImplemented };
+    const ctx = this.inputContext(state, outputs);
+    const enabled = stage.enabled?.(ctx) ?? true;
+    if (enabled !== true) return { status: 'disabled', reason: enabled };
+    const inputs = await stage.inputs(ctx);
+    const fp = fingerprint({ stage: stage.id, version: stage.version ?? 1, inputs });
+    const guard = await this.guards.read(stage.id);
+    const base = { inputs, fingerprint: fp, guard };
+    if (guard) return { ...base, status: 'repair', reason: `the run ${guard.runId} (pid ${guard.pid}) died in this stage` };
+    const forced = selection.force === 'all' || selection.force?.includes(stage.id);
+    if (forced) return { ...base, status: 'run', reason: 'forced' };
+    if (stage.always) return { ...base, status: 'always', reason: 'checks run every time' };
+    const record = state.get(stage.id);
+    if (!record) return { ...base, status: 'run', reason: 'never completed' };
+    if (record.fingerprint !== fp) {
+      const changed = changedPaths(record.inputs, inputs);
+      return { ...base, status: 'stale', reason: changed.length ? `changed: ${changed.slice(0, 6).join(', ')}${changed.length > 6 ? ', ...' : ''}` : 'stage version changed' };
+    }
+    const verified = stage.verify ? await stage.verify({ ...ctx, signal }, { inputs, outputs: record.outputs }) : true;
+    if (verified !== true) return { ...base, status: 'run', reason: `outputs changed on disk: ${verified}` };
+    return { ...base, status: 'skip', reason: 'up to date' };
+  }
+
+  private async runStage(
+    stage: AnyStage<C>,
+    decision: Decision,
+    state: StateStore,
+    outputs: Record<string, unknown>,
+    run: { runId: string; logDir: string; signal: AbortSignal; lock: RunLock },
+  ): Promise<unknown> {
+    const started = Date.now();
+    const log = new StageLog(path.join(run.logDir, `${stage.id}.log`));
+    const emit = (event: PipelineEvent) => this.emit(event);
+    const guardInfo: GuardInfo = decision.guard
+      ? { ...decision.guard, runId: run.runId, pid: process.pid }
+      : { stage: stage.id, runId: run.runId, pid: process.pid, startedAt: new Date().toISOString(), data: {} };
+    const ctx: StageContext<C> = {
+      ...this.inputContext(state, outputs),
+      signal: run.signal,
+      stageId: stage.id,
+      runId: run.runId,
+      log,
+      previous: state.get(stage.id),
+      report: {
+        line: (line) => emit({ type: 'stage-line', stage: stage.id, line }),
+        note: (message) => {
+          log.write(`NOTE: ${message}`);
+          emit({ type: 'stage-note', stage: stage.id, message });
+        },
+        progress: (progress) => emit({ type: 'stage-progress', stage: stage.id, progress }),
+      },
+      exec: (file, args, options = {}) =>
+        exec(file, args, {
+          log,
+          signal: run.signal,
+          tracker: { add: (child) => run.lock.addChild(child), remove: (pid) => run.lock.removeChild(pid) },
+          ...options,
+          onLine: (line, stream) => {
+            emit({ type: 'stage-line', stage: stage.id, line });
+            options.onLine?.(line, stream);
+          },
+        }),
+      guard: {
+        data: guardInfo.data,
+        update: async (data) => {
+          Object.assign(guardInfo.data, data);
+          await this.guards.write(guardInfo);
+        },
+      },
+    };
+
+    emit({ type: 'stage-start', stage: stage.id, title: stage.title, reason: decision.reason, logPath: log.path });
+    try {
+      // The record goes first: from here until success, state must not claim this stage is done.
+      await state.drop([stage.id]);
+      await this.guards.write(guardInfo);
+      if (decision.guard && stage.repair) {
+        emit({ type: 'stage-repair', stage: stage.id, reason: decision.reason });
+        log.write(`== repair: ${decision.reason}`);
+        await stage.repair(ctx, decision.guard);
+      }
+      const result = await stage.run(ctx, decision.inputs);
+      await state.put(stage.id, {
+        fingerprint: decision.fingerprint!,
+        inputs: decision.inputs,
+        outputs: result ?? null,
+        finishedAt: new Date().toISOString(),
+        durationMs: Date.now() - started,
+        runId: run.runId,
+      });
+      await this.guards.clear(stage.id);
+      emit({ type: 'stage-done', stage: stage.id, title: stage.title, durationMs: Date.now() - started, summary: stage.describe ? safeDescribe(stage, result) : undefined });
+      return result ?? null;
+    } catch (thrown) {
+      const error = toBuildQuicheError(run.signal.aborted && !(thrown instanceof BuildQuicheError) ? Object.assign(new Error('Interrupted'), { name: 'AbortError' }) : thrown);
+      error.logPath ??= log.path;
+      error.tail ??= log.tail(20);
+      log.write(`== failed: ${error.message}`);
+      emit({ type: 'stage-fail', stage: stage.id, title: stage.title, error });
+      throw error;
+    } finally {
+      await log.close();
+    }
+  }
+
+  private async pruneLogs(current: string): Promise<void> {
+    const logsDir = path.join(this.options.stateDir, 'logs');
+    const keep = this.options.keepLogs ?? 20;
+    const runs = (await readdir(logsDir).catch(() => [] as string[])).filter((name) => name !== current).sort();
+    for (const old of runs.slice(0, Math.max(0, runs.length - (keep - 1)))) {
+      await rm(path.join(logsDir, old), { recursive: true, force: true });
+    }
+  }
+}
+
+function safeDescribe<C>(stage: AnyStage<C>, outputs: unknown): string | undefined {
+  try {
+    return outputs == null ? undefined : stage.describe?.(outputs);
+  } catch {
+    return undefined;
+  }
+}

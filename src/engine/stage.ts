@@ -1,0 +1,82 @@
+import type { ExecOptions, ExecResult } from '../process/exec.js';
+import type { StageLog } from '../process/stage-log.js';
+import type { GuardInfo } from './guard.js';
+import type { StageRecord } from './state.js';
+
+/**
+ * The stage contract (docs/architecture.md). The engine is generic over the application context `C`
+ * and knows nothing about Chromium: stages bring their own inputs, run, verify and repair.
+ */
+
+export interface Progress {
+  done: number;
+  total: number;
+  /** Free text such as the step being compiled. */
+  message?: string;
+}
+
+export interface Reporter {
+  /** A line of subprocess output (already in the log): the UI keeps a rolling tail. */
+  line(text: string): void;
+  /** Something the user should read even in plain mode ("migration check skipped: ..."). */
+  note(text: string): void;
+  progress(progress: Progress): void;
+}
+
+export interface InputContext<C> {
+  app: C;
+  /** Outputs of an upstream stage (from this run, or its last successful record). */
+  upstream<T>(stageId: string): T;
+}
+
+export interface VerifyContext<C> extends InputContext<C> {
+  signal: AbortSignal;
+}
+
+export interface StageContext<C> extends VerifyContext<C> {
+  stageId: string;
+  runId: string;
+  log: StageLog;
+  report: Reporter;
+  /** The stage's last successful record, if any (for incremental work such as re-patching). */
+  previous: StageRecord | undefined;
+  /** exec bound to this stage's log, the run's abort signal and the lock's child tracking. */
+  exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Persist what the stage is about to touch, so a repair after a crash knows it. */
+  guard: { data: Record<string, unknown>; update(data: Record<string, unknown>): Promise<void> };
+}
+
+/** `true` when outputs on disk match the record; otherwise the reason they do not. */
+export type VerifyResult = true | string;
+
+export interface Stage<C, I = unknown, O = unknown> {
+  id: string;
+  title: string;
+  /** Upstream stages whose outputs `inputs()` reads. */
+  after: readonly string[];
+  /** Bump when the stage's behaviour changes in a way that must invalidate old records. */
+  version?: number;
+  /** Cheap host checks that run every time (their outputs still feed later stages). */
+  always?: boolean;
+  /** Declared but not built yet: plan says so and a run stops there instead of pretending. */
+  notImplemented?: string;
+  /** `true`, or the reason the stage is skipped in this run (e.g. smoke tests disabled). */
+  enabled?(ctx: InputContext<C>): true | string;
+  /** The config slice, upstream outputs and tool versions this stage depends on (JSON only). */
+  inputs(ctx: InputContext<C>): Promise<I> | I;
+  run(ctx: StageContext<C>, inputs: I): Promise<O>;
+  /** Cheap on-disk check that the recorded outputs are still there. */
+  verify?(ctx: VerifyContext<C>, record: { inputs: I; outputs: O }): Promise<VerifyResult>;
+  /** Called before `run` when a guard shows the previous run died inside this stage. */
+  repair?(ctx: StageContext<C>, guard: GuardInfo): Promise<void>;
+  /** One-line summary of outputs for plan/status (e.g. "quiche 1ba0d99a"). */
+  describe?(outputs: O): string;
+}
+
+// Stages are stored in one list of mixed input/output types; the engine treats them opaquely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStage<C> = Stage<C, any, any>;
+
+export function defineStage<C, I, O>(stage: Stage<C, I, O>): Stage<C, I, O> {
+  return stage;
+}

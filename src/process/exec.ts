@@ -1,0 +1,193 @@
+import { execa } from 'execa';
+import { BuildQuicheError, InterruptedError, ToolError, type FailureClass } from '../errors.js';
+import { killGroup, processStartTicks, type ProcessId } from '../engine/proc.js';
+import { classifyOutput } from './classify.js';
+import type { StageLog } from './stage-log.js';
+
+export type Stream = 'stdout' | 'stderr';
+
+/** Registers running process groups (the run lock records them for a successor after kill -9). */
+export interface ChildTracker {
+  add(child: ProcessId): Promise<void> | void;
+  remove(pid: number): Promise<void> | void;
+}
+
+export interface ExecOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  log?: StageLog;
+  onLine?: (line: string, stream: Stream) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  input?: string;
+  /** Keep the whole stdout in the result (small outputs such as rev-parse). Default true. */
+  captureStdout?: boolean;
+  /** Resolve with the result instead of throwing on a non-zero exit. */
+  allowFailure?: boolean;
+  tracker?: ChildTracker;
+  /** Turn a failed result into a specific error; default: classify the output. */
+  failure?: (result: ExecResult) => BuildQuicheError | undefined;
+  /** Grace period between SIGTERM and SIGKILL of the process group. */
+  killGraceMs?: number;
+}
+
+export interface ExecResult {
+  command: string;
+  exitCode: number;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+  /** Last lines of stdout and stderr, interleaved as they arrived. */
+  tail: string[];
+  durationMs: number;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+const TAIL_LINES = 40;
+const MAX_CAPTURE = 16 * 1024 * 1024;
+
+function splitLines(onLine: (line: string) => void) {
+  let pending = '';
+  return {
+    push(chunk: string) {
+      pending += chunk;
+      const parts = pending.split(/\r\n|\n|\r/);
+      pending = parts.pop() ?? '';
+      for (const part of parts) onLine(part);
+    },
+    flush() {
+      if (pending) onLine(pending);
+      pending = '';
+    },
+  };
+}
+
+const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+export const formatCommand = (file: string, args: readonly string[]) => [file, ...args].map(quote).join(' ');
+
+/**
+ * The one way build-quiche starts a subprocess: in its own process group (so abort, Ctrl-C and
+ * timeouts stop the whole tree, never leaving gclient or siso behind), output teed line by line to
+ * the stage log and the UI, and failures turned into typed, classified errors with the log's tail.
+ */
+export async function exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const command = formatCommand(file, args);
+  const started = Date.now();
+  const { log, onLine, signal } = options;
+  signal?.throwIfAborted();
+  log?.write(`$ ${command}${options.cwd ? `   (in ${options.cwd})` : ''}`);
+
+  const child = execa(file, args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    detached: true,
+    reject: false,
+    buffer: false,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    input: options.input,
+    encoding: 'utf8',
+  });
+
+  const tail: string[] = [];
+  const captured: Record<Stream, string[]> = { stdout: [], stderr: [] };
+  const capturedSize: Record<Stream, number> = { stdout: 0, stderr: 0 };
+  const capture = options.captureStdout !== false;
+  const handle = (stream: Stream) => (line: string) => {
+    log?.write(line);
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+    if ((stream === 'stderr' || capture) && capturedSize[stream] < MAX_CAPTURE) {
+      captured[stream].push(line);
+      capturedSize[stream] += line.length + 1;
+    }
+    onLine?.(line, stream);
+  };
+  const splitters = { stdout: splitLines(handle('stdout')), stderr: splitLines(handle('stderr')) };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => splitters.stdout.push(chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => splitters.stderr.push(chunk));
+
+  const pid = child.pid;
+  if (pid !== undefined) await options.tracker?.add({ pid, startTicks: processStartTicks(pid) });
+
+  let aborted = false;
+  let timedOut = false;
+  let forceKill: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (pid === undefined) return;
+    killGroup(pid, 'SIGTERM');
+    forceKill ??= setTimeout(() => killGroup(pid, 'SIGKILL'), options.killGraceMs ?? 5000);
+    forceKill.unref();
+  };
+  const onAbort = () => {
+    aborted = true;
+    stop();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, options.timeoutMs);
+
+  const outcome = await child;
+  splitters.stdout.flush();
+  splitters.stderr.flush();
+  signal?.removeEventListener('abort', onAbort);
+  if (timer) clearTimeout(timer);
+  if (forceKill) clearTimeout(forceKill);
+  if (pid !== undefined) await options.tracker?.remove(pid);
+
+  const result: ExecResult = {
+    command,
+    exitCode: outcome.exitCode ?? (outcome.signal ? 128 : 1),
+    signal: outcome.signal ?? undefined,
+    stdout: captured.stdout.join('\n'),
+    stderr: captured.stderr.join('\n'),
+    tail,
+    durationMs: Date.now() - started,
+    timedOut,
+    aborted,
+  };
+  log?.write(`[exit ${result.signal ?? result.exitCode} after ${(result.durationMs / 1000).toFixed(1)}s]`);
+
+  const spawnCode = (outcome as { code?: string }).code;
+  if (spawnCode === 'ENOENT' || (outcome.failed && outcome.exitCode === undefined && !outcome.signal && pid === undefined)) {
+    throw new ToolError(`Could not start ${file}: not found on PATH.`, {
+      hint: `Install ${file} (see \`build-quiche doctor\`) or fix PATH.`,
+      logPath: log?.path,
+    });
+  }
+  if (aborted) throw new InterruptedError(`Interrupted: ${command}`, { logPath: log?.path, tail: tail.slice(-20) });
+  if (timedOut) {
+    throw new BuildQuicheError('tool', `Timed out after ${options.timeoutMs} ms: ${command}`, {
+      logPath: log?.path,
+      tail: tail.slice(-20),
+    });
+  }
+  if (result.exitCode !== 0 && !options.allowFailure) {
+    throw options.failure?.(result) ?? failureFor(result, log?.path);
+  }
+  return result;
+}
+
+/** A classified error for a failed command, with the log path and the last lines it printed. */
+export function failureFor(result: ExecResult, logPath?: string, message?: string): BuildQuicheError {
+  const failureClass: FailureClass = classifyOutput(result.tail, result.exitCode) ?? 'tool';
+  const hints: Partial<Record<FailureClass, string>> = {
+    network: 'A network failure; it was retried. Check connectivity or the mirror, then run again: finished work is kept.',
+    disk: 'The disk is full. Free space (see `build-quiche doctor`), then run again.',
+    lock: 'A git lock file is held. If no git process is running, the next run removes a stale lock.',
+    'dirty-tree': 'A repository has local changes. Commit, stash or discard them, then run again.',
+    'not-found': 'A revision, tag or repository does not exist upstream. Check the pin and the URLs in the config.',
+  };
+  return new BuildQuicheError(failureClass, message ?? `${result.command} failed with exit code ${result.exitCode}.`, {
+    hint: hints[failureClass],
+    logPath,
+    tail: result.tail.slice(-20),
+    data: { exitCode: result.exitCode },
+  });
+}
