@@ -32,6 +32,9 @@ const repoKey = (url: string) => sha256(url).slice(0, 16);
  * commit. Files at commit hashes are immutable and cached on disk.
  */
 export class RemoteFiles {
+  /** How reads were served, for plan/--json ("DEPS via gitiles"). */
+  readonly stats = { cache: 0, local: 0, gitiles: 0, git: 0 };
+
   constructor(private readonly options: RemoteFilesOptions) {}
 
   /** The commit a ref (tag, branch) points at, peeled; via `git ls-remote`. */
@@ -54,20 +57,33 @@ export class RemoteFiles {
   /** The file's bytes, or undefined when the file does not exist at that commit. */
   async read(url: string, commit: string, file: string, localRepo?: string): Promise<Buffer | undefined> {
     const cached = path.join(this.options.cacheDir, 'files', repoKey(url), commit, file);
-    if (isCommitHash(commit) && existsSync(cached)) return readFile(cached);
-    if (existsSync(`${cached}.absent`)) return undefined;
+    if (isCommitHash(commit) && existsSync(cached)) {
+      this.stats.cache++;
+      return readFile(cached);
+    }
+    if (existsSync(`${cached}.absent`)) {
+      this.stats.cache++;
+      return undefined;
+    }
     const content = await this.readUncached(url, commit, file, localRepo);
     if (isCommitHash(commit)) await writeFileAtomic(content === undefined ? `${cached}.absent` : cached, content ?? '');
     return content;
   }
 
   private async readUncached(url: string, commit: string, file: string, localRepo?: string): Promise<Buffer | undefined> {
-    if (localRepo && (await hasCommit(localRepo, commit))) return showFile(localRepo, commit, file);
+    if (localRepo && (await hasCommit(localRepo, commit))) {
+      this.stats.local++;
+      return showFile(localRepo, commit, file);
+    }
     const base = this.gitilesBase(url);
     if (base) {
       const viaGitiles = await this.readGitiles(base, commit, file);
-      if (viaGitiles !== 'unavailable') return viaGitiles;
+      if (viaGitiles !== 'unavailable') {
+        this.stats.gitiles++;
+        return viaGitiles;
+      }
     }
+    this.stats.git++;
     return this.readViaGit(url, commit, file);
   }
 

@@ -13,6 +13,8 @@ export interface GuardInfo {
   pid: number;
   startedAt: string;
   data: Record<string, unknown>;
+  /** Set when the stage failed with an error (rather than dying); absent after a kill. */
+  failure?: { message: string; class: string };
 }
 
 export class Guards {

@@ -113,8 +113,10 @@ export class Pipeline<C> {
       }
       const blockers = stage.after.filter((id) => willRun.has(id));
       let decision: Decision;
-      if (blockers.length && !stage.always) {
-        decision = { status: 'waits', reason: `runs if ${blockers.join(', ')} produce${blockers.length > 1 ? '' : 's'} new outputs` };
+      if (blockers.length && !stage.always && !stage.notImplemented) {
+        decision = record
+          ? { status: 'waits', reason: `runs if ${blockers.join(', ')} produce${blockers.length > 1 ? '' : 's'} new outputs` }
+          : { status: 'run', reason: 'never completed' };
       } else {
         decision = await this.decide(stage, state, {}, selection, new AbortController().signal).catch((error) => ({
           status: 'run' as const,
@@ -235,7 +237,10 @@ export class Pipeline<C> {
     const fp = fingerprint({ stage: stage.id, version: stage.version ?? 1, inputs });
     const guard = await this.guards.read(stage.id);
     const base = { inputs, fingerprint: fp, guard };
-    if (guard) return { ...base, status: 'repair', reason: `the run ${guard.runId} (pid ${guard.pid}) died in this stage` };
+    if (guard) {
+      const why = guard.failure ? `the last run failed here (${guard.failure.message.split('\n')[0]})` : `the run ${guard.runId} (pid ${guard.pid}) died in this stage`;
+      return { ...base, status: 'repair', reason: why };
+    }
     const forced = selection.force === 'all' || selection.force?.includes(stage.id);
     if (forced) return { ...base, status: 'run', reason: 'forced' };
     if (stage.always) return { ...base, status: 'always', reason: 'checks run every time' };
@@ -261,7 +266,7 @@ export class Pipeline<C> {
     const log = new StageLog(path.join(run.logDir, `${stage.id}.log`));
     const emit = (event: PipelineEvent) => this.emit(event);
     const guardInfo: GuardInfo = decision.guard
-      ? { ...decision.guard, runId: run.runId, pid: process.pid }
+      ? { ...decision.guard, runId: run.runId, pid: process.pid, failure: undefined }
       : { stage: stage.id, runId: run.runId, pid: process.pid, startedAt: new Date().toISOString(), data: {} };
     const ctx: StageContext<C> = {
       ...this.inputContext(state, outputs),
@@ -300,9 +305,9 @@ export class Pipeline<C> {
 
     emit({ type: 'stage-start', stage: stage.id, title: stage.title, reason: decision.reason, logPath: log.path });
     try {
-      // The record goes first: from here until success, state must not claim this stage is done.
-      await state.drop([stage.id]);
-      await this.guards.write(guardInfo);
+      // From here until success the guard says "started, not finished": plan, status and the next
+      // run treat the old record as void (repair, then run) whatever state.json still holds.
+      if (!stage.pure) await this.guards.write(guardInfo);
       if (decision.guard && stage.repair) {
         emit({ type: 'stage-repair', stage: stage.id, reason: decision.reason });
         log.write(`== repair: ${decision.reason}`);
@@ -325,6 +330,7 @@ export class Pipeline<C> {
       error.logPath ??= log.path;
       error.tail ??= log.tail(20);
       log.write(`== failed: ${error.message}`);
+      if (!stage.pure) await this.guards.write({ ...guardInfo, failure: { message: error.message, class: error.failureClass } });
       emit({ type: 'stage-fail', stage: stage.id, title: stage.title, error });
       throw error;
     } finally {

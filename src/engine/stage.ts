@@ -56,6 +56,11 @@ export interface Stage<C, I = unknown, O = unknown> {
   after: readonly string[];
   /** Bump when the stage's behaviour changes in a way that must invalidate old records. */
   version?: number;
+  /**
+   * No side effects outside state.json (e.g. resolve reads remote files): no guard is written, so a
+   * failure leaves nothing behind.
+   */
+  pure?: boolean;
   /** Cheap host checks that run every time (their outputs still feed later stages). */
   always?: boolean;
   /** Declared but not built yet: plan says so and a run stops there instead of pretending. */

@@ -1,0 +1,120 @@
+import { rm } from 'node:fs/promises';
+import { loadConfig, type LoadConfigOptions, type ResolvedConfig } from '../config/load.js';
+import type { EventSink, PlanEntry } from '../engine/events.js';
+import { readLockInfo, type LockInfo } from '../engine/lock.js';
+import { Guards, type GuardInfo } from '../engine/guard.js';
+import { Pipeline, type RunSummary, type Selection } from '../engine/pipeline.js';
+import type { StageRecord } from '../engine/state.js';
+import { UsageError } from '../errors.js';
+import { STAGES } from '../stages/index.js';
+import { createAppContext, type AppContext } from './context.js';
+import { checkHost, type HostReport } from './host-check.js';
+import path from 'node:path';
+
+/**
+ * The library API: everything the CLI does is a function here (`import { build } from
+ * 'build-quiche'`). Nothing here prints or exits; progress arrives through `onEvent`.
+ */
+
+export interface ApiOptions extends LoadConfigOptions {
+  /** Already loaded config (skips loading). */
+  config?: ResolvedConfig;
+  onEvent?: EventSink;
+}
+
+export interface BuildOptions extends ApiOptions, Selection {
+  signal?: AbortSignal;
+  command?: string;
+}
+
+async function resolveConfig(options: ApiOptions): Promise<ResolvedConfig> {
+  return options.config ?? loadConfig(options);
+}
+
+export function createPipeline(app: AppContext, onEvent?: EventSink): Pipeline<AppContext> {
+  return new Pipeline<AppContext>({
+    stages: STAGES,
+    app,
+    stateDir: app.paths.cacheDir,
+    lockWaitMs: app.config.lockWaitMs,
+    keepLogs: app.config.keepLogs,
+    onEvent,
+  });
+}
+
+export async function build(options: BuildOptions = {}): Promise<RunSummary> {
+  const config = await resolveConfig(options);
+  const pipeline = createPipeline(createAppContext(config), options.onEvent);
+  return pipeline.run({ ...options, command: options.command ?? 'build' });
+}
+
+export async function plan(options: ApiOptions & Selection = {}): Promise<PlanEntry[]> {
+  const config = await resolveConfig(options);
+  return createPipeline(createAppContext(config)).plan(options);
+}
+
+export interface StageStatus {
+  stage: string;
+  title: string;
+  record?: Pick<StageRecord, 'finishedAt' | 'durationMs' | 'runId' | 'fingerprint'>;
+  summary?: string;
+  /** Present when the last run died or failed inside this stage. */
+  guard?: Pick<GuardInfo, 'runId' | 'pid' | 'startedAt' | 'failure'>;
+}
+
+export interface StatusReport {
+  cacheDir: string;
+  lock?: LockInfo;
+  stages: StageStatus[];
+}
+
+export async function status(options: ApiOptions = {}): Promise<StatusReport> {
+  const config = await resolveConfig(options);
+  const app = createAppContext(config);
+  const pipeline = createPipeline(app);
+  const records = await pipeline.records();
+  const guards = new Guards(path.join(app.paths.cacheDir, 'guards'));
+  const stages: StageStatus[] = [];
+  for (const stage of STAGES) {
+    const record = records[stage.id];
+    const guard = await guards.read(stage.id);
+    stages.push({
+      stage: stage.id,
+      title: stage.title,
+      ...(record ? { record: { finishedAt: record.finishedAt, durationMs: record.durationMs, runId: record.runId, fingerprint: record.fingerprint } } : {}),
+      ...(record && stage.describe && record.outputs ? { summary: stage.describe(record.outputs as never) } : {}),
+      ...(guard ? { guard: { runId: guard.runId, pid: guard.pid, startedAt: guard.startedAt, failure: guard.failure } } : {}),
+    });
+  }
+  return { cacheDir: app.paths.cacheDir, lock: await readLockInfo(path.join(app.paths.cacheDir, 'run.lock')), stages };
+}
+
+export interface CleanOptions extends ApiOptions {
+  /** Forget these stages' records (they re-run next time). Default: every stage. */
+  stages?: string[];
+  /** Also delete the cache's own gclient checkout (never an adopted one). */
+  checkout?: boolean;
+}
+
+export async function clean(options: CleanOptions = {}): Promise<{ forgotten: string[]; removed: string[] }> {
+  const config = await resolveConfig(options);
+  const app = createAppContext(config);
+  const pipeline = createPipeline(app);
+  const ids = options.stages?.length ? options.stages : pipeline.stageIds;
+  pipeline.select({ only: ids });
+  const removed: string[] = [];
+  await pipeline.withLock('clean', async () => {
+    if (options.checkout) {
+      if (app.paths.adopted) throw new UsageError(`The checkout at ${app.paths.gclientRoot} was adopted; build-quiche never deletes it.`);
+      await rm(app.paths.gclientRoot, { recursive: true, force: true });
+      await rm(app.paths.appliedPatches, { force: true });
+      removed.push(app.paths.gclientRoot);
+    }
+  });
+  await pipeline.forget(ids);
+  return { forgotten: ids, removed };
+}
+
+export async function doctor(options: ApiOptions = {}): Promise<HostReport> {
+  return checkHost(await resolveConfig(options));
+}

@@ -1,0 +1,48 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { headCommit } from '../adapters/git.js';
+import type { ResolveOutput } from './types.js';
+
+export type DepState = 'ok' | 'missing' | 'empty' | 'wrong-commit';
+
+export interface DepCheck {
+  /** Relative to the gclient root ('src', 'src/net/third_party/quiche/src', ...). */
+  path: string;
+  expected: string;
+  actual: string | undefined;
+  state: DepState;
+}
+
+const isHash = (rev: string) => /^[0-9a-f]{40}$/.test(rev);
+
+/** The pinned repos of a checkout: src itself and every git dep with a commit pin. */
+export function pinnedRepos(resolve: ResolveOutput): Array<{ path: string; expected: string }> {
+  return [
+    { path: 'src', expected: resolve.srcCommit },
+    ...resolve.deps.filter((dep) => dep.revision && isHash(dep.revision)).map((dep) => ({ path: dep.path, expected: dep.revision! })),
+  ];
+}
+
+/**
+ * Checks each pinned repo with `git rev-parse HEAD`, never trusting gclient's own report (which
+ * shows revisions from before the sync). "empty" is the signature of a killed first clone: a
+ * directory, maybe a .git, but no commit checked out.
+ */
+export async function checkDeps(gclientRoot: string, resolve: ResolveOutput): Promise<DepCheck[]> {
+  return Promise.all(
+    pinnedRepos(resolve).map(async ({ path: rel, expected }) => {
+      const dir = path.join(gclientRoot, rel);
+      if (!existsSync(dir)) return { path: rel, expected, actual: undefined, state: 'missing' as const };
+      const actual = existsSync(path.join(dir, '.git')) ? await headCommit(dir) : undefined;
+      if (!actual) return { path: rel, expected, actual, state: 'empty' as const };
+      if (actual !== expected) return { path: rel, expected, actual, state: 'wrong-commit' as const };
+      // A HEAD with an empty work tree (only .git) is as broken as no HEAD.
+      const entries = readdirSync(dir).filter((name) => name !== '.git');
+      if (entries.length === 0) return { path: rel, expected, actual, state: 'empty' as const };
+      return { path: rel, expected, actual, state: 'ok' as const };
+    }),
+  );
+}
+
+export const describeDep = (check: DepCheck) =>
+  `${check.path}: ${check.state}${check.actual ? ` (at ${check.actual.slice(0, 12)})` : ''}, pinned ${check.expected.slice(0, 12)}`;

@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
+import { build, clean, doctor, plan, status } from '../app/api.js';
+import { formatHostReport } from '../app/host-check.js';
+import { loadConfig } from '../config/load.js';
+import { TOOL_VERSION } from '../app/version.js';
+import { configSchema } from '../config/schema.js';
+import { InterruptedError, toBuildQuicheError, UsageError, type BuildQuicheError } from '../errors.js';
+import type { Selection } from '../engine/pipeline.js';
+import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js';
+import { formatDuration, formatFailure } from './render/format.js';
+import { registerExtraCommands } from './commands.js';
+
+interface GlobalOptions {
+  config?: string;
+  cacheDir?: string;
+  distDir?: string;
+  pin?: string;
+  jobs?: string;
+  builder?: string;
+  srcDir?: string;
+  moveExisting?: boolean;
+  offline?: boolean;
+  set: string[];
+  json?: boolean;
+  verbose?: boolean;
+  plain?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** CLI flags as a partial config (they override the file and BUILD_QUICHE_* env). */
+function flagsToConfig(opts: GlobalOptions): Record<string, unknown> {
+  const flags: Record<string, Record<string, unknown> | string> = {};
+  const section = (name: string) => (flags[name] ??= {}) as Record<string, unknown>;
+  if (opts.pin) section('chromium').version = opts.pin;
+  if (opts.cacheDir) flags.cacheDir = opts.cacheDir;
+  if (opts.distDir) flags.distDir = opts.distDir;
+  if (opts.jobs !== undefined) {
+    const jobs = Number(opts.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs expects a positive whole number, got "${opts.jobs}".`);
+    section('build').jobs = jobs;
+  }
+  if (opts.builder) section('build').builder = opts.builder;
+  if (opts.srcDir) section('checkout').srcDir = opts.srcDir;
+  if (opts.moveExisting) section('checkout').allowMoveExisting = true;
+  if (opts.offline) section('depotTools').offline = true;
+  return flags;
+}
+
+export interface CliContext {
+  io: Io;
+  globals: () => GlobalOptions;
+  mode: () => OutputMode;
+  configOptions: () => { configFile?: string; flags: Record<string, unknown>; set: string[]; cwd: string; env: NodeJS.ProcessEnv };
+  signal: AbortSignal;
+  setExitCode: (code: number) => void;
+}
+
+function selectionFrom(opts: { from?: string; until?: string; only?: string[]; force?: string[] | boolean }): Selection {
+  return {
+    from: opts.from,
+    until: opts.until,
+    only: opts.only,
+    force: opts.force === true ? 'all' : Array.isArray(opts.force) ? opts.force : undefined,
+  };
+}
+
+const selectionOptions = (cmd: Command) =>
+  cmd
+    .option('--from <stage>', 'start at this stage (earlier stages must have completed)')
+    .option('--until <stage>', 'stop after this stage')
+    .option('--only <stages...>', 'run only these stages')
+    .option('--force [stages...]', 'run these stages (or all) even when up to date');
+
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command('build-quiche')
+    .description("Patch and build Chromium's QUIC toy client and server from a pinned revision: resumable, cached, reproducible.")
+    .version(TOOL_VERSION)
+    .option('-c, --config <file>', 'config file (default: ./pipeline.config.ts, else built-in defaults)')
+    .option('--pin <version>', 'Chromium version tag (or src commit) to build, e.g. 152.0.7977.83')
+    .option('--cache-dir <dir>', 'state, logs, depot_tools and the checkout')
+    .option('--dist-dir <dir>', 'where finished tarballs go')
+    .option('-j, --jobs <n>', 'parallel compile jobs')
+    .addOption(new Option('--builder <builder>', 'autoninja (siso) or ninja').choices(['autoninja', 'ninja']))
+    .option('--src-dir <dir>', 'adopt an existing gclient root instead of the cache\'s')
+    .option('--move-existing', 'allow syncing an adopted checkout to the pin')
+    .option('--offline', 'no CIPD access (mirrors, tests): VPYTHON_BYPASS and --ignore-dep-type=cipd')
+    .option('--set <key=value>', 'set any config field, e.g. --set build.args.is_debug=true (repeatable)', collect, [])
+    .option('--json', 'machine-readable output (NDJSON events, JSON results)')
+    .option('--plain', 'plain line output even on a terminal')
+    .option('-v, --verbose', 'print subprocess output and stacks')
+    .showHelpAfterError('(run build-quiche --help for usage)')
+    .exitOverride();
+
+  selectionOptions(
+    program
+      .command('build', { isDefault: true })
+      .description('run the pipeline (the default command)'),
+  ).action(async (opts) => {
+    const renderer = chooseRenderer(ctx.mode(), ctx.io);
+    try {
+      await build({ ...ctx.configOptions(), ...selectionFrom(opts), signal: ctx.signal, onEvent: renderer.onEvent, command: 'build' });
+    } finally {
+      await renderer.done();
+    }
+  });
+
+  selectionOptions(program.command('plan').description('show what a build would run or skip, and why')).action(async (opts) => {
+    const entries = await plan({ ...ctx.configOptions(), ...selectionFrom(opts) });
+    if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(entries, null, 2));
+    const width = Math.max(...entries.map((e) => e.stage.length));
+    for (const entry of entries) {
+      ctx.io.stdout(`${entry.stage.padEnd(width)}  ${entry.status.padEnd(15)} ${entry.reason}${entry.summary ? `  [last: ${entry.summary}]` : ''}`);
+    }
+  });
+
+  program
+    .command('status')
+    .description('what each stage last did, and whether a run is in progress')
+    .action(async () => {
+      const report = await status(ctx.configOptions());
+      if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(report, null, 2));
+      ctx.io.stdout(`cache: ${report.cacheDir}`);
+      if (report.lock) ctx.io.stdout(`lock: held by pid ${report.lock.pid} ("${report.lock.command}", since ${report.lock.startedAt})`);
+      const width = Math.max(...report.stages.map((s) => s.stage.length));
+      for (const s of report.stages) {
+        const state = s.guard
+          ? s.guard.failure
+            ? `FAILED (run ${s.guard.runId}): ${s.guard.failure.message.split('\n')[0]}`
+            : `INTERRUPTED (run ${s.guard.runId}, pid ${s.guard.pid}); the next run repairs it`
+          : s.record
+            ? `done ${s.record.finishedAt} in ${formatDuration(s.record.durationMs)}${s.summary ? `: ${s.summary}` : ''}`
+            : 'never run';
+        ctx.io.stdout(`${s.stage.padEnd(width)}  ${state}`);
+      }
+    });
+
+  program
+    .command('doctor')
+    .description('check the host: disk, memory, cores, tools')
+    .action(async () => {
+      const report = await doctor(ctx.configOptions());
+      if (ctx.mode().json) ctx.io.stdout(JSON.stringify(report, null, 2));
+      else {
+        for (const line of formatHostReport(report)) ctx.io.stdout(line);
+        for (const warning of report.warnings) ctx.io.stdout(`warning: ${warning}`);
+        for (const problem of report.problems) ctx.io.stdout(`problem: ${problem}`);
+      }
+      if (report.problems.length) ctx.setExitCode(report.disk.ok ? 8 : 8);
+    });
+
+  program
+    .command('clean')
+    .description('forget stage records so they run again (files stay unless --checkout)')
+    .option('--stage <stages...>', 'only these stages')
+    .option('--checkout', "also delete the cache's own checkout (never an adopted one)")
+    .action(async (opts: { stage?: string[]; checkout?: boolean }) => {
+      const result = await clean({ ...ctx.configOptions(), stages: opts.stage, checkout: opts.checkout });
+      if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(result));
+      ctx.io.stdout(`forgot: ${result.forgotten.join(', ')}`);
+      for (const dir of result.removed) ctx.io.stdout(`removed: ${dir}`);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of pipeline.config.ts')
+    .action(() => ctx.io.stdout(JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2)));
+
+  program
+    .command('config')
+    .description('print the effective configuration (after file, env and flags)')
+    .action(async () => ctx.io.stdout(JSON.stringify(await loadConfig(ctx.configOptions()), null, 2)));
+
+  registerExtraCommands(program, ctx);
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (never calls process.exit, so tests can call it). */
+export async function runCli(argv: string[], io: Io = processIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
+  let exitCode = 0;
+  let program: Command | undefined;
+  const globals = () => (program?.opts() ?? { set: [] }) as GlobalOptions;
+  const mode = (): OutputMode => ({ json: !!globals().json, verbose: !!globals().verbose, plain: !!globals().plain });
+  const ctx: CliContext = {
+    io,
+    globals,
+    mode,
+    signal,
+    setExitCode: (code) => (exitCode = code),
+    configOptions: () => ({ configFile: globals().config, flags: flagsToConfig(globals()), set: globals().set, cwd: process.cwd(), env: io.env }),
+  };
+  program = createProgram(ctx);
+  program.configureOutput({ writeOut: (s) => io.stdout(s.replace(/\n$/, '')), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      return thrown.exitCode === 0 ? 0 : 2;
+    }
+    const error: BuildQuicheError = signal.aborted ? new InterruptedError('Interrupted.', { cause: thrown }) : toBuildQuicheError(thrown);
+    reportError(error, ctx);
+    return error.exitCode;
+  }
+}
+
+function reportError(error: BuildQuicheError, ctx: CliContext): void {
+  if (ctx.mode().json) {
+    ctx.io.stdout(JSON.stringify({ type: 'error', error: error.toJSON() }));
+    return;
+  }
+  for (const line of formatFailure(error, undefined, ctx.mode().verbose)) ctx.io.stderr(line);
+}

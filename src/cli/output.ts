@@ -1,0 +1,43 @@
+import type { EventSink } from '../engine/events.js';
+import { jsonRenderer } from './render/json.js';
+import { ListrView } from './render/listr.js';
+import { plainRenderer } from './render/plain.js';
+
+export interface OutputMode {
+  json: boolean;
+  verbose: boolean;
+  plain: boolean;
+}
+
+export interface Io {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo = (): Io => ({
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  isTTY: Boolean(process.stdout.isTTY),
+  env: process.env,
+});
+
+export interface Renderer {
+  onEvent: EventSink;
+  /** Wait until the view has drawn its final state. */
+  done(): Promise<void>;
+  /** Whether failures were already shown by the renderer (so the CLI does not print them twice). */
+  showsFailures: boolean;
+}
+
+/** listr2 on a terminal; plain timestamped lines in CI, pipes and with --plain; NDJSON with --json. */
+export function chooseRenderer(mode: OutputMode, io: Io): Renderer {
+  if (mode.json) return { onEvent: jsonRenderer(io.stdout), done: async () => {}, showsFailures: true };
+  const interactive = io.isTTY && !io.env.CI && !mode.plain && !mode.verbose && io.env.TERM !== 'dumb';
+  if (interactive) {
+    const view = new ListrView();
+    return { onEvent: view.onEvent, done: () => view.done(), showsFailures: false };
+  }
+  return { onEvent: plainRenderer({ write: io.stdout, verbose: mode.verbose }), done: async () => {}, showsFailures: true };
+}

@@ -1,0 +1,130 @@
+import { Listr, type ListrTask } from 'listr2';
+import type { PipelineEvent } from '../../engine/events.js';
+import type { BuildQuicheError } from '../../errors.js';
+import { formatDuration, ProgressMeter } from './format.js';
+
+type Outcome = { kind: 'done'; summary?: string; durationMs: number } | { kind: 'skip'; reason: string } | { kind: 'fail'; error: BuildQuicheError };
+
+interface StageView {
+  title: string;
+  started: Promise<void>;
+  finished: Promise<Outcome>;
+  start: () => void;
+  finish: (outcome: Outcome) => void;
+  task?: { output: string; title: string };
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * The interactive view: listr2 draws one line per stage with a rolling tail of its output, while
+ * the engine runs on its own. listr2 is only the view here (tasks wait for the engine's events),
+ * so the library, tests and the other renderers share one execution path.
+ */
+export class ListrView {
+  private readonly stages = new Map<string, StageView>();
+  private listr: Promise<void> | undefined;
+  private readonly meters = new Map<string, ProgressMeter>();
+  private runEnded = deferred<void>();
+
+  constructor(private readonly tailLines = 5) {}
+
+  readonly onEvent = (event: PipelineEvent): void => {
+    switch (event.type) {
+      case 'run-start':
+        this.begin(event.stages);
+        break;
+      case 'stage-start':
+        this.stages.get(event.stage)?.start();
+        break;
+      case 'stage-line':
+      case 'stage-note': {
+        const view = this.stages.get(event.stage);
+        if (view?.task) view.task.output = event.type === 'stage-line' ? event.line : `· ${event.message}`;
+        break;
+      }
+      case 'stage-progress': {
+        const view = this.stages.get(event.stage);
+        const meter = this.meters.get(event.stage) ?? new ProgressMeter();
+        this.meters.set(event.stage, meter);
+        if (view?.task) view.task.title = `${view.title} ${meter.describe(event.progress)}`;
+        break;
+      }
+      case 'stage-skip': {
+        const view = this.stages.get(event.stage);
+        view?.start();
+        view?.finish({ kind: 'skip', reason: event.reason });
+        break;
+      }
+      case 'stage-done':
+        this.stages.get(event.stage)?.finish({ kind: 'done', summary: event.summary, durationMs: event.durationMs });
+        break;
+      case 'stage-fail':
+        this.stages.get(event.stage)?.finish({ kind: 'fail', error: event.error });
+        break;
+      case 'run-end':
+        // Stages that never started (a stop earlier in the run) must not hang the view.
+        for (const view of this.stages.values()) {
+          view.start();
+          view.finish({ kind: 'skip', reason: 'not reached' });
+        }
+        this.runEnded.resolve();
+        break;
+      default:
+        break;
+    }
+  };
+
+  private begin(stages: Array<{ id: string; title: string }>): void {
+    const tasks: ListrTask[] = stages.map(({ id, title }) => {
+      const started = deferred<void>();
+      const finished = deferred<Outcome>();
+      let done = false;
+      const view: StageView = {
+        title,
+        started: started.promise,
+        finished: finished.promise,
+        start: () => started.resolve(),
+        finish: (outcome) => {
+          if (done) return;
+          done = true;
+          finished.resolve(outcome);
+        },
+      };
+      this.stages.set(id, view);
+      return {
+        title,
+        rendererOptions: { outputBar: this.tailLines, persistentOutput: false },
+        task: async (_ctx, task) => {
+          view.task = task;
+          await view.started;
+          const outcome = await view.finished;
+          if (outcome.kind === 'skip') task.skip(`${title}: ${outcome.reason}`);
+          else if (outcome.kind === 'fail') throw new Error(outcome.error.message.split('\n')[0]);
+          else task.title = `${title} (${formatDuration(outcome.durationMs)}${outcome.summary ? `, ${outcome.summary}` : ''})`;
+        },
+      };
+    });
+    this.listr = new Listr(tasks, {
+      concurrent: false,
+      exitOnError: true,
+      registerSignalListeners: false,
+      rendererOptions: { collapseSubtasks: false, collapseSkips: false },
+    })
+      .run()
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+  }
+
+  /** Resolves once listr has drawn the final state. */
+  async done(): Promise<void> {
+    await this.runEnded.promise;
+    await this.listr;
+  }
+}

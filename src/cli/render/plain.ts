@@ -1,0 +1,74 @@
+import type { PipelineEvent } from '../../engine/events.js';
+import { formatDuration, formatFailure, ProgressMeter } from './format.js';
+
+export interface PlainOptions {
+  write: (line: string) => void;
+  /** Also print every subprocess line (they are always in the stage log). */
+  verbose?: boolean;
+  /** Minimum seconds between two progress lines of one stage. */
+  progressEverySeconds?: number;
+}
+
+/**
+ * For CI logs and pipes: one timestamped line per event, progress at most every few seconds,
+ * subprocess output only with --verbose (it is all in the per-stage log files anyway).
+ */
+export function plainRenderer(options: PlainOptions): (event: PipelineEvent) => void {
+  const meters = new Map<string, ProgressMeter>();
+  const lastProgress = new Map<string, number>();
+  const every = (options.progressEverySeconds ?? 5) * 1000;
+  const stamp = () => new Date().toISOString().slice(11, 19);
+  const out = (text: string) => options.write(`${stamp()} ${text}`);
+  return (event) => {
+    switch (event.type) {
+      case 'run-start':
+        out(`build-quiche ${event.command}: ${event.stages.length} stage(s); logs in ${event.logDir}`);
+        break;
+      case 'lock-wait':
+        out(`waiting for the cache lock held by pid ${event.holderPid} ("${event.command}")`);
+        break;
+      case 'lock-stale':
+        out(`took over a stale lock from pid ${event.holderPid}${event.killedGroups.length ? `; stopped its leftover processes ${event.killedGroups.join(', ')}` : ''}`);
+        break;
+      case 'stage-start':
+        out(`▶ ${event.stage}: ${event.title} (${event.reason})`);
+        break;
+      case 'stage-skip':
+        out(`↷ ${event.stage}: skipped, ${event.reason}`);
+        break;
+      case 'stage-repair':
+        out(`⚕ ${event.stage}: repairing, ${event.reason}`);
+        break;
+      case 'stage-note':
+        out(`· ${event.stage}: ${event.message}`);
+        break;
+      case 'stage-line':
+        if (options.verbose) out(`  ${event.stage}| ${event.line}`);
+        break;
+      case 'stage-progress': {
+        const now = Date.now();
+        const meter = meters.get(event.stage) ?? new ProgressMeter();
+        meters.set(event.stage, meter);
+        const text = meter.describe(event.progress, now);
+        if (now - (lastProgress.get(event.stage) ?? 0) >= every || event.progress.done === event.progress.total) {
+          lastProgress.set(event.stage, now);
+          out(`… ${event.stage}: ${text}`);
+        }
+        break;
+      }
+      case 'stage-done':
+        out(`✔ ${event.stage}: done in ${formatDuration(event.durationMs)}${event.summary ? ` (${event.summary})` : ''}`);
+        break;
+      case 'stage-fail':
+        for (const line of formatFailure(event.error, event.stage)) options.write(line);
+        break;
+      case 'run-end':
+        out(
+          event.ran.length === 0 && event.ok
+            ? `nothing to do: every stage is up to date (${formatDuration(event.durationMs)})`
+            : `${event.ok ? 'finished' : 'stopped'} in ${formatDuration(event.durationMs)}: ran ${event.ran.join(', ') || 'nothing'}; skipped ${event.skipped.length}`,
+        );
+        break;
+    }
+  };
+}

@@ -1,0 +1,228 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { depotToolsEnv, type AppContext } from '../app/context.js';
+import { dirtyFiles } from '../adapters/git.js';
+import { removeStaleIndexLocks } from '../adapters/git-locks.js';
+import { renderGclientFile } from '../chromium/gclient-file.js';
+import { QUICHE_DEP_PATH, type CheckoutOutput, type ResolveOutput } from '../chromium/types.js';
+import { checkDeps, describeDep, type DepCheck } from '../chromium/verify-checkout.js';
+import { defineStage, type StageContext } from '../engine/stage.js';
+import { ConfigError, DirtyTreeError, NotFoundError, ToolError } from '../errors.js';
+import { ownedChanges, revertAppliedPatches } from '../patches/ledger.js';
+import { withRetry } from '../process/retry.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { reusedArtifactReason } from './reuse.js';
+import type { DepotToolsOutput } from './depot-tools.js';
+import { effectiveCustomVars } from './resolve.js';
+
+export interface CheckoutInputs {
+  gclientFile: string;
+  gclientRoot: string;
+  adopted: boolean;
+  allowMoveExisting: boolean;
+  syncRevision: string;
+  srcCommit: string;
+  pins: Array<{ path: string; revision: string }>;
+  depotToolsRevision: string;
+  offline: boolean;
+  syncArgs: string[];
+}
+
+type Ctx = StageContext<AppContext>;
+
+/**
+ * The ~50 GB tree. gclient is not trusted: it reports revisions from before the sync, "succeeds"
+ * with an empty dep after a killed clone, and has no lock. So this stage verifies every pinned dep
+ * itself after each sync, repairs the known failure modes (stale index.lock, empty or stuck deps),
+ * reverts only our own patches before moving a pin, and stops on anybody else's changes.
+ */
+export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOutput>({
+  id: 'checkout',
+  title: 'Check out Chromium (gclient sync)',
+  after: ['resolve', 'depot-tools'],
+  enabled: ({ upstream }) => reusedArtifactReason(upstream),
+  inputs: ({ app, upstream }) => {
+    const resolve = upstream<ResolveOutput>('resolve');
+    const { config, paths } = app;
+    return {
+      gclientFile: renderGclientFile({
+        srcUrl: config.chromium.srcUrl,
+        customVars: effectiveCustomVars(app),
+        customDeps: config.gclient.customDeps,
+        targetOs: config.gclient.targetOs,
+        cacheDir: config.gclient.cacheDir,
+      }),
+      gclientRoot: paths.gclientRoot,
+      adopted: paths.adopted,
+      allowMoveExisting: config.checkout.allowMoveExisting,
+      syncRevision: `src@${resolve.ref}`,
+      srcCommit: resolve.srcCommit,
+      pins: resolve.deps.map((dep) => ({ path: dep.path, revision: dep.revision! })),
+      depotToolsRevision: upstream<DepotToolsOutput>('depot-tools').revision,
+      offline: config.depotTools.offline,
+      syncArgs: config.gclient.syncArgs,
+    };
+  },
+  async repair(ctx) {
+    await repairLocks(ctx, await repoDirs(ctx));
+  },
+  async run(ctx, inputs) {
+    const resolve = ctx.upstream<ResolveOutput>('resolve');
+    const root = inputs.gclientRoot;
+    await prepareRoot(ctx, inputs);
+    await repairLocks(ctx, await repoDirs(ctx));
+
+    let checks = await checkDeps(root, resolve);
+    const needsSync = checks.some((c) => c.state !== 'ok');
+    if (needsSync) {
+      if (inputs.adopted && !inputs.allowMoveExisting && checks.some((c) => c.state === 'wrong-commit')) {
+        throw new ConfigError(
+          `The adopted checkout at ${root} is not at ${resolve.version}:\n  ${checks.filter((c) => c.state !== 'ok').map(describeDep).join('\n  ')}`,
+          { hint: 'Set checkout.allowMoveExisting (or pass --move-existing) to let build-quiche sync it to the pin, or pick the pin it is at.' },
+        );
+      }
+      await prepareForMove(ctx, checks);
+      await sync(ctx, inputs);
+      checks = await checkDeps(root, resolve);
+      const broken = checks.filter((c) => c.state !== 'ok');
+      if (broken.length) {
+        // Known gclient failure: a killed first clone leaves a dep that every later sync "succeeds" on.
+        // The only fix is to remove that dep and sync again; never src itself, never work we did not make.
+        await removeBrokenDeps(ctx, broken, inputs.adopted);
+        await sync(ctx, inputs);
+        checks = await checkDeps(root, resolve);
+      }
+      const still = checks.filter((c) => c.state !== 'ok');
+      if (still.length) {
+        throw new NotFoundError(`After gclient sync, these deps are not at their pins:\n  ${still.map(describeDep).join('\n  ')}`, {
+          hint: 'Check that the mirrors hold these revisions; see the log for what gclient did.',
+          data: { deps: still },
+        });
+      }
+    } else {
+      ctx.report.note(`every pinned repo is already at ${resolve.version}; no sync needed`);
+    }
+    await gclient(ctx, inputs, ['runhooks']);
+    const verified = Object.fromEntries(checks.map((c) => [c.path, c.actual!]));
+    return {
+      gclientRoot: root,
+      adopted: inputs.adopted,
+      verified,
+      repos: {
+        src: { path: path.join(root, 'src'), commit: verified.src! },
+        quiche: { path: path.join(root, QUICHE_DEP_PATH), commit: verified[QUICHE_DEP_PATH]! },
+      },
+    };
+  },
+  async verify(ctx, { inputs, outputs }) {
+    const resolve = ctx.upstream<ResolveOutput>('resolve');
+    const bad = (await checkDeps(inputs.gclientRoot, resolve)).filter((c) => c.state !== 'ok');
+    if (bad.length) return bad.map(describeDep).join('; ');
+    if (!inputs.adopted) {
+      const onDisk = await readFile(path.join(outputs.gclientRoot, '.gclient'), 'utf8').catch(() => '');
+      if (onDisk !== inputs.gclientFile) return '.gclient changed on disk';
+    }
+    return true;
+  },
+  describe: (o) => `src ${o.repos.src.commit.slice(0, 8)}, quiche ${o.repos.quiche.commit.slice(0, 8)}, ${Object.keys(o.verified).length} repos verified`,
+});
+
+async function prepareRoot(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
+  const gclientPath = path.join(inputs.gclientRoot, '.gclient');
+  if (inputs.adopted) {
+    if (!existsSync(gclientPath)) {
+      throw new ConfigError(`${inputs.gclientRoot} is not a gclient root (no .gclient).`, {
+        hint: 'checkout.srcDir must name the directory that holds .gclient and src/ (the parent of src).',
+      });
+    }
+    return; // The user's .gclient is theirs: never rewritten.
+  }
+  await mkdir(inputs.gclientRoot, { recursive: true });
+  const current = await readFile(gclientPath, 'utf8').catch(() => undefined);
+  if (current !== inputs.gclientFile) {
+    await writeFileAtomic(gclientPath, inputs.gclientFile);
+    ctx.report.note(current === undefined ? 'wrote .gclient' : '.gclient changed; rewrote it');
+  }
+}
+
+async function repoDirs(ctx: Ctx): Promise<string[]> {
+  const root = ctx.app.paths.gclientRoot;
+  let resolve: ResolveOutput | undefined;
+  try {
+    resolve = ctx.upstream<ResolveOutput>('resolve');
+  } catch {
+    resolve = undefined;
+  }
+  const rels = ['src', ...(resolve?.deps.map((d) => d.path) ?? [QUICHE_DEP_PATH])];
+  return rels.map((rel) => path.join(root, rel)).filter((dir) => existsSync(dir));
+}
+
+async function repairLocks(ctx: Ctx, repos: string[]): Promise<void> {
+  for (const repair of await removeStaleIndexLocks(repos)) {
+    if (repair.removed) ctx.report.note(`removed stale ${repair.lock} (no git process was using it)`);
+    else {
+      throw new ToolError(`${repair.lock} is held by running process(es) ${repair.holders.join(', ')}.`, {
+        hint: 'Another git or gclient is working in this checkout; wait for it or stop it.',
+      });
+    }
+  }
+}
+
+/** Before any dep moves: take our own patches out, and refuse anybody else's changes. */
+async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
+  const moving = checks.filter((c) => c.state === 'wrong-commit');
+  if (moving.length === 0) return;
+  const reverted = await revertAppliedPatches(ctx.app, { only: moving.map((c) => c.path) });
+  if (reverted.reverted.length) ctx.report.note(`reverted our patches in ${reverted.reverted.length} file(s) before moving the pin`);
+  const owned = new Set(await ownedChanges(ctx.app));
+  const foreign: string[] = [];
+  for (const check of moving) {
+    const dir = path.join(ctx.app.paths.gclientRoot, check.path);
+    for (const file of await dirtyFiles(dir)) {
+      const rel = path.join(check.path, file.path);
+      if (file.code !== '??' && !owned.has(rel)) foreign.push(`${rel} (${file.code.trim()})`);
+    }
+  }
+  if (foreign.length) {
+    throw new DirtyTreeError(`Local changes would block moving to the new pin:\n  ${foreign.join('\n  ')}`, {
+      hint: 'These are not build-quiche\'s patches. Commit, stash or discard them (git -C <repo> stash), then run again. Nothing was changed.',
+      data: { files: foreign },
+    });
+  }
+}
+
+async function removeBrokenDeps(ctx: Ctx, broken: DepCheck[], adopted: boolean): Promise<void> {
+  for (const check of broken) {
+    if (check.path === 'src' || check.state === 'missing') continue;
+    if (adopted && check.state === 'wrong-commit') {
+      throw new NotFoundError(`${check.path} in the adopted checkout stays at ${check.actual} after sync (pinned ${check.expected}).`, {
+        hint: `build-quiche does not delete work in a checkout it did not make. Remove ${check.path} yourself and run again.`,
+      });
+    }
+    ctx.report.note(`${describeDep(check)}: removing it and syncing again (gclient cannot repair this by itself)`);
+    await rm(path.join(ctx.app.paths.gclientRoot, check.path), { recursive: true, force: true });
+  }
+}
+
+async function sync(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
+  const args = ['sync', '--no-history', '--nohooks', '-r', inputs.syncRevision];
+  // -D deletes dep trees DEPS no longer lists: right for our own checkout, not for an adopted one.
+  if (!inputs.adopted) args.push('-D');
+  if (inputs.offline) args.push('--ignore-dep-type=cipd');
+  if (ctx.app.config.gclient.jobs) args.push('-j', String(ctx.app.config.gclient.jobs));
+  args.push(...inputs.syncArgs);
+  await gclient(ctx, inputs, args);
+}
+
+async function gclient(ctx: Ctx, inputs: CheckoutInputs, args: string[]): Promise<void> {
+  await withRetry(
+    async () => {
+      // A killed attempt leaves locks behind; clear stale ones before each try (never partial clones).
+      await repairLocks(ctx, await repoDirs(ctx));
+      await ctx.exec('gclient', args, { cwd: inputs.gclientRoot, env: depotToolsEnv(ctx.app) });
+    },
+    ctx.app.config.retry,
+    { signal: ctx.signal, onRetry: (error, attempt, left) => ctx.report.note(`gclient ${args[0]} failed (${error.message.split('\n')[0]}); retry ${attempt}, ${left} left`) },
+  );
+}

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { AppContext } from '../app/context.js';
+import { TOOL_VERSION } from '../app/version.js';
+import { createArtifact, type ArtifactResult } from '../artifacts/package.js';
+import { defineStage } from '../engine/stage.js';
+import { ensureTestCerts } from '../smoke/certs.js';
+import { sha256File } from '../util/fs.js';
+import { artifactNameOf, buildFingerprint, buildIdentity, type BuildIdentity } from './build-identity.js';
+import type { CompileOutput } from './compile.js';
+import { reusedArtifactReason } from './reuse.js';
+import type { SmokeOutput } from './smoke.js';
+
+export interface PackageInputs {
+  identity: BuildIdentity;
+  fingerprint: string;
+  binaries: Array<{ name: string; sha256: string }>;
+  smoke: SmokeOutput | null;
+}
+
+/**
+ * The product: `dist/quiche-<version>-<patchset>-linux-x64.tar.gz` with bin/, certs/, manifest.json
+ * and SHA256SUMS, reproducible byte for byte (src/artifacts, docs/artifacts.md).
+ */
+export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResult>({
+  id: 'package',
+  title: 'Package the artifact',
+  after: ['resolve', 'patch-check', 'compile', 'smoke'],
+  enabled: ({ upstream }) => reusedArtifactReason(upstream),
+  inputs: (ctx) => {
+    const identity = buildIdentity(ctx);
+    const smoke = ctx.upstream<SmokeOutput | undefined>('smoke') ?? null;
+    return {
+      identity,
+      fingerprint: buildFingerprint(identity),
+      binaries: ctx.upstream<CompileOutput>('compile').binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
+      smoke: smoke ? { ...smoke, certsDir: '' } : null,
+    };
+  },
+  async run(ctx, inputs) {
+    const compile = ctx.upstream<CompileOutput>('compile');
+    const smoke = ctx.upstream<SmokeOutput | undefined>('smoke');
+    const certsDir = smoke?.certsDir ?? (await ensureTestCerts(path.join(ctx.app.paths.smoke, 'certs'))).dir;
+    const { identity } = inputs;
+    const artifact = await createArtifact({
+      distDir: ctx.app.paths.distDir,
+      name: artifactNameOf(identity),
+      binaries: compile.binaries.map((b) => ({ name: b.name, path: b.path })),
+      certsDir,
+      signal: ctx.signal,
+      manifest: {
+        chromium: { version: identity.version },
+        inputs: { src: identity.src, quiche: identity.quiche, depotTools: identity.depotTools, gnVersion: identity.gnVersion },
+        patches: { patchset: identity.patchset, series: identity.patches },
+        gnArgs: identity.gnArgs,
+        targets: identity.targets,
+        builder: identity.builder,
+        smoke: inputs.smoke ? { pairs: inputs.smoke.pairs, migration: inputs.smoke.migration } : null,
+        fingerprint: inputs.fingerprint,
+        tool: { name: 'build-quiche', version: TOOL_VERSION },
+      },
+    });
+    ctx.report.note(`${artifact.tarball} (${(artifact.size / 1024 / 1024).toFixed(1)} MiB, sha256 ${artifact.sha256.slice(0, 16)}…)`);
+    return artifact;
+  },
+  async verify(_ctx, { outputs }) {
+    if (!existsSync(outputs.tarball)) return `${outputs.tarball} is missing`;
+    return (await sha256File(outputs.tarball)) === outputs.sha256 ? true : `${outputs.tarball} changed`;
+  },
+  describe: (o) => `${path.basename(o.tarball)} sha256 ${o.sha256.slice(0, 12)}`,
+});

@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AppContext } from '../app/context.js';
+import { remoteFilesFor } from '../app/remote.js';
+import { DEFAULT_CUSTOM_VARS } from '../config/schema.js';
+import { DepsError, resolveDeps } from '../chromium/deps.js';
+import { DEPOT_TOOLS_DEP_PATH, QUICHE_DEP_PATH, type ResolveOutput } from '../chromium/types.js';
+import { defineStage } from '../engine/stage.js';
+import { fingerprint } from '../engine/fingerprint.js';
+import { ConfigError, NotFoundError } from '../errors.js';
+import { writeJsonAtomic } from '../util/fs.js';
+
+export interface ResolveInputs {
+  version: string;
+  srcUrl: string;
+  gitiles: string;
+  customVars: Record<string, string | boolean | number>;
+  targetOs: string[];
+}
+
+export const isCommitPin = (version: string) => /^[0-9a-f]{40}$/.test(version);
+
+/** The custom_vars gclient will see: the //net defaults, then the user's. */
+export function effectiveCustomVars(app: AppContext): Record<string, string | boolean | number> {
+  return { ...DEFAULT_CUSTOM_VARS, ...app.config.gclient.customVars };
+}
+
+/**
+ * Pin -> exact revisions, by reading DEPS at the pin without a checkout (gitiles, else a blob-less
+ * one-commit git fetch). Results are cached per ref and inputs, so switching pins back and forth
+ * costs nothing; the tag itself is resolved with `git ls-remote`.
+ */
+export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput>({
+  id: 'resolve',
+  title: 'Resolve the pin from DEPS',
+  after: [],
+  pure: true,
+  inputs: ({ app }) => ({
+    version: app.config.chromium.version,
+    srcUrl: app.config.chromium.srcUrl,
+    gitiles: app.config.chromium.gitiles,
+    customVars: effectiveCustomVars(app),
+    targetOs: app.config.gclient.targetOs,
+  }),
+  async run(ctx, inputs) {
+    const cacheFile = path.join(ctx.app.paths.resolveCache, 'pins', `${fingerprint(inputs).slice(0, 24)}.json`);
+    const cached = await readFile(cacheFile, 'utf8').then((text) => JSON.parse(text) as ResolveOutput).catch(() => undefined);
+    if (cached) {
+      ctx.report.note(`${inputs.version}: read from the resolve cache (src ${cached.srcCommit.slice(0, 12)})`);
+      return cached;
+    }
+    const remote = remoteFilesFor(ctx);
+    const ref = isCommitPin(inputs.version) ? inputs.version : `refs/tags/${inputs.version}`;
+    ctx.report.line(`resolving ${ref} at ${inputs.srcUrl}`);
+    const srcCommit = await remote.resolveRef(inputs.srcUrl, ref);
+    const depsText = await remote.read(inputs.srcUrl, srcCommit, 'DEPS');
+    if (!depsText) {
+      throw new NotFoundError(`${inputs.srcUrl} has no DEPS file at ${ref} (${srcCommit}).`, {
+        hint: 'chromium.srcUrl must point at chromium/src (or a mirror of it).',
+      });
+    }
+    let deps;
+    try {
+      deps = resolveDeps(depsText.toString('utf8'), { customVars: inputs.customVars, targetOs: inputs.targetOs, targetOsOnly: true });
+    } catch (error) {
+      if (error instanceof DepsError) {
+        throw new ConfigError(`DEPS at ${inputs.version}: ${error.message}`, {
+          hint: 'A custom_var may be missing or of the wrong type; compare gclient.customVars with DEPS vars.',
+        });
+      }
+      throw error;
+    }
+    const quiche = deps.gitDeps.find((dep) => dep.path === QUICHE_DEP_PATH);
+    if (!quiche?.revision) {
+      throw new NotFoundError(`DEPS at ${inputs.version} pins no quiche (${QUICHE_DEP_PATH}).`, {
+        hint: 'Pick a Chromium version that has quiche under net/third_party/quiche/src (all current ones do).',
+      });
+    }
+    const depotTools = deps.gitDeps.find((dep) => dep.path === DEPOT_TOOLS_DEP_PATH);
+    const gnVersion = deps.vars.gn_version;
+    const output: ResolveOutput = {
+      version: inputs.version,
+      ref,
+      srcUrl: inputs.srcUrl,
+      srcCommit,
+      quicheRevision: quiche.revision,
+      quicheUrl: quiche.url,
+      depotToolsRevision: depotTools?.revision,
+      gnVersion: typeof gnVersion === 'string' ? gnVersion : undefined,
+      deps: deps.gitDeps.filter((dep) => dep.revision !== undefined),
+      via: remote.stats.git > 0 ? 'git' : 'gitiles',
+    };
+    await writeJsonAtomic(cacheFile, output);
+    return output;
+  },
+  describe: (r) => `src ${r.srcCommit.slice(0, 8)}, quiche ${r.quicheRevision.slice(0, 8)}${r.depotToolsRevision ? `, depot_tools ${r.depotToolsRevision.slice(0, 8)}` : ''}`,
+});

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import type { AppContext } from '../app/context.js';
+import type { ArtifactResult } from '../artifacts/package.js';
+import { defineStage } from '../engine/stage.js';
+import { createStore } from '../publish/store.js';
+import { sha256File } from '../util/fs.js';
+import { buildFingerprint, buildIdentity } from './build-identity.js';
+
+export interface ReuseInputs {
+  fingerprint: string;
+  stores: string[];
+}
+
+export type ReuseOutput =
+  | { hit: false; fingerprint: string; searched: string[] }
+  | { hit: true; fingerprint: string; store: string; name: string; artifact: ArtifactResult };
+
+/**
+ * Before depot_tools and the checkout: if a store already holds an artifact with this build's
+ * fingerprint, download and verify it, and every build stage is switched off for this run. A miss
+ * is recorded too, so a rerun does not ask the stores again (`--force reuse` does).
+ */
+export const reuseStage = defineStage<AppContext, ReuseInputs, ReuseOutput>({
+  id: 'reuse',
+  title: 'Look for a finished artifact',
+  after: ['resolve', 'patch-check'],
+  enabled: ({ app }) => (!app.config.reuse ? 'reuse is off in the config' : app.config.publish.length === 0 ? 'no stores configured' : true),
+  inputs: (ctx) => ({
+    fingerprint: buildFingerprint(buildIdentity(ctx)),
+    stores: ctx.app.config.publish.map((s) => (s.type === 'dir' ? `dir:${s.path}` : `github:${s.repo}`)),
+  }),
+  async run(ctx, inputs) {
+    const searched: string[] = [];
+    for (const config of ctx.app.config.publish) {
+      const store = createStore(config, { distDir: ctx.app.paths.distDir, env: ctx.app.env });
+      searched.push(store.describe());
+      const found = await store.find(inputs.fingerprint, { signal: ctx.signal });
+      if (!found) continue;
+      ctx.report.note(`${found.name} with fingerprint ${inputs.fingerprint.slice(0, 12)} is in ${store.describe()}: downloading instead of building`);
+      const artifact = await store.fetch(found, ctx.app.paths.distDir, { signal: ctx.signal });
+      return { hit: true, fingerprint: inputs.fingerprint, store: store.describe(), name: found.name, artifact };
+    }
+    ctx.report.note(`no store holds fingerprint ${inputs.fingerprint.slice(0, 12)} yet: building`);
+    return { hit: false, fingerprint: inputs.fingerprint, searched };
+  },
+  async verify(_ctx, { outputs }) {
+    if (!outputs.hit) return true;
+    if (!existsSync(outputs.artifact.tarball)) return `${outputs.artifact.tarball} is missing`;
+    return (await sha256File(outputs.artifact.tarball)) === outputs.artifact.sha256 ? true : `${outputs.artifact.tarball} changed`;
+  },
+  describe: (o) => (o.hit ? `reused ${o.name} from ${o.store}` : `not in ${o.searched.length} store(s)`),
+});
+
+/** Build stages are switched off when the reuse stage found a finished artifact for these inputs. */
+export function reusedArtifactReason(upstream: <T>(id: string) => T): true | string {
+  let reuse: ReuseOutput | undefined | null;
+  try {
+    reuse = upstream<ReuseOutput | undefined>('reuse');
+  } catch {
+    return true;
+  }
+  return reuse?.hit ? `artifact ${reuse.name} reused from ${reuse.store}` : true;
+}
