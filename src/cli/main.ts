@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { z } from 'zod';
 import { build, clean, doctor, plan, status } from '../app/api.js';
 import { formatHostReport } from '../app/host-check.js';
 import { loadConfig } from '../config/load.js';
 import { TOOL_VERSION } from '../app/version.js';
-import { configSchema } from '../config/schema.js';
+import { renderConfigJsonSchema } from '../config/json-schema.js';
 import { InterruptedError, toBuildQuicheError, UsageError, type BuildQuicheError } from '../errors.js';
 import type { Selection } from '../engine/pipeline.js';
 import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js';
@@ -166,7 +165,7 @@ export function createProgram(ctx: CliContext): Command {
   program
     .command('schema')
     .description('print the JSON Schema of pipeline.config.ts')
-    .action(() => ctx.io.stdout(JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2)));
+    .action(() => ctx.io.stdout(renderConfigJsonSchema().trimEnd()));
 
   program
     .command('config')
