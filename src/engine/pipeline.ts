@@ -83,7 +83,7 @@ export class Pipeline<C> {
     const ids = this.stageIds;
     const check = (id: string) => {
       if (!ids.includes(id)) {
-        throw new UsageError(`Unknown stage "${id}".`, { hint: `Stages: ${ids.join(', ')}.` });
+        throw new UsageError(`Unknown stage "${id}". Stages: ${ids.join(', ')}.`, { hint: 'Pick one of the stages listed (build-quiche plan shows them in order).' });
       }
       return ids.indexOf(id);
     };
