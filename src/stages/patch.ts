@@ -1,0 +1,66 @@
+import type { AppContext } from '../app/context.js';
+import type { CheckoutOutput, PatchRepo, RepoState } from '../chromium/types.js';
+import { defineStage } from '../engine/stage.js';
+import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';
+import { parseSeries, patchsetId, seriesSummary } from '../patches/series.js';
+
+export interface PatchInputs {
+  patchset: string;
+  patches: Array<{ name: string; repo: PatchRepo; sha256: string }>;
+  /** Work trees and their verified commits: a pin move re-runs the stage. */
+  repos: Partial<Record<PatchRepo, RepoState>>;
+}
+
+export interface PatchOutput {
+  patchset: string;
+  files: Array<{ repo: PatchRepo; path: string; baseSha256: string | null; resultSha256: string | null }>;
+}
+
+/**
+ * Apply the series into the checkout's repos (docs/patches.md). The final content of every
+ * affected file is computed before anything is written, foreign edits are refused, and only files
+ * whose content changes are written, so an unchanged file keeps its mtime and the build stays
+ * incremental. The ledger records exactly what changed.
+ */
+export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
+  id: 'patch',
+  title: 'Apply the patches',
+  after: ['checkout', 'patch-check'],
+  async inputs({ app, upstream }) {
+    const series = await parseSeries(app.config.patches.series);
+    const { repos } = upstream<CheckoutOutput>('checkout');
+    return { patchset: patchsetId(series), patches: seriesSummary(series), repos };
+  },
+  async run(ctx) {
+    const series = await parseSeries(ctx.app.config.patches.series);
+    const { repos } = ctx.upstream<CheckoutOutput>('checkout');
+    const result = await applySeries({
+      series,
+      repos,
+      ledgerFile: ctx.app.paths.appliedPatches,
+      exec: (file, args, options) => ctx.exec(file, args, options),
+      version: ctx.app.config.chromium.version,
+      beforeWrite: (writes) => ctx.guard.update({ writes }),
+    });
+    for (const note of result.notes) ctx.report.note(note);
+    for (const write of result.written) ctx.log.write(`wrote ${write.repo}:${write.path} (${write.beforeSha256?.slice(0, 12) ?? 'absent'} -> ${write.finalSha256?.slice(0, 12) ?? 'deleted'})`);
+    const files = Object.entries(result.ledger.repos).flatMap(([repo, record]) =>
+      record.files.map((file) => ({ repo: repo as PatchRepo, path: file.path, baseSha256: file.baseSha256, resultSha256: file.resultSha256 })),
+    );
+    ctx.report.note(
+      `patchset ${result.patchset}: ${result.written.length} file${result.written.length === 1 ? '' : 's'} written, ${result.unchanged.length} already up to date (mtimes kept)`,
+    );
+    return { patchset: result.patchset, files };
+  },
+  async verify({ app }, record) {
+    return verifyLedger(app.paths.appliedPatches, record.outputs.patchset);
+  },
+  async repair(ctx, guard) {
+    const writes = (guard.data.writes as PlannedWrite[] | undefined) ?? [];
+    if (writes.length === 0) return;
+    const { restored } = await repairInterruptedApply(writes, ctx.app.paths.appliedPatches);
+    ctx.report.note(`the last patch run stopped while writing: restored ${restored.length} file${restored.length === 1 ? '' : 's'} to upstream before re-applying`);
+    await ctx.guard.update({ writes: [] });
+  },
+  describe: (output) => `patchset ${output.patchset}, ${output.files.length} file${output.files.length === 1 ? '' : 's'} patched`,
+});
