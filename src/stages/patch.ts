@@ -3,6 +3,7 @@ import type { CheckoutOutput, PatchRepo, RepoState } from '../chromium/types.js'
 import { defineStage } from '../engine/stage.js';
 import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';
 import { parseSeries, patchsetId, seriesSummary } from '../patches/series.js';
+import { reusedArtifactReason } from './reuse.js';
 
 export interface PatchInputs {
   patchset: string;
@@ -26,6 +27,7 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   id: 'patch',
   title: 'Apply the patches',
   after: ['checkout', 'patch-check'],
+  enabled: ({ upstream }) => reusedArtifactReason(upstream),
   async inputs({ app, upstream }) {
     const series = await parseSeries(app.config.patches.series);
     const { repos } = upstream<CheckoutOutput>('checkout');
