@@ -7,6 +7,7 @@ import { TOOL_VERSION } from '../app/version.js';
 import { renderConfigJsonSchema } from '../config/json-schema.js';
 import { InterruptedError, toBuildQuicheError, UsageError, type BuildQuicheError } from '../errors.js';
 import type { Selection } from '../engine/pipeline.js';
+import type { PipelineEvent } from '../engine/events.js';
 import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js';
 import { formatDuration, formatFailure } from './render/format.js';
 import { registerExtraCommands } from './commands.js';
@@ -99,8 +100,17 @@ export function createProgram(ctx: CliContext): Command {
       .description('run the pipeline (the default command)'),
   ).action(async (opts) => {
     const renderer = chooseRenderer(ctx.mode(), ctx.io);
+    let shown: BuildQuicheError | undefined;
+    const onEvent = (event: PipelineEvent) => {
+      if (event.type === 'stage-fail' && renderer.showsFailures) shown = event.error;
+      renderer.onEvent(event);
+    };
     try {
-      await build({ ...ctx.configOptions(), ...selectionFrom(opts), signal: ctx.signal, onEvent: renderer.onEvent, command: 'build' });
+      await build({ ...ctx.configOptions(), ...selectionFrom(opts), signal: ctx.signal, onEvent, command: 'build' });
+    } catch (error) {
+      // The renderer already printed this stage failure; keep only its exit code.
+      if (shown && error === shown) throw new AlreadyReported(shown);
+      throw error;
     } finally {
       await renderer.done();
     }
@@ -199,9 +209,17 @@ export async function runCli(argv: string[], io: Io = processIo(), signal: Abort
     if (thrown instanceof CommanderError) {
       return thrown.exitCode === 0 ? 0 : 2;
     }
+    if (thrown instanceof AlreadyReported) return signal.aborted ? 130 : thrown.error.exitCode;
     const error: BuildQuicheError = signal.aborted ? new InterruptedError('Interrupted.', { cause: thrown }) : toBuildQuicheError(thrown);
     reportError(error, ctx);
     return error.exitCode;
+  }
+}
+
+/** A failure the renderer has shown already; carries only its exit code up. */
+class AlreadyReported extends Error {
+  constructor(readonly error: BuildQuicheError) {
+    super(error.message);
   }
 }
 

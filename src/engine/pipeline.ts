@@ -184,6 +184,7 @@ export class Pipeline<C> {
       stages: this.stages.filter((s) => selected.has(s.id)).map((s) => ({ id: s.id, title: s.title })),
     });
 
+    let ok = false;
     try {
       for (const stage of this.stages) {
         if (!selected.has(stage.id)) {
@@ -206,8 +207,9 @@ export class Pipeline<C> {
         outputs[stage.id] = await this.runStage(stage, decision, state, outputs, { runId, logDir, signal, lock });
         ran.push(stage.id);
       }
+      ok = true;
     } finally {
-      this.emit({ type: 'run-end', ok: !signal.aborted, durationMs: Date.now() - started, ran, skipped });
+      this.emit({ type: 'run-end', ok, durationMs: Date.now() - started, ran, skipped });
     }
     return { runId, logDir, ran, skipped, durationMs: Date.now() - started, outputs };
   }
