@@ -316,7 +316,8 @@ export class Pipeline<C> {
         await stage.repair(ctx, decision.guard);
       }
       const result = await stage.run(ctx, decision.inputs);
-      await state.put(stage.id, {
+      // Checks that run every time keep no record: they would rewrite state.json on every run.
+      if (!stage.always) await state.put(stage.id, {
         fingerprint: decision.fingerprint!,
         inputs: decision.inputs,
         outputs: result ?? null,

@@ -1,34 +1,157 @@
+import { existsSync } from 'node:fs';
+import { readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headCommit } from '../../src/adapters/git.js';
-import path from 'node:path';
+import { doctor } from '../../src/app/api.js';
+import { isBuildQuicheError } from '../../src/errors.js';
+import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
 import { offlineConfig, resolved, runBuild, startWorld, TAG_150, TAG_152, workspace, type World } from '../support/world.js';
 
+const QUICHE = 'src/net/third_party/quiche/src';
 let world: World;
 beforeAll(async () => {
   world = await startWorld();
 });
 afterAll(async () => world?.close());
 
-describe('cold checkout', () => {
-  it('checks out 152 with every pin verified, and a rerun starts no gclient sync', async () => {
-    const ws = await workspace();
-    try {
-      const config = await resolved(offlineConfig(world.server.baseUrl, ws.dir), ws.dir);
+async function withWorkspace(body: (dir: string) => Promise<void>) {
+  const ws = await workspace();
+  try {
+    await body(ws.dir);
+  } finally {
+    await ws.remove();
+  }
+}
+
+const root = (dir: string) => path.join(dir, 'cache', 'chromium');
+const expectAtPin = async (dir: string, tag: typeof TAG_150 | typeof TAG_152) => {
+  const pin = world.upstream.tags[tag];
+  expect(await headCommit(path.join(root(dir), 'src'))).toBe(pin.srcCommit);
+  expect(await headCommit(path.join(root(dir), QUICHE))).toBe(pin.quicheRevision);
+  expect(await headCommit(path.join(root(dir), 'src/third_party/depot_tools'))).toBe(pin.depotToolsRevision);
+};
+
+describe('checkout', () => {
+  it('checks out 152 with every pin verified, and a rerun starts no gclient sync', () =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
       const first = await runBuild(config, { until: 'checkout' });
       expect(first.error).toBeUndefined();
       expect(first.ran).toEqual(['preflight', 'resolve', 'patch-check', 'reuse', 'depot-tools', 'checkout']);
-      const root = path.join(ws.dir, 'cache', 'chromium');
-      const pin = world.upstream.tags[TAG_152];
-      expect(await headCommit(path.join(root, 'src'))).toBe(pin.srcCommit);
-      expect(await headCommit(path.join(root, 'src/net/third_party/quiche/src'))).toBe(pin.quicheRevision);
+      await expectAtPin(dir, TAG_152);
 
       const before = world.server.requests.length;
       const second = await runBuild(config, { until: 'checkout' });
       expect(second.error).toBeUndefined();
       expect(second.ran).toEqual(['preflight']);
       expect(world.server.requests.length).toBe(before);
-    } finally {
-      await ws.remove();
-    }
-  });
+    }));
+
+  it('moves between pins 152 -> 150 -> 152, verifying each', () =>
+    withWorkspace(async (dir) => {
+      const at = async (tag: typeof TAG_150 | typeof TAG_152) => {
+        const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { chromium: { version: tag } }), dir), { until: 'checkout' });
+        expect(run.error).toBeUndefined();
+        expect(run.ran).toContain('checkout');
+        await expectAtPin(dir, tag);
+      };
+      await at(TAG_152);
+      await at(TAG_150);
+      await at(TAG_152);
+    }));
+
+  it('completes when the server cuts the connection during the clone', () =>
+    withWorkspace(async (dir) => {
+      world.server.faults.cutNext(2000, { count: 2, pathContains: 'quiche.git/git-upload-pack' });
+      try {
+        const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir), dir), { until: 'checkout' });
+        expect(run.error).toBeUndefined();
+        await expectAtPin(dir, TAG_152);
+      } finally {
+        world.server.faults.reset();
+      }
+    }));
+
+  it('repairs a stale index.lock and an empty dep left by an interrupted clone', () =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(config, { until: 'checkout' })).error).toBeUndefined();
+      // What a killed run leaves: a lock in src, and quiche reduced to an empty clone.
+      await writeFile(path.join(root(dir), 'src', '.git', 'index.lock'), '');
+      await rm(path.join(root(dir), QUICHE), { recursive: true, force: true });
+      await mkdir(path.join(root(dir), QUICHE, '.git'), { recursive: true });
+      const run = await runBuild(config, { until: 'checkout' });
+      expect(run.error).toBeUndefined();
+      expect(run.ran).toContain('checkout');
+      expect(run.notes.join('\n')).toMatch(/removed stale .*index\.lock/);
+      expect(run.notes.join('\n')).toMatch(/quiche\/src: (empty|wrong-commit).*removing it and syncing again/);
+      await expectAtPin(dir, TAG_152);
+    }));
+
+  it('stops on a foreign change in a dep that must move, naming the file and keeping it', () =>
+    withWorkspace(async (dir) => {
+      expect((await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir), dir), { until: 'checkout' })).error).toBeUndefined();
+      const edited = path.join(root(dir), QUICHE, 'quiche/quic/tools/quic_toy_server.cc');
+      await writeFile(edited, `${await readFile(edited, 'utf8')}\n// my experiment\n`);
+      const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { chromium: { version: TAG_150 } }), dir), { until: 'checkout' });
+      expect(isBuildQuicheError(run.error) && run.error.failureClass).toBe('dirty-tree');
+      expect((run.error as Error).message).toContain('src/net/third_party/quiche/src/quiche/quic/tools/quic_toy_server.cc');
+      expect(await readFile(edited, 'utf8')).toMatch(/my experiment/);
+      await expectAtPin(dir, TAG_152);
+    }));
+
+  it('fails fast on a missing tag with a clear error and exit code, state untouched', () =>
+    withWorkspace(async (dir) => {
+      const good = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(good, { until: 'resolve' })).error).toBeUndefined();
+      const stateBefore = await readFile(path.join(dir, 'cache', 'state.json'), 'utf8');
+      const started = Date.now();
+      const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { chromium: { version: '999.0.0.1' } }), dir));
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(isBuildQuicheError(run.error) && run.error.exitCode).toBe(6);
+      expect((run.error as Error).message).toContain(`refs/tags/999.0.0.1 does not exist at ${world.server.baseUrl}/chromium/src.git`);
+      expect(await readFile(path.join(dir, 'cache', 'state.json'), 'utf8')).toBe(stateBefore);
+      expect(existsSync(path.join(dir, 'cache', 'guards', 'resolve.json'))).toBe(false);
+    }));
+});
+
+describe('killed runs', () => {
+  it('after kill -9 during the first clone, a rerun stops the orphaned gclient and completes', () =>
+    withWorkspace(async (dir) => {
+      const pause = offlineConfig(world.server.baseUrl, dir, { depotTools: { env: { FAKE_GCLIENT_PAUSE_IN_CLONE: QUICHE } } });
+      await writeConfigFile(dir, pause);
+      const child = spawnCli(['build', '--until', 'checkout', '--verbose'], { cwd: dir });
+      const line = await waitForLine(child, 'paused in first clone of');
+      const gclientPid = Number(/\(pid (\d+)\)/.exec(line)?.[1]);
+      child.kill('SIGKILL');
+      await child;
+      expect(() => process.kill(gclientPid, 0)).not.toThrow(); // the orphan is still there
+
+      await writeConfigFile(dir, offlineConfig(world.server.baseUrl, dir));
+      const rerun = await spawnCli(['build', '--until', 'checkout'], { cwd: dir });
+      expect(rerun.exitCode, rerun.all).toBe(0);
+      expect(rerun.all).toMatch(/took over a stale lock from pid \d+; stopped its leftover processes/);
+      expect(rerun.all).toMatch(/checkout: repairing/);
+      expect(() => process.kill(gclientPid, 0)).toThrow();
+      await expectAtPin(dir, TAG_152);
+    }));
+});
+
+describe('doctor', () => {
+  it('reports the numbers and fails when free disk is below the configured need', () =>
+    withWorkspace(async (dir) => {
+      const small = await doctor({ config: await resolved(offlineConfig(world.server.baseUrl, dir, { preflight: { minFreeDiskGb: 0.001 } }), dir) });
+      expect(small.disk.ok).toBe(true);
+      expect(small.disk.freeGb).toBeGreaterThan(0);
+      expect(small.suggestedJobs).toBeGreaterThanOrEqual(1);
+      expect(small.tools.find((t) => t.name === 'git')?.version).toMatch(/git version/);
+
+      await writeConfigFile(dir, offlineConfig(world.server.baseUrl, dir, { preflight: { minFreeDiskGb: 1_000_000 } }));
+      const cli = await spawnCli(['doctor'], { cwd: dir });
+      expect(cli.exitCode).toBe(8);
+      expect(cli.all).toMatch(/FAIL disk +[\d.]+ GB free at .* \(need 1000000 GB\)/);
+      expect(cli.all).toMatch(/problem: Only [\d.]+ GB free/);
+      expect(await readdir(dir)).toEqual(['pipeline.config.ts']);
+    }));
 });
