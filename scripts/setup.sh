@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One-time (idempotent) setup of a fresh Debian/Ubuntu machine for build-quiche and its tests:
+# the host tools the pipeline and the local test upstream use, then npm ci (which also compiles).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# git (+ http-backend for the test server), python3 (gclient; the fake one in tests), gn and ninja,
+# g++/make, openssl, readelf (binutils), and what preflight checks for Chromium's hooks.
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  git python3 generate-ninja ninja-build g++ make openssl binutils curl lsb-release file xz-utils ca-certificates \
+  >/dev/null
+
+npm ci --no-audit --no-fund
