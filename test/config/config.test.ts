@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { renderConfigDocs } from '../../src/config/docs.js';
 import { renderConfigJsonSchema } from '../../src/config/json-schema.js';
 import { BUNDLED_SERIES, loadConfig } from '../../src/config/load.js';
 import { DEFAULT_CHROMIUM_VERSION } from '../../src/config/schema.js';
@@ -100,6 +101,7 @@ describe('validation', () => {
 describe('JSON Schema', () => {
   it('is generated from the same source and committed up to date (npm run schema)', () => {
     expect(readFileSync('schema/pipeline.config.schema.json', 'utf8')).toBe(renderConfigJsonSchema());
+    expect(readFileSync('docs/configuration.md', 'utf8')).toBe(renderConfigDocs());
   });
 
   it('describes every section with defaults', () => {
