@@ -1,0 +1,99 @@
+/**
+ * Serves the local upstream for hand runs:
+ *
+ *   npx tsx test/upstream/serve.ts [--port N] [--root DIR]
+ *
+ * Builds (or reuses) the cached upstream, starts the loopback server and prints its base URL,
+ * the tags and commits, and a .gclient snippet that points gclient at it. Stays up until Ctrl-C.
+ * Faults can be set from another shell: curl -X POST $URL/_faults -d '{"fail":{"count":2}}'.
+ */
+import { buildUpstream, cachedUpstream, TAG_150, TAG_152, type UpstreamInfo } from './build.js';
+import { startUpstreamServer } from './server.js';
+
+function parseArgs(argv: string[]): { port?: number; root?: string } {
+  const result: { port?: number; root?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.split('=', 2) as [string, string | undefined];
+    const value = () => inline ?? argv[++i];
+    if (name === '--port') result.port = Number.parseInt(value() ?? '', 10);
+    else if (name === '--root') result.root = value();
+    else if (name === '--help' || name === '-h') {
+      process.stdout.write('usage: tsx test/upstream/serve.ts [--port N] [--root DIR]\n');
+      process.exit(0);
+    } else {
+      process.stderr.write(`unknown argument: ${arg}\n`);
+      process.exit(2);
+    }
+  }
+  if (result.port !== undefined && !Number.isInteger(result.port)) {
+    process.stderr.write('--port needs a number\n');
+    process.exit(2);
+  }
+  return result;
+}
+
+function describe(info: UpstreamInfo, baseUrl: string): string {
+  const tag = (name: typeof TAG_152 | typeof TAG_150) => {
+    const pin = info.tags[name];
+    return [
+      `  ${name}  src ${pin.srcCommit}`,
+      `      quiche_revision ${pin.quicheRevision}`,
+      `      depot_tools     ${pin.depotToolsRevision}`,
+      `      gn_version      ${pin.gnVersion}`,
+    ].join('\n');
+  };
+  return `local upstream serving ${info.reposDir}
+base URL: ${baseUrl}
+
+repos:
+  ${baseUrl}/${info.urlPaths.src}
+  ${baseUrl}/${info.urlPaths.quiche}
+  ${baseUrl}/${info.urlPaths.depotTools}
+
+tags:
+${tag(TAG_152)}
+${tag(TAG_150)}
+  main (src) ${info.srcMain.srcCommit}  quiche ${info.srcMain.quicheRevision}
+
+quiche commits (oldest first):      ${info.quicheCommits.join(' ')}
+depot_tools commits (oldest first): ${info.depotToolsCommits.join(' ')}
+
+fake depot_tools:
+  git clone ${baseUrl}/${info.urlPaths.depotTools} depot_tools
+  export PATH="$PWD/depot_tools:$PATH" DEPOT_TOOLS_UPDATE=0 \\
+    VPYTHON_BYPASS="manually managed python not supported by chrome operations"
+
+.gclient:
+solutions = [{
+  "name": "src",
+  "url": "${baseUrl}/${info.urlPaths.src}",
+  "managed": False,
+  "custom_deps": {},
+  "custom_vars": {
+    "chromium_git": "${baseUrl}",
+    "quiche_git": "${baseUrl}",
+  },
+}]
+target_os = ["linux"]
+target_os_only = True
+
+then: gclient sync --no-history --nohooks -D -r src@refs/tags/${TAG_152} --ignore-dep-type=cipd && gclient runhooks
+gitiles: curl ${baseUrl}/chromium/src/+/refs/tags/${TAG_152}/DEPS?format=TEXT | base64 -d
+faults:  curl ${baseUrl}/_faults ; curl -X POST ${baseUrl}/_faults -d '{"fail":{"count":2,"status":503}}'
+
+Ctrl-C to stop.
+`;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const info = args.root ? await buildUpstream(args.root) : await cachedUpstream();
+const server = await startUpstreamServer({ reposDir: info.reposDir, port: args.port });
+process.stdout.write(describe(info, server.baseUrl));
+
+const stop = async () => {
+  await server.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
