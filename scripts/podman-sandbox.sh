@@ -7,6 +7,9 @@
 #   build-quiche --docker --set docker.baseImage=localhost/debian:bookworm doctor
 #   scripts/podman-sandbox.sh --remove /tmp/bq-podman            # containers, images, state, DIR
 #
+# Podman still writes a little outside DIR whatever its config says (c/image's blob-info cache in
+# /var/lib/containers/cache, /run/containers/networks); --remove leaves those.
+#
 # Environment: SUITE (default bookworm), MIRROR (default: the Debian mirror apt uses here).
 set -euo pipefail
 
