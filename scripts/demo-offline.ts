@@ -5,7 +5,7 @@
 //   --dir DIR     where to put cache/, dist/ and the installed artifact (default: a temp dir)
 //   any other args are passed to `build-quiche build` (e.g. --verbose, --json, --builder ninja)
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../src/cli/main.js';
@@ -30,7 +30,12 @@ process.once('SIGINT', () => controller.abort());
 if (!keep && existsSync(dir)) await rm(dir, { recursive: true, force: true });
 console.log(`build-quiche offline demo in ${dir}`);
 console.log('building the local upstream (cached after the first time) and serving it on loopback ...');
-const world = await startWorld();
+// The upstream's URLs are inputs of every stage: with --keep, serve on the same port as last time.
+const portFile = path.join(dir, '.upstream-port');
+const lastPort = keep ? Number(await readFile(portFile, 'utf8').catch(() => '')) || undefined : undefined;
+const world = await startWorld(lastPort);
+await mkdir(dir, { recursive: true });
+await writeFile(portFile, String(world.server.port));
 let code = 1;
 try {
   console.log(`local upstream at ${world.server.baseUrl}: chromium/src (tags 152.0.7977.83, 150.0.7871.114), quiche, depot_tools`);

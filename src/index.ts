@@ -17,3 +17,4 @@ export type { Manifest } from './artifacts/manifest.js';
 export { resolveDeps, evaluateCondition } from './chromium/deps.js';
 export { STAGES } from './stages/index.js';
 export { runCli } from './cli/main.js';
+export * from './docker/index.js';

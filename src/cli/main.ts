@@ -11,6 +11,7 @@ import type { PipelineEvent } from '../engine/events.js';
 import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js';
 import { formatDuration, formatFailure } from './render/format.js';
 import { registerExtraCommands } from './commands.js';
+import { runInContainer } from '../docker/index.js';
 
 interface GlobalOptions {
   config?: string;
@@ -26,6 +27,7 @@ interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   plain?: boolean;
+  docker?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -56,7 +58,12 @@ export interface CliContext {
   configOptions: () => { configFile?: string; flags: Record<string, unknown>; set: string[]; cwd: string; env: NodeJS.ProcessEnv };
   signal: AbortSignal;
   setExitCode: (code: number) => void;
+  /** With --docker: runs the whole command in the builder image and returns true (the action then does nothing). */
+  inContainer: () => Promise<boolean>;
 }
+
+/** The commands --docker applies to: those that read or write the cache. */
+const DOCKER_COMMANDS = new Set(['build', 'plan', 'status', 'doctor', 'clean']);
 
 function selectionFrom(opts: { from?: string; until?: string; only?: string[]; force?: string[] | boolean }): Selection {
   return {
@@ -91,14 +98,21 @@ export function createProgram(ctx: CliContext): Command {
     .option('--json', 'machine-readable output (NDJSON events, JSON results)')
     .option('--plain', 'plain line output even on a terminal')
     .option('-v, --verbose', 'print subprocess output and stacks')
+    .option('--docker', 'run the command in the builder image (Dockerfile.builder) with docker or podman; see docs/docker.md')
     .showHelpAfterError('(run build-quiche --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => {
+      if (ctx.globals().docker && !DOCKER_COMMANDS.has(action.name())) {
+        throw new UsageError(`--docker applies to ${[...DOCKER_COMMANDS].join(', ')}; \`${action.name()}\` runs on the host.`);
+      }
+    });
 
   selectionOptions(
     program
       .command('build', { isDefault: true })
       .description('run the pipeline (the default command)'),
   ).action(async (opts) => {
+    if (await ctx.inContainer()) return;
     const renderer = chooseRenderer(ctx.mode(), ctx.io);
     let shown: BuildQuicheError | undefined;
     const onEvent = (event: PipelineEvent) => {
@@ -117,6 +131,7 @@ export function createProgram(ctx: CliContext): Command {
   });
 
   selectionOptions(program.command('plan').description('show what a build would run or skip, and why')).action(async (opts) => {
+    if (await ctx.inContainer()) return;
     const entries = await plan({ ...ctx.configOptions(), ...selectionFrom(opts) });
     if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(entries, null, 2));
     const width = Math.max(...entries.map((e) => e.stage.length));
@@ -129,6 +144,7 @@ export function createProgram(ctx: CliContext): Command {
     .command('status')
     .description('what each stage last did, and whether a run is in progress')
     .action(async () => {
+      if (await ctx.inContainer()) return;
       const report = await status(ctx.configOptions());
       if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(report, null, 2));
       ctx.io.stdout(`cache: ${report.cacheDir}`);
@@ -150,6 +166,7 @@ export function createProgram(ctx: CliContext): Command {
     .command('doctor')
     .description('check the host: disk, memory, cores, tools')
     .action(async () => {
+      if (await ctx.inContainer()) return;
       const report = await doctor(ctx.configOptions());
       if (ctx.mode().json) ctx.io.stdout(JSON.stringify(report, null, 2));
       else {
@@ -166,6 +183,7 @@ export function createProgram(ctx: CliContext): Command {
     .option('--stage <stages...>', 'only these stages')
     .option('--checkout', "also delete the cache's own checkout (never an adopted one)")
     .action(async (opts: { stage?: string[]; checkout?: boolean }) => {
+      if (await ctx.inContainer()) return;
       const result = await clean({ ...ctx.configOptions(), stages: opts.stage, checkout: opts.checkout });
       if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(result));
       ctx.io.stdout(`forgot: ${result.forgotten.join(', ')}`);
@@ -199,6 +217,12 @@ export async function runCli(argv: string[], io: Io = processIo(), signal: Abort
     signal,
     setExitCode: (code) => (exitCode = code),
     configOptions: () => ({ configFile: globals().config, flags: flagsToConfig(globals()), set: globals().set, cwd: process.cwd(), env: io.env }),
+    inContainer: async () => {
+      if (!globals().docker) return false;
+      const config = await loadConfig(ctx.configOptions());
+      exitCode = await runInContainer({ argv, config, io, signal, env: io.env });
+      return true;
+    },
   };
   program = createProgram(ctx);
   program.configureOutput({ writeOut: (s) => io.stdout(s.replace(/\n$/, '')), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) });

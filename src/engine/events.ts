@@ -34,6 +34,14 @@ export type PipelineEvent =
   | { type: 'stage-progress'; stage: string; progress: Progress }
   | { type: 'stage-done'; stage: string; title: string; durationMs: number; summary?: string }
   | { type: 'stage-fail'; stage: string; title: string; error: BuildQuicheError }
-  | { type: 'run-end'; ok: boolean; durationMs: number; ran: string[]; skipped: string[] };
+  | {
+      type: 'run-end';
+      ok: boolean;
+      durationMs: number;
+      /** Stages that did work (not counting `always` checks, listed in `checked`). */
+      ran: string[];
+      skipped: string[];
+      checked: string[];
+    };
 
 export type EventSink = (event: PipelineEvent) => void;

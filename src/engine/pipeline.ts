@@ -39,6 +39,8 @@ export interface RunSummary {
   logDir: string;
   ran: string[];
   skipped: string[];
+  /** `always` stages (host checks) that ran. */
+  checked: string[];
   durationMs: number;
   outputs: Record<string, unknown>;
 }
@@ -175,6 +177,7 @@ export class Pipeline<C> {
     const outputs: Record<string, unknown> = {};
     const ran: string[] = [];
     const skipped: string[] = [];
+    const checked: string[] = [];
     const selected = new Set(selectedIds);
     this.emit({
       type: 'run-start',
@@ -205,13 +208,13 @@ export class Pipeline<C> {
           });
         }
         outputs[stage.id] = await this.runStage(stage, decision, state, outputs, { runId, logDir, signal, lock });
-        ran.push(stage.id);
+        (stage.always ? checked : ran).push(stage.id);
       }
       ok = true;
     } finally {
-      this.emit({ type: 'run-end', ok, durationMs: Date.now() - started, ran, skipped });
+      this.emit({ type: 'run-end', ok, durationMs: Date.now() - started, ran, skipped, checked });
     }
-    return { runId, logDir, ran, skipped, durationMs: Date.now() - started, outputs };
+    return { runId, logDir, ran, skipped, checked, durationMs: Date.now() - started, outputs };
   }
 
   private inputContext(state: StateStore, outputs: Record<string, unknown>): InputContext<C> {

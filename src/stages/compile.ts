@@ -115,7 +115,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
       cancelSignal: ctx.signal,
     });
     if (dry.exitCode !== 0) return `${command} -n failed`;
-    return /no work to do/.test(dry.all ?? '') ? true : 'the builder has work left';
+    return /no work to do|everything is up-to-date/.test(dry.all ?? '') ? true : 'the builder has work left';
   },
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
 });

@@ -2,7 +2,7 @@
  * `build-quiche --docker`, for real: podman builds Dockerfile.builder on a local debootstrap Debian
  * base and runs the pipeline inside against the local upstream served on the host's loopback
  * (--network=host), with the offline try-out's config (test/support/world.ts). Minutes long, so it
- * runs only with BQ_DOCKER_TESTS=1 or BUILD_QUICHE_TEST_DOCKER=1 (`npm run test:docker`), and skips,
+ * runs only with BQ_DOCKER_TESTS=1 (`npm run test:docker`), and skips,
  * saying why, where podman cannot run.
  */
 import { execa, type ResultPromise } from 'execa';
@@ -22,9 +22,9 @@ import { BASE_IMAGE, createPodmanSandbox, podmanUnavailable, REPO_ROOT, type Pod
 
 vi.setConfig({ testTimeout: 1_200_000, hookTimeout: 1_800_000 });
 
-const enabled = process.env.BQ_DOCKER_TESTS === '1' || process.env.BUILD_QUICHE_TEST_DOCKER === '1';
+const enabled = process.env.BQ_DOCKER_TESTS === '1';
 const unavailable = enabled ? await podmanUnavailable() : undefined;
-if (!enabled) console.warn('test/docker/docker.e2e.test.ts: skipped (minutes long); run it with `npm run test:docker` (BQ_DOCKER_TESTS=1 or BUILD_QUICHE_TEST_DOCKER=1).');
+if (!enabled) console.warn('test/docker/docker.e2e.test.ts: skipped (minutes long); run it with `npm run test:docker` (BQ_DOCKER_TESTS=1).');
 else if (unavailable) console.warn(`test/docker/docker.e2e.test.ts: skipped, podman cannot run here: ${unavailable}.`);
 
 const DRIVER = path.join(REPO_ROOT, 'test/docker/fixtures/docker-cli.ts');
@@ -86,7 +86,6 @@ describe.skipIf(!enabled || unavailable !== undefined)('build-quiche --docker wi
   beforeAll(async () => {
     sandbox = await createPodmanSandbox();
     env = { ...sandbox.env };
-    delete env.BUILD_QUICHE_TEST_DOCKER;
     Object.assign(timings, sandbox.timings);
     world = await startWorld();
     projectDir = path.join(sandbox.dir, 'project');

@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import path from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { UserConfig } from '../../src/config/schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -10,6 +10,7 @@ const TSX = import.meta.resolve('tsx');
 
 /** Writes a pipeline.config.ts holding this config (JSON is valid TS) into dir. */
 export async function writeConfigFile(dir: string, config: UserConfig): Promise<string> {
+  await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'pipeline.config.ts');
   await writeFile(file, `// written by a test\nexport default ${JSON.stringify(config, null, 2)};\n`);
   return file;

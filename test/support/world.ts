@@ -24,9 +24,9 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
+export async function startWorld(port?: number): Promise<World> {
   const upstream = await cachedUpstream();
-  const server = await startUpstreamServer({ reposDir: upstream.reposDir });
+  const server = await startUpstreamServer({ reposDir: upstream.reposDir, port });
   return { upstream, server, close: () => server.close() };
 }
 

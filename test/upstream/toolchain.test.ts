@@ -87,16 +87,16 @@ const sisoBuild = once(async () => {
 async function makeCerts(): Promise<{ cert: string; key: string }> {
   const dir = await tempDir('bq-certs-');
   const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const result = await run('openssl', [
+  const pem = join(dir, 'key.pem');
+  const key = join(dir, 'key.pkcs8');
+  // Chromium's servers take a PEM certificate and a PKCS#8 DER key (--key_file); so does the fixture.
+  const made = await run('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-subj', '/CN=localhost', '-days', '2', '-keyout', key, '-out', cert,
+    '-subj', '/CN=localhost', '-days', '2', '-keyout', pem, '-out', cert,
   ]);
-  if (result.exitCode !== 0) {
-    // The fixture server only checks that the files hold PEM blocks.
-    await writeFile(cert, '-----BEGIN CERTIFICATE-----\nZml4dHVyZQ==\n-----END CERTIFICATE-----\n');
-    await writeFile(key, '-----BEGIN PRIVATE KEY-----\nZml4dHVyZQ==\n-----END PRIVATE KEY-----\n');
-  }
+  if (made.exitCode !== 0) throw new Error(`openssl req failed: ${made.stderr}`);
+  const der = await run('openssl', ['pkcs8', '-topk8', '-nocrypt', '-outform', 'DER', '-in', pem, '-out', key]);
+  if (der.exitCode !== 0) throw new Error(`openssl pkcs8 failed: ${der.stderr}`);
   return { cert, key };
 }
 

@@ -65,7 +65,7 @@ export function plainRenderer(options: PlainOptions): (event: PipelineEvent) => 
       case 'run-end':
         out(
           event.ran.length === 0 && event.ok
-            ? `nothing to do: every stage is up to date (${formatDuration(event.durationMs)})`
+            ? `nothing to do: every stage is up to date${event.checked.length ? ` (${event.checked.join(', ')} checked)` : ''}, ${formatDuration(event.durationMs)}`
             : `${event.ok ? 'finished' : 'stopped'} in ${formatDuration(event.durationMs)}: ran ${event.ran.join(', ') || 'nothing'}; skipped ${event.skipped.length}`,
         );
         break;

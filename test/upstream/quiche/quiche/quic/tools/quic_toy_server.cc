@@ -57,6 +57,21 @@ bool ReadPemFile(const std::string& path, const std::string& marker,
          contents->find(marker) != std::string::npos;
 }
 
+// Like Chromium's ProofSourceChromium: --key_file holds a PKCS#8 private key in DER (an ASN.1
+// SEQUENCE), not PEM. Only the outer structure is checked; this fixture has no crypto.
+bool ReadDerPkcs8File(const std::string& path, std::string* contents) {
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return false;
+  char buffer[4096];
+  size_t read;
+  while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+    contents->append(buffer, read);
+  }
+  std::fclose(file);
+  return contents->size() > 16 && static_cast<unsigned char>((*contents)[0]) == 0x30 &&
+         contents->find("-----BEGIN ") == std::string::npos;
+}
+
 std::vector<std::string> SupportedVersions() {
   std::string flag = GetQuicFlag(FLAGS_quic_versions);
   if (flag.empty()) return {"RFCv1", "draft29"};
@@ -100,7 +115,7 @@ int QuicToyServer::Start() {
     return 1;
   }
   std::string key;
-  if (!ReadPemFile(GetQuicFlag(FLAGS_key_file), "PRIVATE KEY", &key)) {
+  if (!ReadDerPkcs8File(GetQuicFlag(FLAGS_key_file), &key)) {
     std::cerr << "Failed to load private key from --key_file="
               << GetQuicFlag(FLAGS_key_file) << std::endl;
     return 1;
