@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import forge from 'node-forge';
 
@@ -62,7 +63,35 @@ function makeCerts(seed: string) {
   };
 }
 
-/** Creates the certs once per directory (RSA key generation in JS takes a few seconds). */
+/** The certs are the same everywhere, so they are generated once per user and copied from there. */
+function sharedCertsDir(seed: string): string {
+  const cacheHome = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'build-quiche', `test-certs-${createHash('sha256').update(seed).digest('hex').slice(0, 12)}`);
+}
+
+async function isComplete(dir: string, seed: string): Promise<boolean> {
+  return existsSync(path.join(dir, 'leaf_cert.pkcs8')) && (await readFile(path.join(dir, 'SEED'), 'utf8').catch(() => '')) === seed;
+}
+
+/** Writes the cert files into a temp dir and renames it into place, so `dir` is whole or absent. */
+async function writeCertsDir(dir: string, seed: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  await fill(tmp);
+  await writeFile(path.join(tmp, 'SEED'), seed);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  await rename(tmp, dir).catch(async (error: NodeJS.ErrnoException) => {
+    // Another process finished the same (identical) certs first.
+    await rm(tmp, { recursive: true, force: true });
+    if (!(await isComplete(dir, seed))) throw error;
+  });
+}
+
+const CERT_FILES = ['leaf_cert.pem', 'leaf_cert.pkcs8', 'leaf_cert.key', 'README.txt'];
+
+/** The test certs in `dir`: copied from the per-user cache, generated there first if needed. */
 export async function ensureTestCerts(dir: string, seed = CERT_SEED): Promise<TestCerts> {
   const certs: TestCerts = {
     dir,
@@ -70,22 +99,22 @@ export async function ensureTestCerts(dir: string, seed = CERT_SEED): Promise<Te
     key: path.join(dir, 'leaf_cert.pkcs8'),
     keyPem: path.join(dir, 'leaf_cert.key'),
   };
-  const seedFile = path.join(dir, 'SEED');
-  if (existsSync(certs.key) && (await readFile(seedFile, 'utf8').catch(() => '')) === seed) return certs;
-  const made = makeCerts(seed);
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  await writeFile(path.join(tmp, 'leaf_cert.pem'), made.certificate);
-  await writeFile(path.join(tmp, 'leaf_cert.pkcs8'), made.keyDer);
-  await writeFile(path.join(tmp, 'leaf_cert.key'), made.keyPem);
-  await writeFile(path.join(tmp, 'SEED'), seed);
-  await writeFile(
-    path.join(tmp, 'README.txt'),
-    'Test certificate for localhost / 127.0.0.1, made by build-quiche from a fixed seed.\nThe private key is NOT secret: use it only for loopback tests (clients run with --disable_certificate_verification).\n',
-  );
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(path.dirname(dir), { recursive: true });
-  await rename(tmp, dir);
+  if (await isComplete(dir, seed)) return certs;
+  const shared = sharedCertsDir(seed);
+  if (!(await isComplete(shared, seed))) {
+    const made = makeCerts(seed);
+    await writeCertsDir(shared, seed, async (tmp) => {
+      await writeFile(path.join(tmp, 'leaf_cert.pem'), made.certificate);
+      await writeFile(path.join(tmp, 'leaf_cert.pkcs8'), made.keyDer);
+      await writeFile(path.join(tmp, 'leaf_cert.key'), made.keyPem);
+      await writeFile(
+        path.join(tmp, 'README.txt'),
+        'Test certificate for localhost / 127.0.0.1, made by build-quiche from a fixed seed.\nThe private key is NOT secret: use it only for loopback tests (clients run with --disable_certificate_verification).\n',
+      );
+    });
+  }
+  await writeCertsDir(dir, seed, async (tmp) => {
+    for (const file of CERT_FILES) await copyFile(path.join(shared, file), path.join(tmp, file));
+  });
   return certs;
 }
