@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (idempotent) setup of a fresh Debian/Ubuntu machine for build-quiche and its tests:
 # the host tools the pipeline and the local test upstream use, then npm ci (which also compiles).
+#   --docker   also podman, buildah, runc and debootstrap, for `npm run test:docker` (docs/docker.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +15,8 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   git python3 generate-ninja ninja-build g++ make openssl binutils curl lsb-release file xz-utils ca-certificates \
   >/dev/null
+if [ "${1:-}" = "--docker" ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends podman buildah runc debootstrap >/dev/null
+fi
 
 npm ci --no-audit --no-fund
