@@ -11,6 +11,8 @@ import { FIXTURE_SERIES, offlineConfig, startWorld, TAG_152 } from '../test/supp
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+// Measure what users run: the compiled CLI.
+await execa('npm', ['run', '--silent', 'build'], { cwd: ROOT });
 const world = await startWorld();
 const base = world.server.baseUrl;
 const gn = (await execa('sh', ['-c', 'command -v gn'])).stdout.trim();
@@ -31,7 +33,7 @@ async function timed(command: string, args: string[], env: Record<string, string
 
 async function ours(dir: string, gnArgs: Record<string, number | boolean>): Promise<Sample> {
   await writeConfigFile(dir, offlineConfig(base, dir, { build: { args: gnArgs }, smoke: { enabled: false }, publish: [] }));
-  return timed(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli/entry.ts'), 'build', '--plain'], { CI: '1' }, dir);
+  return timed(process.execPath, [path.join(ROOT, 'bin/build-quiche.js'), 'build', '--plain'], { CI: '1' }, dir);
 }
 
 async function naive(dir: string, gnArgs: Record<string, number | boolean>): Promise<Sample> {
