@@ -18,3 +18,7 @@ export { resolveDeps, evaluateCondition } from './chromium/deps.js';
 export { STAGES } from './stages/index.js';
 export { runCli } from './cli/main.js';
 export * from './docker/index.js';
+export * from './artifacts/index.js';
+export * from './publish/index.js';
+export * from './patches/index.js';
+export { checkSeries, exportSeries, rebaseSeries } from './app/patch-tools.js';

@@ -6,7 +6,6 @@ export {
   artifactName,
   manifestSchema,
   parseManifest,
-  patchsetId,
   readNeededLibs,
   serializeManifest,
   type Manifest,

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { canonicalJson } from '../engine/fingerprint.js';
 import { IntegrityError } from '../errors.js';
 import { exec } from '../process/exec.js';
-import { sha256 } from '../util/fs.js';
 
 /**
  * manifest.json: everything needed to tell what an artifact is and whether it is intact. It holds no
@@ -70,15 +69,6 @@ export type ManifestFile = z.output<typeof manifestFileSchema>;
 export type PatchRecord = z.output<typeof patchSchema>;
 /** What the packager is given: the manifest minus what it computes itself. */
 export type ManifestFields = Omit<Manifest, 'schema' | 'name' | 'platform' | 'files'>;
-
-/**
- * Short id of a patch series: the first 12 hex of a hash over each patch's repo, file and content
- * hash, in order. A different patch, order or target repo gives a different id.
- */
-export function patchsetId(series: readonly PatchRecord[]): string {
-  if (series.length === 0) return 'unpatched';
-  return sha256(series.map((p) => `${p.repo} ${p.file} ${p.sha256}\n`).join('')).slice(0, 12);
-}
 
 export function artifactName(version: string, patchset: string): string {
   return `quiche-${version}-${patchset}-${PLATFORM}`;

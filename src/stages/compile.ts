@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { execa } from 'execa';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { depotToolsEnv, type AppContext } from '../app/context.js';
@@ -40,7 +41,7 @@ export const binaryName = (label: string) => label.split(':').pop()!.split('/').
 
 type Ctx = StageContext<AppContext>;
 
-function builderCommand(ctx: Ctx, outDir: string, builder: 'autoninja' | 'ninja'): string {
+function builderCommand(ctx: Ctx, builder: 'autoninja' | 'ninja'): string {
   if (builder === 'autoninja') return 'autoninja';
   if (ctx.app.config.build.ninja) return ctx.app.config.build.ninja;
   const src = ctx.upstream<CheckoutOutput>('checkout').repos.src.path;
@@ -67,7 +68,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   },
   async run(ctx, inputs) {
     const jobs = ctx.app.config.build.jobs ?? safeSuggestedJobs(ctx);
-    const command = builderCommand(ctx, inputs.outDir, inputs.builder);
+    const command = builderCommand(ctx, inputs.builder);
     const failures = new FailureCollector();
     let lastProgress = 0;
     let steps = 0;
@@ -107,7 +108,6 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
       if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256) return `${binary.name} changed`;
     }
     const command = inputs.builder === 'autoninja' ? 'autoninja' : (ctx.app.config.build.ninja ?? 'ninja');
-    const { execa } = await import('execa');
     const dry = await execa(command, ['-C', inputs.outDir, '-n', ...inputs.targets], {
       reject: false,
       all: true,

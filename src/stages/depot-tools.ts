@@ -6,7 +6,7 @@ import { headCommit, hasCommit } from '../adapters/git.js';
 import { removeStaleIndexLocks } from '../adapters/git-locks.js';
 import type { ResolveOutput } from '../chromium/types.js';
 import { defineStage } from '../engine/stage.js';
-import { ConfigError, NotFoundError } from '../errors.js';
+import { ConfigError, isBuildQuicheError, NotFoundError } from '../errors.js';
 import { withRetry } from '../process/retry.js';
 import { reusedArtifactReason } from './reuse.js';
 
@@ -62,8 +62,8 @@ export const depotToolsStage = defineStage<AppContext, DepotToolsInputs, DepotTo
       await withRetry(() => git(['fetch', '--depth=1', '--no-tags', 'origin', inputs.revision]), ctx.app.config.retry, {
         signal: ctx.signal,
         onRetry: (error, attempt) => ctx.report.note(`fetch failed (attempt ${attempt}): ${error.message}; retrying`),
-      }).catch((error: Error) => {
-        if (/not-found/.test((error as { failureClass?: string }).failureClass ?? '')) {
+      }).catch((error: unknown) => {
+        if (isBuildQuicheError(error) && error.failureClass === 'not-found') {
           throw new NotFoundError(`depot_tools revision ${inputs.revision} does not exist at ${inputs.url}.`, {
             hint: 'Check depotTools.url / depotTools.revision.',
             cause: error,
@@ -81,7 +81,7 @@ export const depotToolsStage = defineStage<AppContext, DepotToolsInputs, DepotTo
     }
     return { path: dir, revision: head! };
   },
-  async verify(ctx, { inputs, outputs }) {
+  async verify(_ctx, { inputs, outputs }) {
     const head = await headCommit(outputs.path);
     if (!sameCommit(head, inputs.revision)) return `depot_tools HEAD is ${head ?? 'missing'}, expected ${inputs.revision}`;
     if (!existsSync(path.join(outputs.path, '.disable_auto_update'))) return '.disable_auto_update is missing';

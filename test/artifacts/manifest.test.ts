@@ -1,12 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manifestSchema, parseManifest, patchsetId, readNeededLibs, serializeManifest, type Manifest } from '../../src/artifacts/manifest.js';
+import { manifestSchema, parseManifest, readNeededLibs, serializeManifest, type Manifest } from '../../src/artifacts/manifest.js';
 import { IntegrityError } from '../../src/errors.js';
 import { sha256 } from '../../src/util/fs.js';
 import { manifestFields, tempDir } from './helpers.js';
 
-const patch = (file: string, content: string) => ({ file, repo: 'quiche', sha256: sha256(content), subject: file });
 
 function sampleManifest(): Manifest {
   return manifestSchema.parse({
@@ -19,14 +18,6 @@ function sampleManifest(): Manifest {
 }
 
 describe('manifest', () => {
-  it("names an empty patch series 'unpatched' and gives a short id that changes with any patch's content", () => {
-    expect(patchsetId([])).toBe('unpatched');
-    const id = patchsetId([patch('0001-a.patch', 'a'), patch('0002-b.patch', 'b')]);
-    expect(id).toMatch(/^[0-9a-f]{12}$/);
-    expect(patchsetId([patch('0001-a.patch', 'a'), patch('0002-b.patch', 'B')])).not.toBe(id);
-    expect(patchsetId([patch('0002-b.patch', 'b'), patch('0001-a.patch', 'a')])).not.toBe(id);
-  });
-
   it('serialises identically whatever order the fields were built in', () => {
     const manifest = sampleManifest();
     const reordered = Object.fromEntries(Object.entries(manifest).reverse()) as Manifest;
