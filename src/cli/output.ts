@@ -36,7 +36,7 @@ export function chooseRenderer(mode: OutputMode, io: Io): Renderer {
   if (mode.json) return { onEvent: jsonRenderer(io.stdout), done: async () => {}, showsFailures: true };
   const interactive = io.isTTY && !io.env.CI && !mode.plain && !mode.verbose && io.env.TERM !== 'dumb';
   if (interactive) {
-    const view = new ListrView();
+    const view = new ListrView(io.stdout);
     return { onEvent: view.onEvent, done: () => view.done(), showsFailures: false };
   }
   return { onEvent: plainRenderer({ write: io.stdout, verbose: mode.verbose }), done: async () => {}, showsFailures: true };

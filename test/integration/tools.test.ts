@@ -45,7 +45,7 @@ describe('patch tools against pins (no checkout)', () => {
 describe('builder switch', () => {
   it('switching between autoninja (siso) and ninja runs gn clean for the user and builds', async () => {
     const dir = path.join(ws.dir, 'builders');
-    const base = { smoke: { enabled: false }, publish: [] } as const;
+    const base = { smoke: { enabled: false }, publish: [] };
     const siso = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { ...base }), dir), { until: 'compile' });
     expect(siso.error).toBeUndefined();
     const ninja = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { ...base, build: { builder: 'ninja' } }), dir), { until: 'compile' });

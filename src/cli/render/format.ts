@@ -1,4 +1,5 @@
 import type { BuildQuicheError } from '../../errors.js';
+import type { PipelineEvent } from '../../engine/events.js';
 import type { Progress } from '../../engine/stage.js';
 
 export const formatDuration = (ms: number) => {
@@ -36,4 +37,12 @@ export function formatFailure(error: BuildQuicheError, stage?: string, verbose =
   lines.push(`  exit code ${error.exitCode} (${error.failureClass})`);
   if (verbose && error.stack) lines.push(error.stack);
   return lines;
+}
+
+/** The last line of a run: what ran, or that there was nothing to do. */
+export function runSummary(event: Extract<PipelineEvent, { type: 'run-end' }>): string {
+  if (event.ran.length === 0 && event.ok) {
+    return `nothing to do: every stage is up to date${event.checked.length ? ` (${event.checked.join(', ')} checked)` : ''}, ${formatDuration(event.durationMs)}`;
+  }
+  return `${event.ok ? 'finished' : 'stopped'} in ${formatDuration(event.durationMs)}: ran ${event.ran.join(', ') || 'nothing'}; skipped ${event.skipped.length}`;
 }

@@ -1,7 +1,7 @@
 import { Listr, type ListrTask } from 'listr2';
 import type { PipelineEvent } from '../../engine/events.js';
 import type { BuildQuicheError } from '../../errors.js';
-import { formatDuration, ProgressMeter } from './format.js';
+import { formatDuration, ProgressMeter, runSummary } from './format.js';
 
 type Outcome = { kind: 'done'; summary?: string; durationMs: number } | { kind: 'skip'; reason: string } | { kind: 'fail'; error: BuildQuicheError };
 
@@ -30,8 +30,14 @@ export class ListrView {
   private listr: Promise<void> | undefined;
   private readonly meters = new Map<string, ProgressMeter>();
   private runEnded = deferred<void>();
+  /** Notes flash by in the rolling tail; they are printed again, with the summary, at the end. */
+  private readonly notes: string[] = [];
+  private summary: string | undefined;
 
-  constructor(private readonly tailLines = 5) {}
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly tailLines = 5,
+  ) {}
 
   readonly onEvent = (event: PipelineEvent): void => {
     switch (event.type) {
@@ -41,12 +47,13 @@ export class ListrView {
       case 'stage-start':
         this.stages.get(event.stage)?.start();
         break;
-      case 'stage-line':
-      case 'stage-note': {
-        const view = this.stages.get(event.stage);
-        if (view?.task) view.task.output = event.type === 'stage-line' ? event.line : `· ${event.message}`;
+      case 'stage-note':
+        this.notes.push(`· ${event.stage}: ${event.message}`);
+        this.tail(event.stage, `· ${event.message}`);
         break;
-      }
+      case 'stage-line':
+        this.tail(event.stage, event.line);
+        break;
       case 'stage-progress': {
         const view = this.stages.get(event.stage);
         const meter = this.meters.get(event.stage) ?? new ProgressMeter();
@@ -67,6 +74,7 @@ export class ListrView {
         this.stages.get(event.stage)?.finish({ kind: 'fail', error: event.error });
         break;
       case 'run-end':
+        this.summary = runSummary(event);
         // Stages that never started (a stop earlier in the run) must not hang the view.
         for (const view of this.stages.values()) {
           view.start();
@@ -78,6 +86,11 @@ export class ListrView {
         break;
     }
   };
+
+  private tail(stage: string, line: string): void {
+    const view = this.stages.get(stage);
+    if (view?.task) view.task.output = line;
+  }
 
   private begin(stages: Array<{ id: string; title: string }>): void {
     const tasks: ListrTask[] = stages.map(({ id, title }) => {
@@ -103,7 +116,7 @@ export class ListrView {
           view.task = task;
           await view.started;
           const outcome = await view.finished;
-          if (outcome.kind === 'skip') task.skip(`${title}: ${outcome.reason}`);
+          if (outcome.kind === 'skip') task.skip(`${title} (skipped: ${outcome.reason})`);
           else if (outcome.kind === 'fail') throw new Error(outcome.error.message.split('\n')[0]);
           else task.title = `${title} (${formatDuration(outcome.durationMs)}${outcome.summary ? `, ${outcome.summary}` : ''})`;
         },
@@ -113,7 +126,7 @@ export class ListrView {
       concurrent: false,
       exitOnError: true,
       registerSignalListeners: false,
-      rendererOptions: { collapseSubtasks: false, collapseSkips: false },
+      rendererOptions: { collapseSubtasks: false, collapseSkips: true },
     })
       .run()
       .then(
@@ -126,5 +139,7 @@ export class ListrView {
   async done(): Promise<void> {
     await this.runEnded.promise;
     await this.listr;
+    for (const note of this.notes) this.write(note);
+    if (this.summary) this.write(this.summary);
   }
 }

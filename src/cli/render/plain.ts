@@ -1,5 +1,5 @@
 import type { PipelineEvent } from '../../engine/events.js';
-import { formatDuration, formatFailure, ProgressMeter } from './format.js';
+import { formatDuration, formatFailure, ProgressMeter, runSummary } from './format.js';
 
 export interface PlainOptions {
   write: (line: string) => void;
@@ -63,11 +63,7 @@ export function plainRenderer(options: PlainOptions): (event: PipelineEvent) => 
         for (const line of formatFailure(event.error, event.stage)) options.write(line);
         break;
       case 'run-end':
-        out(
-          event.ran.length === 0 && event.ok
-            ? `nothing to do: every stage is up to date${event.checked.length ? ` (${event.checked.join(', ')} checked)` : ''}, ${formatDuration(event.durationMs)}`
-            : `${event.ok ? 'finished' : 'stopped'} in ${formatDuration(event.durationMs)}: ran ${event.ran.join(', ') || 'nothing'}; skipped ${event.skipped.length}`,
-        );
+        out(runSummary(event));
         break;
     }
   };
