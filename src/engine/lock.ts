@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
-import { open, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from '../errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
-import { isAlive, killGroup, selfId, type ProcessId } from './proc.js';
+import { isAlive, killGroup, pidExists, selfId, type ProcessId } from './proc.js';
 
 export interface LockInfo extends ProcessId {
   hostname: string;
@@ -49,24 +50,13 @@ export class RunLock {
     let announced = false;
     for (;;) {
       options.signal?.throwIfAborted();
-      try {
-        const handle = await open(file, 'wx');
-        await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`);
-        await handle.close();
-        return new RunLock(file, info);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
+      if (await tryCreate(file, info)) return new RunLock(file, info);
       const holder = await readLockInfo(file);
-      if (!holder) {
-        // Torn or empty: the writer died between create and write. Nobody holds it.
-        await rm(file, { force: true });
-        continue;
-      }
-      if (holder.hostname === info.hostname && !isAlive(holder)) {
-        const killed = stopOrphans(holder);
-        options.onStale?.(holder, killed);
-        await rm(file, { force: true });
+      // The lock file appears whole (link of a written temp file), so unreadable means corrupt.
+      const stale = !holder || (holder.hostname === info.hostname && !isAlive(holder));
+      if (stale) {
+        const taken = await takeOver(file, holder);
+        if (taken && holder) options.onStale?.(holder, stopOrphans(holder));
         continue;
       }
       if (Date.now() >= deadline) {
@@ -108,6 +98,40 @@ export class RunLock {
   }
 }
 
+/** Atomically create the lock with its content: write a temp file, then link() it (EEXIST if held). */
+async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(info, null, 2)}\n`);
+  try {
+    await link(tmp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Remove a dead holder's lock without racing other waiters: rename the file away (only one waiter
+ * wins the rename), then check it is the lock we judged dead; if a live run's lock was caught
+ * instead, put it back.
+ */
+async function takeOver(file: string, judged: LockInfo | undefined): Promise<boolean> {
+  const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(file, aside);
+  } catch {
+    return false; // another waiter moved it first
+  }
+  const moved = await readLockInfo(aside);
+  const same = !judged || !moved || (moved.pid === judged.pid && moved.startedAt === judged.startedAt);
+  if (!same) await link(aside, file).catch(() => undefined);
+  await rm(aside, { force: true });
+  return same;
+}
+
 export async function readLockInfo(file: string): Promise<LockInfo | undefined> {
   try {
     const info = JSON.parse(await readFile(file, 'utf8')) as LockInfo;
@@ -121,7 +145,9 @@ export async function readLockInfo(file: string): Promise<LockInfo | undefined> 
 function stopOrphans(holder: LockInfo): number[] {
   const killed: number[] = [];
   for (const child of holder.children) {
-    if (isAlive(child) && killGroup(child.pid, 'SIGKILL')) killed.push(child.pid);
+    // A dead group leader's pid cannot be reused while its group lives on, so a group that
+    // outlived its leader (gclient's git children) is still ours to stop.
+    if ((isAlive(child) || !pidExists(child.pid)) && killGroup(child.pid, 'SIGKILL')) killed.push(child.pid);
   }
   return killed;
 }

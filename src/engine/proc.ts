@@ -22,13 +22,18 @@ export function selfId(pid = process.pid): ProcessId {
   return { pid, startTicks: processStartTicks(pid) };
 }
 
-/** True when that very process (not a later one that reused its pid) still runs. */
-export function isAlive(id: ProcessId): boolean {
+export function pidExists(pid: number): boolean {
   try {
-    process.kill(id.pid, 0);
+    process.kill(pid, 0);
+    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** True when that very process (not a later one that reused its pid) still runs. */
+export function isAlive(id: ProcessId): boolean {
+  if (!pidExists(id.pid)) return false;
   if (id.startTicks === undefined) return true;
   const now = processStartTicks(id.pid);
   return now === undefined || now === id.startTicks;
