@@ -1,3 +1,4 @@
+import { killAllGroups } from '../process/exec.js';
 import { runCli } from './main.js';
 import { processIo } from './output.js';
 
@@ -10,7 +11,10 @@ let interrupts = 0;
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    if (interrupts > 1) {
+      killAllGroups();
+      process.exit(130);
+    }
     process.stderr.write(`\n${sig}: stopping (subprocesses are being stopped; press Ctrl-C again to exit now)\n`);
     controller.abort();
   });

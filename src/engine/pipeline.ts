@@ -309,6 +309,7 @@ export class Pipeline<C> {
     };
 
     emit({ type: 'stage-start', stage: stage.id, title: stage.title, reason: decision.reason, logPath: log.path });
+    let stageFailed = false;
     try {
       // From here until success the guard says "started, not finished": plan, status and the next
       // run treat the old record as void (repair, then run) whatever state.json still holds.
@@ -332,6 +333,7 @@ export class Pipeline<C> {
       emit({ type: 'stage-done', stage: stage.id, title: stage.title, durationMs: Date.now() - started, summary: stage.describe ? safeDescribe(stage, result) : undefined });
       return result ?? null;
     } catch (thrown) {
+      stageFailed = true;
       const error = toBuildQuicheError(run.signal.aborted && !(thrown instanceof BuildQuicheError) ? Object.assign(new Error('Interrupted'), { name: 'AbortError' }) : thrown);
       error.logPath ??= log.path;
       error.tail ??= log.tail(20);
@@ -340,7 +342,10 @@ export class Pipeline<C> {
       emit({ type: 'stage-fail', stage: stage.id, title: stage.title, error });
       throw error;
     } finally {
-      await log.close();
+      // A log that could not be written (full disk) fails the stage, unless it failed already.
+      await log.close().catch((error) => {
+        if (!stageFailed) throw error;
+      });
     }
   }
 

@@ -45,6 +45,14 @@ export interface ExecResult {
 }
 
 const TAIL_LINES = 40;
+
+/** Process groups started by exec() that are still running (for a last-resort kill on exit). */
+const LIVE_GROUPS = new Set<number>();
+
+/** SIGKILL every subprocess group still running: for a second Ctrl-C that exits at once. */
+export function killAllGroups(): void {
+  for (const pid of LIVE_GROUPS) killGroup(pid, 'SIGKILL');
+}
 const MAX_CAPTURE = 16 * 1024 * 1024;
 
 function splitLines(onLine: (line: string) => void) {
@@ -109,7 +117,7 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => splitters.stderr.push(chunk));
 
   const pid = child.pid;
-  if (pid !== undefined) await options.tracker?.add({ pid, startTicks: processStartTicks(pid) });
+  if (pid !== undefined) LIVE_GROUPS.add(pid);
 
   let aborted = false;
   let timedOut = false;
@@ -125,6 +133,18 @@ export async function exec(file: string, args: readonly string[], options: ExecO
     stop();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  if (pid !== undefined && options.tracker) {
+    try {
+      await options.tracker.add({ pid, startTicks: processStartTicks(pid) });
+    } catch (error) {
+      // Untracked, it would outlive a kill -9 of this run unseen: stop it rather than run blind.
+      killGroup(pid, 'SIGKILL');
+      await child;
+      LIVE_GROUPS.delete(pid);
+      throw error;
+    }
+  }
   const timer =
     options.timeoutMs === undefined
       ? undefined
@@ -139,7 +159,10 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   signal?.removeEventListener('abort', onAbort);
   if (timer) clearTimeout(timer);
   if (forceKill) clearTimeout(forceKill);
-  if (pid !== undefined) await options.tracker?.remove(pid);
+  if (pid !== undefined) {
+    LIVE_GROUPS.delete(pid);
+    await options.tracker?.remove(pid);
+  }
 
   const result: ExecResult = {
     command,

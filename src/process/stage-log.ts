@@ -1,5 +1,6 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { BuildQuicheError } from '../errors.js';
 
 /**
  * Everything a stage's subprocesses print goes to its log file, whole; only a rolling tail stays in
@@ -8,6 +9,8 @@ import path from 'node:path';
 export class StageLog {
   private readonly stream: WriteStream;
   private readonly ring: string[] = [];
+  /** A write error (e.g. a full disk): reported by close(), never an uncaught crash. */
+  private failed: NodeJS.ErrnoException | undefined;
 
   constructor(
     readonly path: string,
@@ -15,10 +18,13 @@ export class StageLog {
   ) {
     mkdirSync(dirname(path), { recursive: true });
     this.stream = createWriteStream(path, { flags: 'a' });
+    this.stream.on('error', (error: NodeJS.ErrnoException) => {
+      this.failed ??= error;
+    });
   }
 
   write(line: string): void {
-    this.stream.write(`${line}\n`);
+    if (!this.failed) this.stream.write(`${line}\n`);
     this.ring.push(line);
     if (this.ring.length > this.keep) this.ring.shift();
   }
@@ -28,7 +34,19 @@ export class StageLog {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end(resolve));
+    // 'close' comes after the last write succeeded or failed (end's callback may come first).
+    if (!this.stream.closed) {
+      await new Promise<void>((resolve) => {
+        this.stream.once('close', resolve);
+        this.stream.end();
+      });
+    }
+    if (this.failed) {
+      const disk = this.failed.code === 'ENOSPC' || this.failed.code === 'EDQUOT';
+      throw new BuildQuicheError(disk ? 'disk' : 'internal', `Could not write the log ${this.path}: ${this.failed.message}`, {
+        hint: disk ? 'The disk is full. Free space (see `build-quiche doctor`), then run again.' : undefined,
+      });
+    }
   }
 }
 

@@ -44,6 +44,9 @@ export class ListrView {
       case 'run-start':
         this.begin(event.stages);
         break;
+      case 'lock-wait':
+        this.write(`waiting for the cache lock held by pid ${event.holderPid} ("${event.command}") ...`);
+        break;
       case 'stage-start':
         this.stages.get(event.stage)?.start();
         break;
@@ -137,6 +140,7 @@ export class ListrView {
 
   /** Resolves once listr has drawn the final state. */
   async done(): Promise<void> {
+    if (!this.listr) return; // the run never started (config, usage or lock error): nothing drawn
     await this.runEnded.promise;
     await this.listr;
     for (const note of this.notes) this.write(note);

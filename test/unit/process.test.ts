@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { InterruptedError, isBuildQuicheError } from '../../src/errors.js';
+import { classifyOutput } from '../../src/process/classify.js';
+import { exec } from '../../src/process/exec.js';
+import { StageLog } from '../../src/process/stage-log.js';
+import { withRetry } from '../../src/process/retry.js';
+import { NetworkError, DirtyTreeError } from '../../src/errors.js';
+
+describe('classifying failures from output', () => {
+  it.each([
+    ['error: RPC failed; curl 56 Recv failure: Connection reset by peer', 'network'],
+    ['fatal: early EOF', 'network'],
+    ['will retry after a short nap', 'network'],
+    ['fatal: write error: No space left on device', 'disk'],
+    ['error: Your local changes would be overwritten by checkout', 'dirty-tree'],
+    ['You have uncommitted changes', 'dirty-tree'],
+    ["fatal: Unable to create '/x/.git/index.lock': File exists.", 'lock'],
+    ["fatal: couldn't find remote ref refs/tags/999.0.0.1", 'not-found'],
+  ])('%s -> %s', (line, failureClass) => {
+    expect(classifyOutput([line], 1)).toBe(failureClass);
+  });
+
+  it('reads exit code 130 as an interruption', () => {
+    expect(classifyOutput([], 130)).toBe('interrupted');
+  });
+});
+
+describe('exec', () => {
+  it('stops the whole process group on abort, grandchildren included', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const running = exec('sh', ['-c', 'sleep 30 & sleep 30; wait'], { signal: controller.signal, killGraceMs: 500 });
+    setTimeout(() => controller.abort(), 200);
+    await expect(running).rejects.toBeInstanceOf(InterruptedError);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('an abort during child tracking still stops the child', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const tracker = { add: () => controller.abort(), remove: () => {} };
+    await expect(exec('sleep', ['5'], { signal: controller.signal, tracker })).rejects.toBeInstanceOf(InterruptedError);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('a failed command becomes a classified error with the last lines', async () => {
+    const error = await exec('sh', ['-c', 'echo "fatal: early EOF" >&2; exit 128']).catch((e) => e);
+    expect(isBuildQuicheError(error) && error.failureClass).toBe('network');
+    expect(error.tail).toEqual(['fatal: early EOF']);
+  });
+
+  it('a missing program is a tool error that names it', async () => {
+    await expect(exec('no-such-program-xyz', [])).rejects.toThrow(/Could not start no-such-program-xyz/);
+  });
+});
+
+describe('stage logs', () => {
+  it('a log that cannot be written (full disk) fails on close as a disk error, not a crash', async () => {
+    const log = new StageLog('/dev/full');
+    log.write('x'.repeat(100_000));
+    const error = await log.close().catch((e) => e);
+    expect(isBuildQuicheError(error) && error.failureClass).toBe('disk');
+  });
+});
+
+describe('retry', () => {
+  it('retries network failures and not dirty trees', async () => {
+    let attempts = 0;
+    await expect(
+      withRetry(async () => {
+        attempts++;
+        throw new NetworkError('flaky');
+      }, { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }),
+    ).rejects.toThrow('flaky');
+    expect(attempts).toBe(3);
+    attempts = 0;
+    await expect(
+      withRetry(async () => {
+        attempts++;
+        throw new DirtyTreeError('dirty');
+      }, { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }),
+    ).rejects.toThrow('dirty');
+    expect(attempts).toBe(1);
+  });
+});
