@@ -78,6 +78,12 @@ function existingAncestor(dir: string): string {
   return current;
 }
 
+/** Compile jobs the host can feed: one per core, at most one per `gbPerJob` GB of RAM. */
+export function jobsFor(config: ResolvedConfig): number {
+  const totalGb = os.totalmem() / GB;
+  return Math.max(1, Math.min(os.availableParallelism(), Math.floor(totalGb / config.preflight.gbPerJob)));
+}
+
 export async function checkHost(config: ResolvedConfig, extraTools: string[] = []): Promise<HostReport> {
   const diskPath = existingAncestor(config.cacheDir);
   const fs = await statfs(diskPath);
@@ -86,7 +92,7 @@ export async function checkHost(config: ResolvedConfig, extraTools: string[] = [
   const totalGb = round(os.totalmem() / GB);
   const availableGb = round(os.freemem() / GB);
   const cores = os.availableParallelism();
-  const suggestedJobs = Math.max(1, Math.min(cores, Math.floor(totalGb / config.preflight.gbPerJob)));
+  const suggestedJobs = jobsFor(config);
   const tools = await Promise.all([...new Set([...config.preflight.tools, ...extraTools])].map(checkTool));
   const root = process.getuid?.() === 0;
   const problems: string[] = [];

@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { BuildQuicheError, NotFoundError, UsageError, toBuildQuicheError } from '../errors.js';
+import { BuildQuicheError, UsageError, toBuildQuicheError } from '../errors.js';
 import { exec } from '../process/exec.js';
 import { StageLog } from '../process/stage-log.js';
 import type { EventSink, PipelineEvent, PlanEntry } from './events.js';
@@ -89,6 +89,7 @@ export class Pipeline<C> {
       }
       return ids.indexOf(id);
     };
+    if (Array.isArray(selection.force)) selection.force.forEach(check);
     if (selection.only?.length) {
       const wanted = new Set(selection.only.map((id) => ids[check(id)]!));
       return ids.filter((id) => wanted.has(id));
@@ -96,7 +97,6 @@ export class Pipeline<C> {
     const start = selection.from ? check(selection.from) : 0;
     const end = selection.until ? check(selection.until) : ids.length - 1;
     if (start > end) throw new UsageError(`--from ${selection.from} comes after --until ${selection.until}.`);
-    if (Array.isArray(selection.force)) selection.force.forEach(check);
     return ids.slice(start, end + 1);
   }
 
@@ -178,6 +178,7 @@ export class Pipeline<C> {
     const ran: string[] = [];
     const skipped: string[] = [];
     const checked: string[] = [];
+    const unusable = new Map<string, string>();
     const selected = new Set(selectedIds);
     this.emit({
       type: 'run-start',
@@ -192,10 +193,14 @@ export class Pipeline<C> {
       for (const stage of this.stages) {
         if (!selected.has(stage.id)) {
           const record = state.get(stage.id);
-          if (record) outputs[stage.id] = record.outputs;
+          const guard = stage.pure ? undefined : await this.guards.read(stage.id);
+          if (record && guard) {
+            // Its record predates a run that died or failed inside it: its outputs may not be on disk.
+            unusable.set(stage.id, `the last run ${guard.failure ? 'failed' : 'died'} in ${stage.id}`);
+          } else if (record) outputs[stage.id] = record.outputs;
           continue;
         }
-        const decision = await this.decide(stage, state, outputs, options, signal);
+        const decision = await this.decide(stage, state, outputs, options, signal, unusable);
         if (decision.status === 'skip' || decision.status === 'disabled') {
           outputs[stage.id] = decision.status === 'skip' ? state.get(stage.id)!.outputs : undefined;
           skipped.push(stage.id);
@@ -217,14 +222,18 @@ export class Pipeline<C> {
     return { runId, logDir, ran, skipped, checked, durationMs: Date.now() - started, outputs };
   }
 
-  private inputContext(state: StateStore, outputs: Record<string, unknown>): InputContext<C> {
+  private inputContext(state: StateStore, outputs: Record<string, unknown>, unusable = new Map<string, string>()): InputContext<C> {
     return {
       app: this.options.app,
       upstream: <T>(id: string): T => {
         if (id in outputs) return outputs[id] as T;
+        const why = unusable.get(id);
+        if (why) {
+          throw new UsageError(`${why}, and a selected stage needs its results.`, { hint: `Run it again first: build-quiche build --until ${id}` });
+        }
         const record = state.get(id);
         if (!record) {
-          throw new NotFoundError(`Stage ${id} has not completed yet, and a later stage needs its results.`, {
+          throw new UsageError(`Stage ${id} has not completed yet, and a later stage needs its results.`, {
             hint: `Run it first: build-quiche build --until ${id}`,
           });
         }
@@ -233,9 +242,16 @@ export class Pipeline<C> {
     };
   }
 
-  private async decide(stage: AnyStage<C>, state: StateStore, outputs: Record<string, unknown>, selection: Selection, signal: AbortSignal): Promise<Decision> {
+  private async decide(
+    stage: AnyStage<C>,
+    state: StateStore,
+    outputs: Record<string, unknown>,
+    selection: Selection,
+    signal: AbortSignal,
+    unusable?: Map<string, string>,
+  ): Promise<Decision> {
     if (stage.notImplemented) return { status: 'not-implemented', reason: stage.notImplemented };
-    const ctx = this.inputContext(state, outputs);
+    const ctx = this.inputContext(state, outputs, unusable);
     const enabled = stage.enabled?.(ctx) ?? true;
     if (enabled !== true) return { status: 'disabled', reason: enabled };
     const inputs = await stage.inputs(ctx);

@@ -41,7 +41,7 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
   id: 'checkout',
   title: 'Check out Chromium (gclient sync)',
   after: ['resolve', 'depot-tools'],
-  enabled: ({ upstream }) => reusedArtifactReason(upstream),
+  enabled: (ctx) => reusedArtifactReason(ctx),
   inputs: ({ app, upstream }) => {
     const resolve = upstream<ResolveOutput>('resolve');
     const { config, paths } = app;

@@ -7,7 +7,7 @@ import { FailureCollector, parseProgress } from '../chromium/build-output.js';
 import type { CheckoutOutput } from '../chromium/types.js';
 import { defineStage, type StageContext } from '../engine/stage.js';
 import { CompileError } from '../errors.js';
-import type { HostReport } from '../app/host-check.js';
+import { jobsFor, type HostReport } from '../app/host-check.js';
 import { sha256File } from '../util/fs.js';
 import type { ConfigureOutput } from './configure.js';
 import { reusedArtifactReason } from './reuse.js';
@@ -53,7 +53,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   id: 'compile',
   title: 'Compile',
   after: ['checkout', 'patch', 'configure'],
-  enabled: ({ upstream }) => reusedArtifactReason(upstream),
+  enabled: (ctx) => reusedArtifactReason(ctx),
   inputs: ({ app, upstream }) => {
     const configure = upstream<ConfigureOutput>('configure');
     const checkout = upstream<CheckoutOutput>('checkout');
@@ -67,7 +67,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
     };
   },
   async run(ctx, inputs) {
-    const jobs = ctx.app.config.build.jobs ?? safeSuggestedJobs(ctx);
+    const jobs = ctx.app.config.build.jobs ?? suggestedJobs(ctx);
     const command = builderCommand(ctx, inputs.builder);
     const failures = new FailureCollector();
     let lastProgress = 0;
@@ -120,11 +120,12 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
 });
 
-function safeSuggestedJobs(ctx: Ctx): number {
+/** preflight's suggestion; with --from/--only (no preflight this run) the same rule from the host. */
+function suggestedJobs(ctx: Ctx): number {
   try {
     return ctx.upstream<HostReport>('preflight').suggestedJobs;
   } catch {
-    return 2;
+    return jobsFor(ctx.app.config);
   }
 }
 

@@ -33,7 +33,7 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
   id: 'configure',
   title: 'Configure (gn gen)',
   after: ['resolve', 'checkout'],
-  enabled: ({ upstream }) => reusedArtifactReason(upstream),
+  enabled: (ctx) => reusedArtifactReason(ctx),
   inputs: ({ app, upstream }) => {
     const checkout = upstream<CheckoutOutput>('checkout');
     const { build } = app.config;

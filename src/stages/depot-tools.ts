@@ -32,7 +32,7 @@ export const depotToolsStage = defineStage<AppContext, DepotToolsInputs, DepotTo
   id: 'depot-tools',
   title: 'Fetch depot_tools',
   after: ['resolve'],
-  enabled: ({ upstream }) => reusedArtifactReason(upstream),
+  enabled: (ctx) => reusedArtifactReason(ctx),
   inputs: ({ app, upstream }) => {
     const revision = app.config.depotTools.revision ?? upstream<ResolveOutput>('resolve').depotToolsRevision;
     if (!revision) {

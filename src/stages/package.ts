@@ -26,7 +26,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
   id: 'package',
   title: 'Package the artifact',
   after: ['resolve', 'patch-check', 'compile', 'smoke'],
-  enabled: ({ upstream }) => reusedArtifactReason(upstream),
+  enabled: (ctx) => reusedArtifactReason(ctx),
   inputs: (ctx) => {
     const identity = buildIdentity(ctx);
     const smoke = ctx.upstream<SmokeOutput | undefined>('smoke') ?? null;

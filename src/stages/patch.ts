@@ -27,7 +27,7 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   id: 'patch',
   title: 'Apply the patches',
   after: ['checkout', 'patch-check'],
-  enabled: ({ upstream }) => reusedArtifactReason(upstream),
+  enabled: (ctx) => reusedArtifactReason(ctx),
   async inputs({ app, upstream }) {
     const series = await parseSeries(app.config.patches.series);
     const { repos } = upstream<CheckoutOutput>('checkout');

@@ -1,8 +1,8 @@
 import type { AppContext } from '../app/context.js';
 import type { ArtifactResult } from '../artifacts/package.js';
-import { defineStage } from '../engine/stage.js';
+import { defineStage, type InputContext } from '../engine/stage.js';
 import { createStore, type PutResult } from '../publish/store.js';
-import type { ReuseOutput } from './reuse.js';
+import { reusedArtifact } from './reuse.js';
 
 export interface PublishInputs {
   name: string;
@@ -16,9 +16,8 @@ export interface PublishOutput {
   results: Array<{ store: string } & PutResult>;
 }
 
-function artifactOf(upstream: <T>(id: string) => T): ArtifactResult {
-  const reuse = upstream<ReuseOutput | undefined>('reuse');
-  return reuse?.hit ? reuse.artifact : upstream<ArtifactResult>('package');
+function artifactOf(ctx: InputContext<AppContext>): ArtifactResult {
+  return reusedArtifact(ctx)?.artifact ?? ctx.upstream<ArtifactResult>('package');
 }
 
 /** To every configured store; each put is idempotent (same artifact and checksum: nothing uploaded). */
@@ -27,12 +26,12 @@ export const publishStage = defineStage<AppContext, PublishInputs, PublishOutput
   title: 'Publish',
   after: ['reuse', 'package'],
   enabled: ({ app }) => (app.config.publish.length ? true : 'no stores configured (publish: [])'),
-  inputs: ({ app, upstream }) => {
-    const artifact = artifactOf(upstream);
-    return { name: artifact.name, sha256: artifact.sha256, fingerprint: artifact.manifest.fingerprint, stores: app.config.publish };
+  inputs: (ctx) => {
+    const artifact = artifactOf(ctx);
+    return { name: artifact.name, sha256: artifact.sha256, fingerprint: artifact.manifest.fingerprint, stores: ctx.app.config.publish };
   },
   async run(ctx) {
-    const artifact = artifactOf(ctx.upstream);
+    const artifact = artifactOf(ctx);
     const results: PublishOutput['results'] = [];
     for (const config of ctx.app.config.publish) {
       const store = createStore(config, { distDir: ctx.app.paths.distDir, env: ctx.app.env });

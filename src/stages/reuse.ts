@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { AppContext } from '../app/context.js';
 import type { ArtifactResult } from '../artifacts/package.js';
-import { defineStage } from '../engine/stage.js';
+import { defineStage, type InputContext } from '../engine/stage.js';
 import { createStore } from '../publish/store.js';
 import { sha256File } from '../util/fs.js';
 import { buildFingerprint, buildIdentity } from './build-identity.js';
@@ -51,13 +51,26 @@ export const reuseStage = defineStage<AppContext, ReuseInputs, ReuseOutput>({
   describe: (o) => (o.hit ? `reused ${o.name} from ${o.store}` : `not in ${o.searched.length} store(s)`),
 });
 
-/** Build stages are switched off when the reuse stage found a finished artifact for these inputs. */
-export function reusedArtifactReason(upstream: <T>(id: string) => T): true | string {
+/**
+ * Build stages are switched off when the reuse stage found a finished artifact for exactly these
+ * inputs (a hit recorded for other inputs, e.g. with --from after a config change, does not count).
+ */
+export function reusedArtifactReason(ctx: InputContext<AppContext>): true | string {
+  const reuse = reusedArtifact(ctx);
+  return reuse ? `artifact ${reuse.name} reused from ${reuse.store}` : true;
+}
+
+export function reusedArtifact(ctx: InputContext<AppContext>): Extract<ReuseOutput, { hit: true }> | undefined {
   let reuse: ReuseOutput | undefined | null;
   try {
-    reuse = upstream<ReuseOutput | undefined>('reuse');
+    reuse = ctx.upstream<ReuseOutput | undefined>('reuse');
   } catch {
-    return true;
+    return undefined;
   }
-  return reuse?.hit ? `artifact ${reuse.name} reused from ${reuse.store}` : true;
+  if (!reuse?.hit) return undefined;
+  try {
+    return reuse.fingerprint === buildFingerprint(buildIdentity(ctx)) ? reuse : undefined;
+  } catch {
+    return undefined; // the identity's own inputs are not there: nothing can be trusted as reused
+  }
 }

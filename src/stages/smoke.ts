@@ -172,7 +172,7 @@ export const smokeStage = defineStage<AppContext, SmokeInputs, SmokeOutput>({
   id: 'smoke',
   title: 'Smoke test on loopback',
   after: ['compile'],
-  enabled: ({ app, upstream }) => (app.config.smoke.enabled ? reusedArtifactReason(upstream) : 'smoke.enabled is false'),
+  enabled: (ctx) => (ctx.app.config.smoke.enabled ? reusedArtifactReason(ctx) : 'smoke.enabled is false'),
   inputs: ({ app, upstream }) => ({
     binaries: upstream<CompileOutput>('compile').binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
     smoke: app.config.smoke,

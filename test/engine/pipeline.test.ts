@@ -91,6 +91,14 @@ describe('selection', () => {
 });
 
 describe('state, guards and repair', () => {
+  it('--from refuses the recorded outputs of an earlier stage whose last run died, instead of trusting them', async () => {
+    await toyPipeline(app, stages()).run();
+    await new Guards(path.join(app.dir, 'state', 'guards')).write({ stage: 'a', runId: 'killed', pid: 999999, startedAt: '', data: {} });
+    const error = await toyPipeline(app, stages()).run({ from: 'b' }).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/the last run died in a/);
+  });
+
   it('writes a record only after success, and keeps a guard that makes the next run repair', async () => {
     const repaired: string[] = [];
     const withRepair = () => [fileStage('a', []), fileStage('b', ['a'], { repair: async () => void repaired.push('b') })];
