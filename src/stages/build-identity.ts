@@ -23,6 +23,8 @@ export interface BuildIdentity {
   targets: string[];
   builder: 'autoninja' | 'ninja';
   platform: 'linux-x64';
+  /** gclient custom_deps change what gets built too (absent when empty, so fingerprints stay stable). */
+  customDeps?: Record<string, string | null>;
 }
 
 export function buildIdentity({ app, upstream }: InputContext<AppContext>): BuildIdentity {
@@ -41,6 +43,7 @@ export function buildIdentity({ app, upstream }: InputContext<AppContext>): Buil
     targets: build.targets,
     builder: build.builder,
     platform: 'linux-x64',
+    ...(Object.keys(app.config.gclient.customDeps).length ? { customDeps: app.config.gclient.customDeps } : {}),
   };
 }
 

@@ -173,8 +173,6 @@ async function repairLocks(ctx: Ctx, repos: string[]): Promise<void> {
 async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   const moving = checks.filter((c) => c.state === 'wrong-commit');
   if (moving.length === 0) return;
-  const reverted = await revertAppliedPatches(ctx.app, { only: moving.map((c) => c.path) });
-  if (reverted.reverted.length) ctx.report.note(`reverted our patches in ${reverted.reverted.length} file(s) before moving the pin`);
   const owned = new Set(await ownedChanges(ctx.app));
   const foreign: string[] = [];
   for (const check of moving) {
@@ -190,6 +188,9 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
       data: { files: foreign },
     });
   }
+  // Only now, with nobody else's work in the way, take our own patches out.
+  const reverted = await revertAppliedPatches(ctx.app, { only: moving.map((c) => c.path) });
+  if (reverted.reverted.length) ctx.report.note(`reverted our patches in ${reverted.reverted.length} file(s) before moving the pin`);
 }
 
 async function removeBrokenDeps(ctx: Ctx, broken: DepCheck[], adopted: boolean): Promise<void> {

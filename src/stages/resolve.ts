@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AppContext } from '../app/context.js';
 import { remoteFilesFor } from '../app/remote.js';
 import { DEFAULT_CUSTOM_VARS } from '../config/schema.js';
-import { DepsError, resolveDeps } from '../chromium/deps.js';
+import { DepsError, resolveDeps, type GitDep } from '../chromium/deps.js';
 import { DEPOT_TOOLS_DEP_PATH, QUICHE_DEP_PATH, type ResolveOutput } from '../chromium/types.js';
 import { defineStage } from '../engine/stage.js';
 import { fingerprint } from '../engine/fingerprint.js';
@@ -15,6 +15,7 @@ export interface ResolveInputs {
   srcUrl: string;
   gitiles: string;
   customVars: Record<string, string | boolean | number>;
+  customDeps: Record<string, string | null>;
   targetOs: string[];
 }
 
@@ -40,6 +41,7 @@ export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput
     srcUrl: app.config.chromium.srcUrl,
     gitiles: app.config.chromium.gitiles,
     customVars: effectiveCustomVars(app),
+    customDeps: app.config.gclient.customDeps,
     targetOs: app.config.gclient.targetOs,
   }),
   async run(ctx, inputs) {
@@ -70,6 +72,7 @@ export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput
       }
       throw error;
     }
+    deps.gitDeps = applyCustomDeps(deps.gitDeps, inputs.customDeps);
     const quiche = deps.gitDeps.find((dep) => dep.path === QUICHE_DEP_PATH);
     if (!quiche?.revision) {
       throw new NotFoundError(`DEPS at ${inputs.version} pins no quiche (${QUICHE_DEP_PATH}).`, {
@@ -95,3 +98,20 @@ export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput
   },
   describe: (r) => `src ${r.srcCommit.slice(0, 8)}, quiche ${r.quicheRevision.slice(0, 8)}${r.depotToolsRevision ? `, depot_tools ${r.depotToolsRevision.slice(0, 8)}` : ''}`,
 });
+
+/** gclient's custom_deps: `null` drops a dep, `url@rev` replaces its source and pin. */
+export function applyCustomDeps(deps: GitDep[], custom: Record<string, string | null>): GitDep[] {
+  const out: GitDep[] = [];
+  for (const dep of deps) {
+    if (!(dep.path in custom)) {
+      out.push(dep);
+      continue;
+    }
+    const override = custom[dep.path];
+    if (override === null || override === undefined) continue;
+    const at = override.lastIndexOf('@');
+    const pinned = at > override.lastIndexOf('/');
+    out.push({ path: dep.path, url: pinned ? override.slice(0, at) : override, revision: pinned ? override.slice(at + 1) : undefined });
+  }
+  return out;
+}

@@ -89,15 +89,18 @@ describe('checkout', () => {
       await expectAtPin(dir, TAG_152);
     }));
 
-  it('stops on a foreign change in a dep that must move, naming the file and keeping it', () =>
+  it('stops on a foreign change in a dep that must move, naming the file and changing nothing', () =>
     withWorkspace(async (dir) => {
-      expect((await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir), dir), { until: 'checkout' })).error).toBeUndefined();
+      expect((await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir), dir), { until: 'patch' })).error).toBeUndefined();
+      const patched = path.join(root(dir), QUICHE, 'quiche/quic/tools/quic_toy_client.cc');
+      const patchedBefore = await readFile(patched, 'utf8');
       const edited = path.join(root(dir), QUICHE, 'quiche/quic/tools/quic_toy_server.cc');
       await writeFile(edited, `${await readFile(edited, 'utf8')}\n// my experiment\n`);
       const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { chromium: { version: TAG_150 } }), dir), { until: 'checkout' });
       expect(isBuildQuicheError(run.error) && run.error.failureClass).toBe('dirty-tree');
       expect((run.error as Error).message).toContain('src/net/third_party/quiche/src/quiche/quic/tools/quic_toy_server.cc');
       expect(await readFile(edited, 'utf8')).toMatch(/my experiment/);
+      expect(await readFile(patched, 'utf8')).toBe(patchedBefore); // our patches were not reverted either
       await expectAtPin(dir, TAG_152);
     }));
 

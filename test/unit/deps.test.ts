@@ -104,3 +104,20 @@ describe('DEPS resolution', () => {
     expect(() => evaluateCondition('checkout_unknown', vars)).toThrow(DepsError);
   });
 });
+
+describe('custom_deps', () => {
+  it('drop a dep with null and re-pin one with url@rev, like gclient', async () => {
+    const { applyCustomDeps } = await import('../../src/stages/resolve.js');
+    const deps = resolveDeps(DEPS).gitDeps;
+    const custom = applyCustomDeps(deps, {
+      'src/third_party/depot_tools': null,
+      'src/net/third_party/quiche/src': 'http://mirror/quiche.git@0123456789012345678901234567890123456789',
+    });
+    expect(custom.some((d) => d.path === 'src/third_party/depot_tools')).toBe(false);
+    expect(custom.find((d) => d.path.endsWith('quiche/src'))).toEqual({
+      path: 'src/net/third_party/quiche/src',
+      url: 'http://mirror/quiche.git',
+      revision: '0123456789012345678901234567890123456789',
+    });
+  });
+});
