@@ -114,8 +114,10 @@ export class RemoteFiles {
         }
         if (response.status === 404) return 'unavailable' as const;
         if (!response.ok) return 'unavailable' as const;
-        const decoded = Buffer.from(body.replace(/\s+/g, ''), 'base64');
-        return decoded;
+        // ?format=TEXT is base64; anything else (a login page, a proxy's HTML) is not gitiles.
+        const text = body.replace(/\s+/g, '');
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return 'unavailable' as const;
+        return Buffer.from(text, 'base64');
       });
     } catch (error) {
       if (error instanceof NetworkError) {

@@ -17,7 +17,8 @@ export async function withAdhocContext<T>(
   options: { signal?: AbortSignal; onEvent?: EventSink } = {},
 ): Promise<T> {
   const signal = options.signal ?? new AbortController().signal;
-  const runId = `${tool}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  // Time first, like pipeline run ids, so log pruning (oldest names first) treats both alike.
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${tool}-${process.pid}`;
   const log = new StageLog(path.join(app.paths.cacheDir, 'logs', runId, `${tool}.log`));
   const emit = options.onEvent ?? (() => {});
   const ctx: StageContext<AppContext> = {

@@ -10,6 +10,8 @@ import { STAGES } from '../stages/index.js';
 import { createAppContext, type AppContext } from './context.js';
 import { checkHost, type HostReport } from './host-check.js';
 import path from 'node:path';
+import { hostname } from 'node:os';
+import { isAlive } from '../engine/proc.js';
 
 /**
  * The library API: everything the CLI does is a function here (`import { build } from
@@ -65,6 +67,8 @@ export interface StageStatus {
 export interface StatusReport {
   cacheDir: string;
   lock?: LockInfo;
+  /** Whether the lock's holder still runs (a dead holder's lock is taken over by the next run). */
+  lockAlive?: boolean;
   stages: StageStatus[];
 }
 
@@ -82,11 +86,22 @@ export async function status(options: ApiOptions = {}): Promise<StatusReport> {
       stage: stage.id,
       title: stage.title,
       ...(record ? { record: { finishedAt: record.finishedAt, durationMs: record.durationMs, runId: record.runId, fingerprint: record.fingerprint } } : {}),
-      ...(record && stage.describe && record.outputs ? { summary: stage.describe(record.outputs as never) } : {}),
+      ...(record ? { summary: describeSafely(stage, record.outputs) } : {}),
       ...(guard ? { guard: { runId: guard.runId, pid: guard.pid, startedAt: guard.startedAt, failure: guard.failure } } : {}),
     });
   }
-  return { cacheDir: app.paths.cacheDir, lock: await readLockInfo(path.join(app.paths.cacheDir, 'run.lock')), stages };
+  const lock = await readLockInfo(path.join(app.paths.cacheDir, 'run.lock'));
+  const lockAlive = lock ? lock.hostname !== hostname() || isAlive(lock) : undefined;
+  return { cacheDir: app.paths.cacheDir, lock, lockAlive, stages };
+}
+
+/** A record from an older build-quiche may not have the shape describe() expects. */
+function describeSafely(stage: (typeof STAGES)[number], outputs: unknown): string | undefined {
+  try {
+    return outputs == null ? undefined : stage.describe?.(outputs);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface CleanOptions extends ApiOptions {

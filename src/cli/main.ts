@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { build, clean, doctor, plan, status } from '../app/api.js';
 import { formatHostReport } from '../app/host-check.js';
@@ -33,19 +34,21 @@ interface GlobalOptions {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** CLI flags as a partial config (they override the file and BUILD_QUICHE_* env). */
-function flagsToConfig(opts: GlobalOptions): Record<string, unknown> {
+function flagsToConfig(opts: GlobalOptions, cwd: string): Record<string, unknown> {
   const flags: Record<string, Record<string, unknown> | string> = {};
   const section = (name: string) => (flags[name] ??= {}) as Record<string, unknown>;
   if (opts.pin) section('chromium').version = opts.pin;
-  if (opts.cacheDir) flags.cacheDir = opts.cacheDir;
-  if (opts.distDir) flags.distDir = opts.distDir;
+  // Paths typed on the command line are relative to where the user is, not to the config file.
+  const here = (p: string) => path.resolve(cwd, p);
+  if (opts.cacheDir) flags.cacheDir = here(opts.cacheDir);
+  if (opts.distDir) flags.distDir = here(opts.distDir);
   if (opts.jobs !== undefined) {
     const jobs = Number(opts.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs expects a positive whole number, got "${opts.jobs}".`);
     section('build').jobs = jobs;
   }
   if (opts.builder) section('build').builder = opts.builder;
-  if (opts.srcDir) section('checkout').srcDir = opts.srcDir;
+  if (opts.srcDir) section('checkout').srcDir = here(opts.srcDir);
   if (opts.moveExisting) section('checkout').allowMoveExisting = true;
   if (opts.offline) section('depotTools').offline = true;
   return flags;
@@ -148,7 +151,13 @@ export function createProgram(ctx: CliContext): Command {
       const report = await status(ctx.configOptions());
       if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(report, null, 2));
       ctx.io.stdout(`cache: ${report.cacheDir}`);
-      if (report.lock) ctx.io.stdout(`lock: held by pid ${report.lock.pid} ("${report.lock.command}", since ${report.lock.startedAt})`);
+      if (report.lock) {
+        ctx.io.stdout(
+          report.lockAlive
+            ? `lock: held by pid ${report.lock.pid} ("${report.lock.command}", since ${report.lock.startedAt})`
+            : `lock: left by pid ${report.lock.pid}, which is no longer running (the next run takes it over)`,
+        );
+      }
       const width = Math.max(...report.stages.map((s) => s.stage.length));
       for (const s of report.stages) {
         const state = s.guard
@@ -216,7 +225,7 @@ export async function runCli(argv: string[], io: Io = processIo(), signal: Abort
     mode,
     signal,
     setExitCode: (code) => (exitCode = code),
-    configOptions: () => ({ configFile: globals().config, flags: flagsToConfig(globals()), set: globals().set, cwd: process.cwd(), env: io.env }),
+    configOptions: () => ({ configFile: globals().config, flags: flagsToConfig(globals(), process.cwd()), set: globals().set, cwd: process.cwd(), env: io.env }),
     inContainer: async () => {
       if (!globals().docker) return false;
       const config = await loadConfig(ctx.configOptions());

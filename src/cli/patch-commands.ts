@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { checkSeries, exportSeries, rebaseSeries } from '../app/patch-tools.js';
-import { PatchConflictError } from '../errors.js';
+import { EXIT_CODES } from '../errors.js';
 import type { CliContext } from './main.js';
 
 /** `build-quiche patches check|export|rebase` (docs/patches.md). */
@@ -19,12 +19,8 @@ export function registerPatchCommands(program: Command, ctx: CliContext): void {
       const result = await checkSeries({ ...base(), ...opts });
       if (ctx.mode().json) ctx.io.stdout(JSON.stringify(result, null, 2));
       else ctx.io.stdout(result.text);
-      if (!result.ok) {
-        throw new PatchConflictError(`The series does not apply (${result.report?.problems.length ?? 0} problem(s)); see above.`, {
-          hint: 'Refresh it with `build-quiche patches rebase --to <version>`, or edit the patch named above.',
-          data: result.report,
-        });
-      }
+      // The report is printed above (text or JSON); only the exit code says it failed.
+      if (!result.ok) ctx.setExitCode(EXIT_CODES.conflict);
     });
 
   patches
@@ -52,6 +48,6 @@ export function registerPatchCommands(program: Command, ctx: CliContext): void {
       const result = await rebaseSeries({ ...base(), ...opts });
       if (ctx.mode().json) ctx.io.stdout(JSON.stringify(result, null, 2));
       else ctx.io.stdout(result.text);
-      if (result.needsHand.length) ctx.setExitCode(4);
+      if (result.needsHand.length) ctx.setExitCode(EXIT_CODES.conflict);
     });
 }

@@ -43,7 +43,9 @@ export function findConfigFile(cwd: string): string | undefined {
 }
 
 async function importConfigFile(file: string): Promise<unknown> {
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+  // `import { defineConfig } from 'build-quiche'` must work in any directory, installed there or not.
+  const self = import.meta.url.endsWith('.ts') ? path.join(PACKAGE_ROOT, 'src', 'index.ts') : path.join(PACKAGE_ROOT, 'lib', 'index.js');
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, alias: { 'build-quiche': self } });
   try {
     const loaded = await jiti.import<unknown>(file, { default: true });
     return loaded ?? {};

@@ -71,7 +71,7 @@ const depotTools = z
       .describe('Git URL of depot_tools.'),
     revision: z
       .string()
-      .regex(/^[0-9a-f]{7,40}$/, 'a git commit hash')
+      .regex(/^[0-9a-f]{40}$/, 'a full 40-hex git commit hash (git fetch needs the whole hash)')
       .optional()
       .describe('Override the depot_tools revision pinned in DEPS (src/third_party/depot_tools).'),
     offline: z
@@ -145,9 +145,9 @@ const smoke = z
       .default('auto')
       .describe("Check intentional migration across 127.0.0.x: 'auto' when the client supports it, 'require' to fail if it does not."),
     responseBytes: z.number().int().positive().default(20_000_000).describe('Size of the response fetched during the migration check.'),
-    addresses: z.array(z.string()).min(2).default(['127.0.0.1', '127.0.0.2', '127.0.0.3']),
-    migrateIntervalMs: z.number().int().positive().default(500),
-    timeoutMs: z.number().int().positive().default(120_000),
+    addresses: z.array(z.string()).min(2).default(['127.0.0.1', '127.0.0.2', '127.0.0.3']).describe('Local addresses the migration check moves the connection between (all of 127.0.0.0/8 is local on Linux).'),
+    migrateIntervalMs: z.number().int().positive().default(500).describe('--migrate_interval_ms for the migration check.'),
+    timeoutMs: z.number().int().positive().default(120_000).describe('Time limit of each client run.'),
   })
   .prefault({});
 

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { chown, mkdir, readdir, stat } from 'node:fs/promises';
@@ -93,7 +94,9 @@ export async function runContainerized(options: RunInContainerOptions): Promise<
   const containerName = `build-quiche-${process.pid}-${randomBytes(3).toString('hex')}`;
   const args = runArgs({ config, plan, user, image: image.tag, name: containerName, tty });
   if (verbose) for (const mount of plan.mounts) note(`  mount ${mount.host} -> ${mount.container}${mount.readOnly ? ' (read-only)' : ''}`);
-  const exitCode = await runContainer(engine, args, { io, env, signal, tty, name: containerName, stopGraceMs: options.stopGraceMs ?? 15_000 });
+  const lockFile = path.join(config.cacheDir, 'run.lock');
+  const exitCode = await runContainer(engine, args, { io, env, signal, tty, name: containerName, stopGraceMs: options.stopGraceMs ?? 15_000, lockFile });
+  releaseContainerLock(lockFile, containerName);
   // Messages inside name the container's paths; say where those are on this machine.
   if (exitCode !== 0 && exitCode !== 130) note(`(in the container, /cache is ${config.cacheDir} and /dist is ${config.distDir})`);
   return { exitCode, engine, image, containerName, user, plan };
@@ -102,7 +105,8 @@ export async function runContainerized(options: RunInContainerOptions): Promise<
 function runArgs(o: { config: ResolvedConfig; plan: ContainerPlan; user: ContainerUser; image: string; name: string; tty: boolean }): string[] {
   // No --init: the image's entrypoint is tini, which forwards signals and reaps orphans.
   // --sig-proxy=false: stopping is done explicitly (stopContainer), never twice.
-  const args = ['run', '--rm', '--name', o.name, '--sig-proxy=false', '--label', 'build-quiche.run=1'];
+  // --hostname: a run lock left inside is recognisable as this container's (see releaseContainerLock).
+  const args = ['run', '--rm', '--name', o.name, '--hostname', o.name, '--sig-proxy=false', '--label', 'build-quiche.run=1'];
   if (o.tty) args.push('--interactive', '--tty');
   args.push(...o.user.runArgs);
   if (o.config.docker.network) args.push('--network', o.config.docker.network);
@@ -149,6 +153,21 @@ interface RunContainerOptions {
   tty: boolean;
   name: string;
   stopGraceMs: number;
+  lockFile: string;
+}
+
+/**
+ * A container killed before build-quiche inside released its run lock leaves the lock behind with
+ * the container's hostname and a pid from another namespace, which no later run could judge dead.
+ * The container is gone, so its lock is stale: remove it.
+ */
+function releaseContainerLock(lockFile: string, containerName: string): void {
+  try {
+    const holder = JSON.parse(readFileSync(lockFile, 'utf8')) as { hostname?: string };
+    if (holder.hostname === containerName) unlinkSync(lockFile);
+  } catch {
+    // No lock, or not this container's.
+  }
 }
 
 async function runContainer(engine: ContainerEngine, args: string[], o: RunContainerOptions): Promise<number> {
@@ -176,6 +195,7 @@ async function runContainer(engine: ContainerEngine, args: string[], o: RunConta
   // A second Ctrl-C exits the CLI at once (process.exit): remove the container on the way out.
   const onExit = () => {
     if (!exited) spawnSync(engine.command, forceRemoveArgs(engine, o.name), { env: o.env, stdio: 'ignore', timeout: 10_000 });
+    releaseContainerLock(o.lockFile, o.name);
   };
   process.once('exit', onExit);
   let stopping: Promise<void> | undefined;

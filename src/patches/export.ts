@@ -121,6 +121,13 @@ export async function exportPatches(options: ExportOptions): Promise<ExportResul
   const merges = (await git(['rev-list', '--merges', `${options.base}..HEAD`])).stdout.trim();
   if (merges) throw new UsageError(`${options.base}..HEAD in ${options.repoDir} contains merge commits; patches need a linear history.`, { hint: 'Rebase the patch commits onto the base first.' });
   const commits = (await git(['rev-list', '--reverse', `${options.base}..HEAD`])).stdout.split('\n').filter(Boolean);
+  if (commits.length === 0) {
+    // Exporting nothing would delete every patch in the series: almost always the wrong repo or base
+    // (e.g. the pipeline's own checkout, where patches are applied as uncommitted edits).
+    throw new UsageError(`There are no commits in ${options.base.slice(0, 12)}..HEAD in ${options.repoDir}; nothing to export.`, {
+      hint: 'Commit your changes on top of the pinned revision first (git -C <repo> commit), or pass --dir/--base for the repo that holds them.',
+    });
+  }
 
   await mkdir(options.outDir, { recursive: true });
   const patches: ExportResult['patches'] = [];

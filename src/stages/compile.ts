@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { execa } from 'execa';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { depotToolsEnv, type AppContext } from '../app/context.js';
@@ -8,6 +7,7 @@ import type { CheckoutOutput } from '../chromium/types.js';
 import { defineStage, type StageContext } from '../engine/stage.js';
 import { CompileError } from '../errors.js';
 import { jobsFor, type HostReport } from '../app/host-check.js';
+import { exec } from '../process/exec.js';
 import { sha256File } from '../util/fs.js';
 import type { ConfigureOutput } from './configure.js';
 import { reusedArtifactReason } from './reuse.js';
@@ -41,10 +41,9 @@ export const binaryName = (label: string) => label.split(':').pop()!.split('/').
 
 type Ctx = StageContext<AppContext>;
 
-function builderCommand(ctx: Ctx, builder: 'autoninja' | 'ninja'): string {
+function builderCommand(app: AppContext, src: string, builder: 'autoninja' | 'ninja'): string {
   if (builder === 'autoninja') return 'autoninja';
-  if (ctx.app.config.build.ninja) return ctx.app.config.build.ninja;
-  const src = ctx.upstream<CheckoutOutput>('checkout').repos.src.path;
+  if (app.config.build.ninja) return app.config.build.ninja;
   const bundled = path.join(src, 'third_party', 'ninja', 'ninja');
   return existsSync(bundled) ? bundled : 'ninja';
 }
@@ -68,7 +67,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   },
   async run(ctx, inputs) {
     const jobs = ctx.app.config.build.jobs ?? suggestedJobs(ctx);
-    const command = builderCommand(ctx, inputs.builder);
+    const command = builderCommand(ctx.app, ctx.upstream<CheckoutOutput>('checkout').repos.src.path, inputs.builder);
     const failures = new FailureCollector();
     let lastProgress = 0;
     let steps = 0;
@@ -107,15 +106,16 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
       if (!existsSync(binary.path)) return `${binary.name} is missing`;
       if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256) return `${binary.name} changed`;
     }
-    const command = inputs.builder === 'autoninja' ? 'autoninja' : (ctx.app.config.build.ninja ?? 'ninja');
-    const dry = await execa(command, ['-C', inputs.outDir, '-n', ...inputs.targets], {
-      reject: false,
-      all: true,
+    const command = builderCommand(ctx.app, ctx.upstream<CheckoutOutput>('checkout').repos.src.path, inputs.builder);
+    const dry = await exec(command, ['-C', inputs.outDir, '-n', ...inputs.targets], {
       env: depotToolsEnv(ctx.app),
-      cancelSignal: ctx.signal,
-    });
+      signal: ctx.signal,
+      allowFailure: true,
+      captureStdout: true,
+      timeoutMs: 300_000,
+    }).catch((error: Error) => ({ exitCode: -1, stdout: error.message, stderr: '' }));
     if (dry.exitCode !== 0) return `${command} -n failed`;
-    return /no work to do|everything is up-to-date/.test(dry.all ?? '') ? true : 'the builder has work left';
+    return /no work to do|everything is up-to-date/.test(`${dry.stdout}\n${dry.stderr}`) ? true : 'the builder has work left';
   },
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
 });

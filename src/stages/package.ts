@@ -15,7 +15,21 @@ export interface PackageInputs {
   identity: BuildIdentity;
   fingerprint: string;
   binaries: Array<{ name: string; sha256: string }>;
-  smoke: SmokeOutput | null;
+  smoke: ReturnType<typeof smokeSummary> | null;
+}
+
+/**
+ * What the manifest says about the smoke test: pass/fail per pair and whether migration was checked
+ * across which addresses. Not the migration count, which depends on timing and would make two
+ * identical builds package different manifests.
+ */
+function smokeSummary(smoke: SmokeOutput) {
+  return {
+    pairs: smoke.pairs,
+    migration: smoke.migration.checked
+      ? { checked: true, client: smoke.migration.client ?? null, addresses: smoke.migration.addresses ?? [] }
+      : { checked: false, skipped: smoke.migration.skipped ?? null },
+  };
 }
 
 /**
@@ -34,13 +48,13 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
       identity,
       fingerprint: buildFingerprint(identity),
       binaries: ctx.upstream<CompileOutput>('compile').binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
-      smoke: smoke ? { ...smoke, certsDir: '' } : null,
+      smoke: smoke ? smokeSummary(smoke) : null,
     };
   },
   async run(ctx, inputs) {
     const compile = ctx.upstream<CompileOutput>('compile');
-    const smoke = ctx.upstream<SmokeOutput | undefined>('smoke');
-    const certsDir = smoke?.certsDir ?? (await ensureTestCerts(path.join(ctx.app.paths.smoke, 'certs'))).dir;
+    // Deterministic and cheap once made: (re)made here so package never depends on smoke's files.
+    const certsDir = (await ensureTestCerts(path.join(ctx.app.paths.smoke, 'certs'))).dir;
     const { identity } = inputs;
     const artifact = await createArtifact({
       distDir: ctx.app.paths.distDir,
@@ -55,7 +69,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
         gnArgs: identity.gnArgs,
         targets: identity.targets,
         builder: identity.builder,
-        smoke: inputs.smoke ? { pairs: inputs.smoke.pairs, migration: inputs.smoke.migration } : null,
+        smoke: inputs.smoke,
         fingerprint: inputs.fingerprint,
         tool: { name: 'build-quiche', version: TOOL_VERSION },
       },

@@ -32,13 +32,19 @@ export const reuseStage = defineStage<AppContext, ReuseInputs, ReuseOutput>({
   async run(ctx, inputs) {
     const searched: string[] = [];
     for (const config of ctx.app.config.publish) {
-      const store = createStore(config, { distDir: ctx.app.paths.distDir, env: ctx.app.env });
-      searched.push(store.describe());
-      const found = await store.find(inputs.fingerprint, { signal: ctx.signal });
-      if (!found) continue;
-      ctx.report.note(`${found.name} with fingerprint ${inputs.fingerprint.slice(0, 12)} is in ${store.describe()}: downloading instead of building`);
-      const artifact = await store.fetch(found, ctx.app.paths.distDir, { signal: ctx.signal });
-      return { hit: true, fingerprint: inputs.fingerprint, store: store.describe(), name: found.name, artifact };
+      // Reuse only saves time: a store that cannot be asked (no token, offline) is noted and skipped.
+      try {
+        const store = createStore(config, { distDir: ctx.app.paths.distDir, env: ctx.app.env });
+        searched.push(store.describe());
+        const found = await store.find(inputs.fingerprint, { signal: ctx.signal });
+        if (!found) continue;
+        ctx.report.note(`${found.name} with fingerprint ${inputs.fingerprint.slice(0, 12)} is in ${store.describe()}: downloading instead of building`);
+        const artifact = await store.fetch(found, ctx.app.paths.distDir, { signal: ctx.signal });
+        return { hit: true, fingerprint: inputs.fingerprint, store: store.describe(), name: found.name, artifact };
+      } catch (error) {
+        ctx.signal.throwIfAborted();
+        ctx.report.note(`could not look in a ${config.type} store (${(error as Error).message.split('\n')[0]}); building instead`);
+      }
     }
     ctx.report.note(`no store holds fingerprint ${inputs.fingerprint.slice(0, 12)} yet: building`);
     return { hit: false, fingerprint: inputs.fingerprint, searched };

@@ -316,7 +316,7 @@ describe('driving the engine', () => {
     expect(result.exitCode).toBe(9);
     expect(result.image.built).toBe(false);
     const run = (await f.calls()).find((call) => call.startsWith('run '))!;
-    expect(run).toMatch(new RegExp(`^run --rm --name ${result.containerName} --sig-proxy=false `));
+    expect(run).toMatch(new RegExp(`^run --rm --name ${result.containerName} --hostname ${result.containerName} --sig-proxy=false `));
     expect(run).toContain(`--volume ${f.config.cacheDir}:/cache --volume ${f.config.distDir}:/dist`);
     const { uid, gid } = result.user.container;
     expect(run).toMatch(new RegExp(` build-quiche-builder:[0-9a-f]{16}-${uid}-${gid} --config `));
