@@ -41,6 +41,11 @@ describe('loading', () => {
     expect(config.patches.series).toBe(path.join(dir, 'p', 'series'));
   });
 
+  it("lets a config anywhere `import { defineConfig } from 'build-quiche'` without installing it there", async () => {
+    await write('pipeline.config.ts', `import { defineConfig } from 'build-quiche';\nexport default defineConfig({ build: { jobs: 5 } });`);
+    expect((await loadConfig({ cwd: dir, env: {} })).build.jobs).toBe(5);
+  });
+
   it('lets BUILD_QUICHE_* env override the file, and flags override both', async () => {
     await write('pipeline.config.ts', `export default { build: { jobs: 1, builder: 'ninja' } }`);
     const config = await loadConfig({
