@@ -134,15 +134,22 @@ describe('state, guards and repair', () => {
   });
 });
 
+/** A stage that holds the run (and so the lock) until released. */
+function blockingStage() {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const blocker = fileStage('a', [], {
+    run: async () => {
+      await held;
+      return { file: path.join(app.dir, 'a.out'), content: '' };
+    },
+  });
+  return { blocker, release: () => release() };
+}
+
 describe('the run lock', () => {
   it('refuses a second concurrent run, naming the holder pid', async () => {
-    let release!: () => void;
-    const blocker = fileStage('a', [], {
-      run: async () => {
-        await new Promise<void>((resolve) => (release = resolve));
-        return { file: path.join(app.dir, 'a.out'), content: '' };
-      },
-    });
+    const { blocker, release } = blockingStage();
     const first = toyPipeline(app, [blocker]).run();
     await new Promise((r) => setTimeout(r, 100));
     const second = toyPipeline(app, [fileStage('a', [])], [], 200).run();
@@ -153,13 +160,7 @@ describe('the run lock', () => {
   });
 
   it('waits for the lock when the holder finishes within the wait time', async () => {
-    let release!: () => void;
-    const blocker = fileStage('a', [], {
-      run: async () => {
-        await new Promise<void>((resolve) => (release = resolve));
-        return { file: path.join(app.dir, 'a.out'), content: '' };
-      },
-    });
+    const { blocker, release } = blockingStage();
     const first = toyPipeline(app, [blocker]).run();
     await new Promise((r) => setTimeout(r, 100));
     const events: PipelineEvent[] = [];

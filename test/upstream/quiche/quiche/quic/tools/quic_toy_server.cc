@@ -43,8 +43,7 @@ DEFINE_QUICHE_COMMAND_LINE_FLAG(
 namespace quic {
 namespace {
 
-bool ReadPemFile(const std::string& path, const std::string& marker,
-                 std::string* contents) {
+bool ReadWholeFile(const std::string& path, std::string* contents) {
   FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) return false;
   char buffer[4096];
@@ -53,22 +52,21 @@ bool ReadPemFile(const std::string& path, const std::string& marker,
     contents->append(buffer, read);
   }
   std::fclose(file);
-  return contents->find("-----BEGIN ") != std::string::npos &&
+  return true;
+}
+
+bool ReadPemFile(const std::string& path, const std::string& marker,
+                 std::string* contents) {
+  return ReadWholeFile(path, contents) &&
+         contents->find("-----BEGIN ") != std::string::npos &&
          contents->find(marker) != std::string::npos;
 }
 
 // Like Chromium's ProofSourceChromium: --key_file holds a PKCS#8 private key in DER (an ASN.1
 // SEQUENCE), not PEM. Only the outer structure is checked; this fixture has no crypto.
 bool ReadDerPkcs8File(const std::string& path, std::string* contents) {
-  FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) return false;
-  char buffer[4096];
-  size_t read;
-  while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
-    contents->append(buffer, read);
-  }
-  std::fclose(file);
-  return contents->size() > 16 && static_cast<unsigned char>((*contents)[0]) == 0x30 &&
+  return ReadWholeFile(path, contents) && contents->size() > 16 &&
+         static_cast<unsigned char>((*contents)[0]) == 0x30 &&
          contents->find("-----BEGIN ") == std::string::npos;
 }
 
