@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,8 +55,11 @@ export class RunLock {
       // The lock file appears whole (link of a written temp file), so unreadable means corrupt.
       const stale = !holder || (holder.hostname === info.hostname && !isAlive(holder));
       if (stale) {
-        const taken = await takeOver(file, holder);
-        if (taken && holder) options.onStale?.(holder, stopOrphans(holder));
+        if (await takeOver(file, holder)) {
+          if (holder) options.onStale?.(holder, stopOrphans(holder));
+        } else {
+          await sleep(20); // another waiter is taking it over
+        }
         continue;
       }
       if (Date.now() >= deadline) {
@@ -98,10 +101,10 @@ export class RunLock {
   }
 }
 
-/** Atomically create the lock with its content: write a temp file, then link() it (EEXIST if held). */
-async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
+/** Atomically create a file with its content: write a temp file, then link() it (EEXIST if taken). */
+async function tryCreate(file: string, content: unknown): Promise<boolean> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(info, null, 2)}\n`);
+  await writeFile(tmp, `${JSON.stringify(content, null, 2)}\n`);
   try {
     await link(tmp, file);
     return true;
@@ -114,22 +117,25 @@ async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
 }
 
 /**
- * Remove a dead holder's lock without racing other waiters: rename the file away (only one waiter
- * wins the rename), then check it is the lock we judged dead; if a live run's lock was caught
- * instead, put it back.
+ * Remove a dead holder's lock without racing other waiters: only the waiter holding the short-lived
+ * `<lock>.takeover` file may remove it, and only if it is still the very lock judged dead (nobody
+ * else can replace a lock without removing it first).
  */
 async function takeOver(file: string, judged: LockInfo | undefined): Promise<boolean> {
-  const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
-  try {
-    await rename(file, aside);
-  } catch {
-    return false; // another waiter moved it first
+  const takeover = `${file}.takeover`;
+  if (!(await tryCreate(takeover, selfId()))) {
+    const other = (await readFile(takeover, 'utf8').then((t) => JSON.parse(t) as ProcessId).catch(() => undefined));
+    if (!other || !isAlive(other)) await rm(takeover, { force: true }); // its taker died mid-way
+    return false;
   }
-  const moved = await readLockInfo(aside);
-  const same = !judged || !moved || (moved.pid === judged.pid && moved.startedAt === judged.startedAt);
-  if (!same) await link(aside, file).catch(() => undefined);
-  await rm(aside, { force: true });
-  return same;
+  try {
+    const current = await readLockInfo(file);
+    const same = judged ? current?.pid === judged.pid && current.startedAt === judged.startedAt : !current;
+    if (same) await rm(file, { force: true });
+    return same;
+  } finally {
+    await rm(takeover, { force: true });
+  }
 }
 
 export async function readLockInfo(file: string): Promise<LockInfo | undefined> {
