@@ -52,8 +52,3 @@ export async function showFile(dir: string, rev: string, file: string): Promise<
     return undefined;
   }
 }
-
-/** True when a process still holds this repo's index (a live git); false for a stale lock. */
-export function indexLockPath(dir: string): string {
-  return path.join(dir, '.git', 'index.lock');
-}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { RemoteFiles } from '../adapters/remote-files.js';
 import type { StageContext } from '../engine/stage.js';
 import type { AppContext } from './context.js';
+import { QUICHE_PATH_IN_SRC } from '../chromium/types.js';
 
 /** A RemoteFiles reader wired to a stage: its log, abort signal, retry policy and notes. */
 export function remoteFilesFor(ctx: StageContext<AppContext>): RemoteFiles {
@@ -19,4 +20,4 @@ export function remoteFilesFor(ctx: StageContext<AppContext>): RemoteFiles {
   });
 }
 
-export const quicheDir = (src: string) => path.join(src, 'net', 'third_party', 'quiche', 'src');
+export const quicheDir = (src: string) => path.join(src, QUICHE_PATH_IN_SRC);

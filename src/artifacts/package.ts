@@ -1,8 +1,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildQuicheError, NotFoundError, UsageError } from '../errors.js';
-import { sha256, sha256File, writeFileAtomic } from '../util/fs.js';
-import { writeThroughTemp } from './atomic.js';
+import { sha256, sha256File, writeFileAtomic, writeThroughTemp } from '../util/fs.js';
 import { formatChecksums, mergeChecksums, SUMS_FILE } from './checksums.js';
 import { MANIFEST_FILE } from './inspect.js';
 import {

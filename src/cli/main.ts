@@ -6,7 +6,7 @@ import { formatHostReport } from '../app/host-check.js';
 import { loadConfig } from '../config/load.js';
 import { TOOL_VERSION } from '../app/version.js';
 import { renderConfigJsonSchema } from '../config/json-schema.js';
-import { InterruptedError, toBuildQuicheError, UsageError, type BuildQuicheError } from '../errors.js';
+import { EXIT_CODES, InterruptedError, toBuildQuicheError, UsageError, type BuildQuicheError } from '../errors.js';
 import type { Selection } from '../engine/pipeline.js';
 import type { PipelineEvent } from '../engine/events.js';
 import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js';
@@ -183,7 +183,7 @@ export function createProgram(ctx: CliContext): Command {
         for (const warning of report.warnings) ctx.io.stdout(`warning: ${warning}`);
         for (const problem of report.problems) ctx.io.stdout(`problem: ${problem}`);
       }
-      if (report.problems.length) ctx.setExitCode(report.disk.ok ? 8 : 8);
+      if (report.problems.length) ctx.setExitCode(EXIT_CODES.preflight);
     });
 
   program

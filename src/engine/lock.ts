@@ -1,11 +1,10 @@
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from '../errors.js';
-import { writeJsonAtomic } from '../util/fs.js';
+import { tempSibling, writeJsonAtomic } from '../util/fs.js';
 import { isAlive, killGroup, pidExists, selfId, type ProcessId } from './proc.js';
 
 export interface LockInfo extends ProcessId {
@@ -103,7 +102,7 @@ export class RunLock {
 
 /** Atomically create a file with its content: write a temp file, then link() it (EEXIST if taken). */
 async function tryCreate(file: string, content: unknown): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = tempSibling(file);
   await writeFile(tmp, `${JSON.stringify(content, null, 2)}\n`);
   try {
     await link(tmp, file);

@@ -17,8 +17,9 @@ export interface PipelineState {
 }
 
 /**
- * state.json: one record per stage, written atomically and only after a stage succeeded. A stage's
- * record is dropped before it starts, so the file never claims work that is half done.
+ * state.json: one record per stage, written atomically and only after a stage succeeded. While a
+ * stage runs (or after it died or failed) its guard voids the old record (engine/guard.ts), so the
+ * state never claims work that is half done.
  */
 export class StateStore {
   private state: PipelineState = { schema: 1, stages: {} };

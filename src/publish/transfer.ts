@@ -1,6 +1,6 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { tempSibling } from '../artifacts/atomic.js';
+import { tempSibling } from '../util/fs.js';
 import { mergeChecksums, SUMS_FILE } from '../artifacts/checksums.js';
 import { inspectTarball } from '../artifacts/inspect.js';
 import { serializeManifest } from '../artifacts/manifest.js';

@@ -3,17 +3,29 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Write a file so readers see the old content or the new one, never a torn mix (tmp + rename). */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/** A temp name next to `file`: same file system, so a rename publishes it atomically. */
+export function tempSibling(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/**
+ * Produce `file` through a temp sibling and a rename, so readers see the old content or the new one,
+ * never a partial file; the temp file is removed when `write` fails.
+ */
+export async function writeThroughTemp(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = tempSibling(file);
   try {
-    await writeFile(tmp, data);
+    await write(tmp);
     await rename(tmp, file);
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
   }
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await writeThroughTemp(file, (tmp) => writeFile(tmp, data));
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
