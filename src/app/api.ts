@@ -11,7 +11,7 @@ import { createAppContext, type AppContext } from './context.js';
 import { checkHost, type HostReport } from './host-check.js';
 import path from 'node:path';
 import { hostname } from 'node:os';
-import { isAlive } from '../engine/proc.js';
+import { isAlive } from '../process/proc.js';
 
 /**
  * The library API: everything the CLI does is a function here (`import { build } from

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from '../errors.js';
 import { tempSibling, writeJsonAtomic } from '../util/fs.js';
-import { isAlive, killGroup, pidExists, selfId, type ProcessId } from './proc.js';
+import { isAlive, killGroup, pidExists, selfId, type ProcessId } from '../process/proc.js';
 
 export interface LockInfo extends ProcessId {
   hostname: string;

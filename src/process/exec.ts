@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { BuildQuicheError, InterruptedError, ToolError, type FailureClass } from '../errors.js';
-import { killGroup, processStartTicks, type ProcessId } from '../engine/proc.js';
+import { killGroup, processStartTicks, type ProcessId } from './proc.js';
 import { classifyOutput } from './classify.js';
 import type { StageLog } from './stage-log.js';
 
