@@ -113,6 +113,7 @@ export class IntegrityError extends define('integrity') {}
 export class PreflightError extends define('preflight') {}
 export class InterruptedError extends define('interrupted') {}
 export class ToolError extends define('tool') {}
+export class InternalError extends define('internal') {}
 
 export function isBuildQuicheError(error: unknown): error is BuildQuicheError {
   return error instanceof BuildQuicheError;

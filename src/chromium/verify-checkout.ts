@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { headCommit } from '../adapters/git.js';
+import { headCommit } from '../tools/git.js';
 import type { ResolveOutput } from './types.js';
 
 export type DepState = 'ok' | 'missing' | 'empty' | 'wrong-commit';

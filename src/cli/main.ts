@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { build, clean, doctor, plan, status } from '../app/api.js';
-import { formatHostReport } from '../app/host-check.js';
+import { build, clean, doctor, plan, status } from '../api/pipeline.js';
+import { formatHostReport } from '../stages/host-check.js';
 import { loadConfig } from '../config/load.js';
-import { TOOL_VERSION } from '../app/version.js';
+import { BACKEND_IDS } from '../config/schema.js';
+import { TOOL_VERSION } from '../config/version.js';
 import { renderConfigJsonSchema } from '../config/json-schema.js';
 import { EXIT_CODES, InterruptedError, toBuildQuicheError, UsageError, type BuildQuicheError } from '../errors.js';
 import type { Selection } from '../engine/pipeline.js';
@@ -29,6 +30,7 @@ interface GlobalOptions {
   verbose?: boolean;
   plain?: boolean;
   docker?: boolean;
+  backend?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -37,6 +39,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 function flagsToConfig(opts: GlobalOptions, cwd: string): Record<string, unknown> {
   const flags: Record<string, Record<string, unknown> | string> = {};
   const section = (name: string) => (flags[name] ??= {}) as Record<string, unknown>;
+  if (opts.backend) flags.backend = opts.backend;
   if (opts.pin) section('chromium').version = opts.pin;
   // Paths typed on the command line are relative to where the user is, not to the config file.
   const here = (p: string) => path.resolve(cwd, p);
@@ -89,6 +92,7 @@ export function createProgram(ctx: CliContext): Command {
     .description("Patch and build Chromium's QUIC toy client and server from a pinned revision: resumable, cached, reproducible.")
     .version(TOOL_VERSION)
     .option('-c, --config <file>', 'config file (default: ./pipeline.config.ts, else built-in defaults)')
+    .addOption(new Option('--backend <backend>', 'how quiche is built (only chromium in this version)').choices([...BACKEND_IDS]))
     .option('--pin <version>', 'Chromium version tag (or src commit) to build, e.g. 152.0.7977.83')
     .option('--cache-dir <dir>', 'state, logs, depot_tools and the checkout')
     .option('--dist-dir <dir>', 'where finished tarballs go')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkSeries, exportSeries, rebaseSeries } from '../app/patch-tools.js';
+import { checkSeries, exportSeries, rebaseSeries } from '../api/patch-tools.js';
 import { EXIT_CODES } from '../errors.js';
 import type { CliContext } from './main.js';
 

@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 export const DEFAULT_CHROMIUM_VERSION = '152.0.7977.83';
 
+/** The build backends a config can name (src/stages/backends/). */
+export const BACKEND_IDS = ['chromium', 'quiche'] as const;
+
 /** The four toy binaries (CHROMIUM.md, "Targets and binaries"). */
 export const DEFAULT_TARGETS = [
   'net:quic_client',
@@ -193,6 +196,10 @@ const docker = z
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
+    backend: z
+      .enum(BACKEND_IDS)
+      .default('chromium')
+      .describe("How quiche is built: 'chromium' inside a Chromium tree (depot_tools, gclient, gn, siso/ninja). 'quiche' (standalone) is not available in this version."),
     chromium,
     depotTools,
     gclient,

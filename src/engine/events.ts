@@ -9,7 +9,6 @@ export type PlanStatus =
   | 'repair' // the last run died here: repair, then run
   | 'disabled' // switched off for this run (config or an upstream decision)
   | 'always' // cheap checks that run every time
-  | 'not-implemented'
   | 'unselected'; // outside --from/--until/--only
 
 export interface PlanEntry {

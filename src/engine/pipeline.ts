@@ -1,13 +1,14 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { BuildQuicheError, UsageError, toBuildQuicheError } from '../errors.js';
-import { exec } from '../process/exec.js';
+import { BuildQuicheError, InternalError, UsageError, toBuildQuicheError } from '../errors.js';
 import { StageLog } from '../process/stage-log.js';
+import type { ChildTracker } from '../process/exec.js';
+import { createStageContext, newRunId, verifyExec } from './context.js';
 import type { EventSink, PipelineEvent, PlanEntry } from './events.js';
 import { changedPaths, fingerprint } from './fingerprint.js';
 import { Guards, type GuardInfo } from './guard.js';
 import { RunLock } from './lock.js';
-import type { AnyStage, InputContext, StageContext } from './stage.js';
+import type { AnyStage, InputContext } from './stage.js';
 import { StateStore, type StageRecord } from './state.js';
 
 export interface Selection {
@@ -45,6 +46,23 @@ export interface RunSummary {
   outputs: Record<string, unknown>;
 }
 
+/** The engine's files under its state dir: everything else (status, the container runner) asks here. */
+export interface EngineFiles {
+  stateFile: string;
+  guardsDir: string;
+  lockFile: string;
+  logsDir: string;
+}
+
+export function engineFiles(stateDir: string): EngineFiles {
+  return {
+    stateFile: path.join(stateDir, 'state.json'),
+    guardsDir: path.join(stateDir, 'guards'),
+    lockFile: path.join(stateDir, 'run.lock'),
+    logsDir: path.join(stateDir, 'logs'),
+  };
+}
+
 /** What to do with one stage, decided from state, guards and fresh inputs. */
 interface Decision {
   status: PlanEntry['status'];
@@ -54,30 +72,32 @@ interface Decision {
   guard?: GuardInfo;
 }
 
-const newRunId = () => `${new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${process.pid}`;
-
 /**
  * The engine: decides per stage whether to run, skip or repair, runs stages in order under the run
  * lock, and records each success atomically. A stage is skipped only when its stored fingerprint
  * matches its current inputs AND its verify() finds the outputs still on disk.
  */
 export class Pipeline<C> {
-  private readonly stages: AnyStage<C>[];
-  private readonly guards: Guards;
+  private readonly stageList: AnyStage<C>[];
+  /** Where state.json, guards/, logs/ and run.lock live. */
+  readonly files: EngineFiles;
+  readonly guards: Guards;
   private readonly emit: EventSink;
 
   constructor(private readonly options: PipelineOptions<C>) {
-    this.stages = options.stages;
-    this.guards = new Guards(path.join(options.stateDir, 'guards'));
+    this.stageList = options.stages;
+    this.files = engineFiles(options.stateDir);
+    this.guards = new Guards(this.files.guardsDir);
     this.emit = options.onEvent ?? (() => {});
   }
 
-  get stageIds(): string[] {
-    return this.stages.map((s) => s.id);
+  /** The stages, in order. */
+  get stages(): readonly AnyStage<C>[] {
+    return this.stageList;
   }
 
-  private get stateFile(): string {
-    return path.join(this.options.stateDir, 'state.json');
+  get stageIds(): string[] {
+    return this.stageList.map((s) => s.id);
   }
 
   /** Stage ids in order that a selection covers; unknown ids are a usage error naming the valid ones. */
@@ -102,20 +122,20 @@ export class Pipeline<C> {
 
   /** What a run with this selection would do, without running or locking anything. */
   async plan(selection: Selection = {}): Promise<PlanEntry[]> {
-    const state = await StateStore.open(this.stateFile);
+    const state = await StateStore.open(this.files.stateFile);
     const selected = new Set(this.select(selection));
     const willRun = new Set<string>();
     const entries: PlanEntry[] = [];
-    for (const stage of this.stages) {
+    for (const stage of this.stageList) {
       const record = state.get(stage.id);
-      const summary = record && stage.describe ? safeDescribe(stage, record.outputs) : undefined;
+      const summary = record && stage.describe ? describeOutputs(stage, record.outputs) : undefined;
       if (!selected.has(stage.id)) {
         entries.push({ stage: stage.id, title: stage.title, status: 'unselected', reason: 'outside the selection', summary });
         continue;
       }
       const blockers = stage.after.filter((id) => willRun.has(id));
       let decision: Decision;
-      if (blockers.length && !stage.always && !stage.notImplemented) {
+      if (blockers.length && !stage.always) {
         decision = record
           ? { status: 'waits', reason: `runs if ${blockers.join(', ')} produce${blockers.length > 1 ? '' : 's'} new outputs` }
           : { status: 'run', reason: 'never completed' };
@@ -125,7 +145,7 @@ export class Pipeline<C> {
           reason: `cannot evaluate inputs: ${toBuildQuicheError(error).message}`,
         }));
       }
-      if (['run', 'stale', 'waits', 'repair', 'always', 'not-implemented'].includes(decision.status)) willRun.add(stage.id);
+      if (['run', 'stale', 'waits', 'repair', 'always'].includes(decision.status)) willRun.add(stage.id);
       entries.push({ stage: stage.id, title: stage.title, status: decision.status, reason: decision.reason, fingerprint: decision.fingerprint, summary });
     }
     return entries;
@@ -133,21 +153,24 @@ export class Pipeline<C> {
 
   /** Every stage's last record, for `status`. */
   async records(): Promise<Record<string, StageRecord>> {
-    return { ...(await StateStore.open(this.stateFile)).all() };
+    return { ...(await StateStore.open(this.files.stateFile)).all() };
   }
 
-  /** Forget stage records (and guards) so they run again; the stages' own files are not touched. */
-  async forget(stageIds: string[]): Promise<void> {
-    const run = async () => {
-      const state = await StateStore.open(this.stateFile);
+  /**
+   * Forget stage records (and guards) so they run again; the stages' own files are not touched.
+   * `first` runs under the same lock before the records go (e.g. deleting what those stages made).
+   */
+  async forget(stageIds: string[], first?: () => Promise<void>): Promise<void> {
+    await this.withLock('clean', async () => {
+      await first?.();
+      const state = await StateStore.open(this.files.stateFile);
       await state.drop(stageIds);
       for (const id of stageIds) await this.guards.clear(id);
-    };
-    await this.withLock('clean', run);
+    });
   }
 
   async withLock<T>(command: string, body: (lock: RunLock) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const lock = await RunLock.acquire(path.join(this.options.stateDir, 'run.lock'), {
+    const lock = await RunLock.acquire(this.files.lockFile, {
       command,
       waitMs: this.options.lockWaitMs ?? 0,
       signal,
@@ -170,10 +193,10 @@ export class Pipeline<C> {
   private async runLocked(options: RunOptions, selectedIds: string[], signal: AbortSignal, lock: RunLock): Promise<RunSummary> {
     const started = Date.now();
     const runId = newRunId();
-    const logDir = path.join(this.options.stateDir, 'logs', runId);
+    const logDir = path.join(this.files.logsDir, runId);
     await mkdir(logDir, { recursive: true });
     await this.pruneLogs(runId);
-    const state = await StateStore.open(this.stateFile);
+    const state = await StateStore.open(this.files.stateFile);
     const outputs: Record<string, unknown> = {};
     const ran: string[] = [];
     const skipped: string[] = [];
@@ -185,12 +208,12 @@ export class Pipeline<C> {
       runId,
       logDir,
       command: options.command ?? 'build',
-      stages: this.stages.filter((s) => selected.has(s.id)).map((s) => ({ id: s.id, title: s.title })),
+      stages: this.stageList.filter((s) => selected.has(s.id)).map((s) => ({ id: s.id, title: s.title })),
     });
 
     let ok = false;
     try {
-      for (const stage of this.stages) {
+      for (const stage of this.stageList) {
         if (!selected.has(stage.id)) {
           const record = state.get(stage.id);
           const guard = stage.pure ? undefined : await this.guards.read(stage.id);
@@ -200,17 +223,12 @@ export class Pipeline<C> {
           } else if (record) outputs[stage.id] = record.outputs;
           continue;
         }
-        const decision = await this.decide(stage, state, outputs, options, signal, unusable);
+        const decision = await this.decide(stage, state, outputs, options, signal, unusable, { logDir, lock });
         if (decision.status === 'skip' || decision.status === 'disabled') {
           outputs[stage.id] = decision.status === 'skip' ? state.get(stage.id)!.outputs : undefined;
           skipped.push(stage.id);
           this.emit({ type: 'stage-skip', stage: stage.id, title: stage.title, reason: decision.reason });
           continue;
-        }
-        if (decision.status === 'not-implemented') {
-          throw new BuildQuicheError('internal', `Stage ${stage.id} is not implemented yet: ${stage.notImplemented}`, {
-            hint: `Run with --until ${this.stages[this.stages.indexOf(stage) - 1]?.id ?? stage.id} to stop before it.`,
-          });
         }
         outputs[stage.id] = await this.runStage(stage, decision, state, outputs, { runId, logDir, signal, lock });
         (stage.always ? checked : ran).push(stage.id);
@@ -222,10 +240,16 @@ export class Pipeline<C> {
     return { runId, logDir, ran, skipped, checked, durationMs: Date.now() - started, outputs };
   }
 
-  private inputContext(state: StateStore, outputs: Record<string, unknown>, unusable = new Map<string, string>()): InputContext<C> {
+  private inputContext(stage: AnyStage<C>, state: StateStore, outputs: Record<string, unknown>, unusable = new Map<string, string>()): InputContext<C> {
     return {
       app: this.options.app,
       upstream: <T>(id: string): T => {
+        // `after` drives plan's predictions: a read it does not declare would make plan lie.
+        if (!stage.after.includes(id)) {
+          throw new InternalError(`Stage ${stage.id} reads the outputs of ${id}, which its \`after\` does not declare.`, {
+            hint: `A bug in build-quiche: add '${id}' to the after list of stage ${stage.id}.`,
+          });
+        }
         if (id in outputs) return outputs[id] as T;
         const why = unusable.get(id);
         if (why) {
@@ -249,9 +273,9 @@ export class Pipeline<C> {
     selection: Selection,
     signal: AbortSignal,
     unusable?: Map<string, string>,
+    run?: RunFiles,
   ): Promise<Decision> {
-    if (stage.notImplemented) return { status: 'not-implemented', reason: stage.notImplemented };
-    const ctx = this.inputContext(state, outputs, unusable);
+    const ctx = this.inputContext(stage, state, outputs, unusable);
     const enabled = stage.enabled?.(ctx) ?? true;
     if (enabled !== true) return { status: 'disabled', reason: enabled };
     const inputs = await stage.inputs(ctx);
@@ -271,9 +295,18 @@ export class Pipeline<C> {
       const changed = changedPaths(record.inputs, inputs);
       return { ...base, status: 'stale', reason: changed.length ? `changed: ${changed.slice(0, 6).join(', ')}${changed.length > 6 ? ', ...' : ''}` : 'stage version changed' };
     }
-    const verified = stage.verify ? await stage.verify({ ...ctx, signal }, { inputs, outputs: record.outputs }) : true;
+    const verified = stage.verify ? await this.verify(stage, ctx, { inputs, outputs: record.outputs }, signal, run) : true;
     if (verified !== true) return { ...base, status: 'run', reason: `outputs changed on disk: ${verified}` };
     return { ...base, status: 'skip', reason: 'up to date' };
+  }
+
+  private async verify(stage: AnyStage<C>, ctx: InputContext<C>, record: { inputs: unknown; outputs: unknown }, signal: AbortSignal, run?: RunFiles): Promise<true | string> {
+    const checks = verifyExec(run && path.join(run.logDir, `${stage.id}.log`), signal, run && trackerOf(run.lock));
+    try {
+      return await stage.verify!({ ...ctx, signal, exec: checks.exec }, record);
+    } finally {
+      await checks.close();
+    }
   }
 
   private async runStage(
@@ -289,32 +322,15 @@ export class Pipeline<C> {
     const guardInfo: GuardInfo = decision.guard
       ? { ...decision.guard, runId: run.runId, pid: process.pid, failure: undefined }
       : { stage: stage.id, runId: run.runId, pid: process.pid, startedAt: new Date().toISOString(), data: {} };
-    const ctx: StageContext<C> = {
-      ...this.inputContext(state, outputs),
-      signal: run.signal,
+    const ctx = createStageContext<C>({
+      input: this.inputContext(stage, state, outputs),
       stageId: stage.id,
       runId: run.runId,
       log,
+      signal: run.signal,
+      emit,
       previous: state.get(stage.id),
-      report: {
-        line: (line) => emit({ type: 'stage-line', stage: stage.id, line }),
-        note: (message) => {
-          log.write(`NOTE: ${message}`);
-          emit({ type: 'stage-note', stage: stage.id, message });
-        },
-        progress: (progress) => emit({ type: 'stage-progress', stage: stage.id, progress }),
-      },
-      exec: (file, args, options = {}) =>
-        exec(file, args, {
-          log,
-          signal: run.signal,
-          tracker: { add: (child) => run.lock.addChild(child), remove: (pid) => run.lock.removeChild(pid) },
-          ...options,
-          onLine: (line, stream) => {
-            emit({ type: 'stage-line', stage: stage.id, line });
-            options.onLine?.(line, stream);
-          },
-        }),
+      tracker: trackerOf(run.lock),
       guard: {
         data: guardInfo.data,
         update: async (data) => {
@@ -322,7 +338,7 @@ export class Pipeline<C> {
           await this.guards.write(guardInfo);
         },
       },
-    };
+    });
 
     emit({ type: 'stage-start', stage: stage.id, title: stage.title, reason: decision.reason, logPath: log.path });
     let stageFailed = false;
@@ -346,7 +362,7 @@ export class Pipeline<C> {
         runId: run.runId,
       });
       await this.guards.clear(stage.id);
-      emit({ type: 'stage-done', stage: stage.id, title: stage.title, durationMs: Date.now() - started, summary: stage.describe ? safeDescribe(stage, result) : undefined });
+      emit({ type: 'stage-done', stage: stage.id, title: stage.title, durationMs: Date.now() - started, summary: stage.describe ? describeOutputs(stage, result) : undefined });
       return result ?? null;
     } catch (thrown) {
       stageFailed = true;
@@ -366,7 +382,7 @@ export class Pipeline<C> {
   }
 
   private async pruneLogs(current: string): Promise<void> {
-    const logsDir = path.join(this.options.stateDir, 'logs');
+    const { logsDir } = this.files;
     const keep = this.options.keepLogs ?? 20;
     const runs = (await readdir(logsDir).catch(() => [] as string[])).filter((name) => name !== current).sort();
     for (const old of runs.slice(0, Math.max(0, runs.length - (keep - 1)))) {
@@ -375,7 +391,16 @@ export class Pipeline<C> {
   }
 }
 
-function safeDescribe<C>(stage: AnyStage<C>, outputs: unknown): string | undefined {
+/** In a run, verify's and the stage's processes are logged there and tracked by the lock. */
+interface RunFiles {
+  logDir: string;
+  lock: RunLock;
+}
+
+const trackerOf = (lock: RunLock): ChildTracker => ({ add: (child) => lock.addChild(child), remove: (pid) => lock.removeChild(pid) });
+
+/** A stage's one-line summary; undefined when a record from an older build-quiche has another shape. */
+export function describeOutputs<C>(stage: AnyStage<C>, outputs: unknown): string | undefined {
   try {
     return outputs == null ? undefined : stage.describe?.(outputs);
   } catch {

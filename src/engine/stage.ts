@@ -31,17 +31,18 @@ export interface InputContext<C> {
 
 export interface VerifyContext<C> extends InputContext<C> {
   signal: AbortSignal;
+  /** exec for checks such as `ninja -n`: in a run, logged to the stage's log and tracked by the lock. */
+  exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 }
 
 export interface StageContext<C> extends VerifyContext<C> {
+  // exec (from VerifyContext) is bound to this stage's log, the run's abort signal and the lock's child tracking.
   stageId: string;
   runId: string;
   log: StageLog;
   report: Reporter;
   /** The stage's last successful record, if any (for incremental work such as re-patching). */
   previous: StageRecord | undefined;
-  /** exec bound to this stage's log, the run's abort signal and the lock's child tracking. */
-  exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** Persist what the stage is about to touch, so a repair after a crash knows it. */
   guard: { data: Record<string, unknown>; update(data: Record<string, unknown>): Promise<void> };
 }
@@ -52,7 +53,10 @@ export type VerifyResult = true | string;
 export interface Stage<C, I = unknown, O = unknown> {
   id: string;
   title: string;
-  /** Upstream stages whose outputs `inputs()` reads. */
+  /**
+   * Upstream stages whose outputs this stage reads (in enabled, inputs, run or verify). Reading one
+   * not listed is an internal error: plan relies on this list to predict what re-runs.
+   */
   after: readonly string[];
   /** Bump when the stage's behaviour changes in a way that must invalidate old records. */
   version?: number;
@@ -63,8 +67,6 @@ export interface Stage<C, I = unknown, O = unknown> {
   pure?: boolean;
   /** Cheap host checks that run every time (their outputs still feed later stages). */
   always?: boolean;
-  /** Declared but not built yet: plan says so and a run stops there instead of pretending. */
-  notImplemented?: string;
   /** `true`, or the reason the stage is skipped in this run (e.g. smoke tests disabled). */
   enabled?(ctx: InputContext<C>): true | string;
   /** The config slice, upstream outputs and tool versions this stage depends on (JSON only). */

@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { headCommit, showFile } from '../adapters/git.js';
+import { headCommit, showFile } from '../tools/git.js';
+import type { Exec } from '../process/exec.js';
 import type { PatchRepo, RepoState } from '../chromium/types.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
 import { sha256 } from '../util/fs.js';
 import { dryRunSeries, readIfExists } from './dry-run.js';
-import type { Exec } from './git.js';
 import { emptyLedger, foreignEditsError, readLedger, writeLedger, type ForeignFile, type Ledger, type LedgerFile } from './ledger.js';
 import { conflictError } from './report.js';
 import { patchsetId, PATCH_REPOS, seriesRepos, seriesSummary, type Series } from './series.js';

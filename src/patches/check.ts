@@ -1,7 +1,7 @@
-import type { RemoteFiles } from '../adapters/remote-files.js';
+import type { RemoteFiles } from '../tools/remote-files.js';
 import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
 import { dryRunSeries } from './dry-run.js';
-import type { Exec } from './git.js';
+import type { Exec } from '../process/exec.js';
 import { renderConflictReport, type ConflictReport } from './report.js';
 import { parseSeries, patchsetId, seriesRepos, type Patch, type Series } from './series.js';
 import { gitRevisionSource, pinSources, readerFor, type RepoLocalDirs, type RepoSources } from './sources.js';

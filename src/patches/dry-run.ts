@@ -1,8 +1,8 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PatchRepo } from '../chromium/types.js';
-import type { ExecResult } from '../process/exec.js';
-import { gitErrors, scratchDir, type Exec, type Scratch } from './git.js';
+import { type ExecResult, type Exec } from '../process/exec.js';
+import { gitErrors, scratchDir, type Scratch } from '../tools/git.js';
 import type { ConflictReport, PatchProblem } from './report.js';
 import { seriesRepos, touchedPaths, type FileChange, type Hunk, type Patch, type Series } from './series.js';
 import type { ReadBase } from './sources.js';

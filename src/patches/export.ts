@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { hasCommit } from '../adapters/git.js';
+import { gitIn, type GitRunner, hasCommit } from '../tools/git.js';
+import type { Exec } from '../process/exec.js';
 import type { PatchRepo } from '../chromium/types.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { gitIn, type Exec, type GitRunner } from './git.js';
 import { parsePatch, parseSeriesText } from './series.js';
 
 /**

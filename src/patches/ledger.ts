@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { showFile } from '../adapters/git.js';
-import type { AppContext } from '../app/context.js';
+import { showFile } from '../tools/git.js';
 import type { PatchRepo } from '../chromium/types.js';
 import { DirtyTreeError, IntegrityError } from '../errors.js';
 import { sha256, writeJsonAtomic } from '../util/fs.js';
@@ -94,16 +93,22 @@ async function ledgerEntries(ledger: Ledger): Promise<LedgerEntry[]> {
   return entries;
 }
 
+/** The ledger file, and the gclient root that the paths ownedChanges() returns are relative to. */
+export interface LedgerLocation {
+  ledgerFile: string;
+  gclientRoot: string;
+}
+
 /**
  * The files whose content on disk is exactly what the patch stage wrote, as paths relative to the
  * gclient root (`src/net/third_party/quiche/src/quiche/quic/tools/quic_toy_client.cc`), i.e.
  * `path.join(<dep path>, <path git status prints in that dep>)`. Checkout uses it to tell our
  * changes from foreign dirt: a modified file not in this list is not ours.
  */
-export async function ownedChanges(app: AppContext): Promise<string[]> {
-  const ledger = await readLedger(app.paths.appliedPatches);
+export async function ownedChanges(at: LedgerLocation): Promise<string[]> {
+  const ledger = await readLedger(at.ledgerFile);
   if (!ledger) return [];
-  return (await ledgerEntries(ledger)).filter((entry) => entry.state === 'ours').map((entry) => path.relative(app.paths.gclientRoot, entry.absPath));
+  return (await ledgerEntries(ledger)).filter((entry) => entry.state === 'ours').map((entry) => path.relative(at.gclientRoot, entry.absPath));
 }
 
 export interface RevertOptions {
@@ -122,11 +127,11 @@ export interface RevertOptions {
  * ledger. A file that is neither ours nor base is a foreign edit: nothing at all is written and
  * DirtyTreeError names it. Returns the absolute paths reverted.
  */
-export async function revertAppliedPatches(app: AppContext, options: RevertOptions = {}): Promise<{ reverted: string[] }> {
-  const ledgerFile = app.paths.appliedPatches;
+export async function revertAppliedPatches(at: LedgerLocation, options: RevertOptions = {}): Promise<{ reverted: string[] }> {
+  const { ledgerFile } = at;
   const ledger = await readLedger(ledgerFile);
   if (!ledger) return { reverted: [] };
-  const wanted = options.only?.map((dir) => path.resolve(app.paths.gclientRoot, dir));
+  const wanted = options.only?.map((dir) => path.resolve(at.gclientRoot, dir));
   const repos = (Object.keys(ledger.repos) as PatchRepo[]).filter((repo) => !wanted || wanted.includes(path.resolve(ledger.repos[repo]!.root)));
   if (repos.length === 0) return { reverted: [] };
   const entries = (await ledgerEntries(ledger)).filter((entry) => repos.includes(entry.repo));

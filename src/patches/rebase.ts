@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { PatchRepo } from '../chromium/types.js';
 import { UsageError } from '../errors.js';
 import { formatCommit } from './export.js';
-import { gitErrors, gitIn, scratchRepo, type Exec, type GitRunner } from './git.js';
+import { gitErrors, gitIn, scratchRepo, type GitRunner } from '../tools/git.js';
+import type { Exec } from '../process/exec.js';
 import { parseSeries, seriesRepos, touchedPaths, type Patch, type Series } from './series.js';
 import type { ReadBase } from './sources.js';
 

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RemoteFiles } from '../adapters/remote-files.js';
-import { hasCommit, isGitRepo, showFile } from '../adapters/git.js';
+import type { RemoteFiles } from '../tools/remote-files.js';
+import { hasCommit, isGitRepo, revParse, showFile } from '../tools/git.js';
 import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { simpleGit } from 'simple-git';
+
 
 /**
  * Where the base content of the files a series touches comes from. The dry run, `patches check`
@@ -42,7 +42,7 @@ export async function gitRevisionSource(dir: string, rev = 'HEAD'): Promise<Repo
   if (!(await hasCommit(dir, rev))) {
     throw new NotFoundError(`${rev} is not a commit in ${dir}.`, { hint: 'Fetch it first (git -C <dir> fetch origin <rev>), or pass another revision.' });
   }
-  const commit = (await simpleGit(dir).revparse(['--verify', `${rev}^{commit}`])).trim();
+  const commit = await revParse(dir, rev);
   return { label: `${dir} at ${rev === commit ? commit.slice(0, 12) : `${rev} (${commit.slice(0, 12)})`}`, read: (file) => showFile(dir, commit, file) };
 }
 

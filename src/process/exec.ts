@@ -44,6 +44,9 @@ export interface ExecResult {
   aborted: boolean;
 }
 
+/** The shape of exec() itself, for code that takes an exec bound to a stage (log, signal, lock). */
+export type Exec = (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
+
 const TAIL_LINES = 40;
 
 /** Process groups started by exec() that are still running (for a last-resort kill on exit). */

@@ -1,9 +1,10 @@
-import type { AppContext } from '../app/context.js';
 import { artifactName } from '../artifacts/manifest.js';
-import { effectiveGnArgs } from '../chromium/gn-args.js';
 import type { ResolveOutput } from '../chromium/types.js';
 import { fingerprint } from '../engine/fingerprint.js';
 import type { InputContext } from '../engine/stage.js';
+import type { BackendIdentity } from './backend.js';
+import { backendFor } from './backends/index.js';
+import type { AppContext } from './context.js';
 import type { PatchCheckOutput } from './patch-check.js';
 
 /**
@@ -11,41 +12,37 @@ import type { PatchCheckOutput } from './patch-check.js';
  * targets and builder. Its hash keys artifacts in stores, so a build that was already done anywhere
  * can be downloaded instead of rebuilt. Known right after patch-check, before the checkout.
  */
-export interface BuildIdentity {
+export interface BuildIdentity extends BackendIdentity {
   version: string;
-  src: string;
-  quiche: string;
-  depotTools: string | null;
-  gnVersion: string | null;
   patchset: string;
   patches: PatchCheckOutput['patches'];
-  gnArgs: Record<string, string | number | boolean>;
   targets: string[];
-  builder: 'autoninja' | 'ninja';
   platform: 'linux-x64';
-  /** gclient custom_deps change what gets built too (absent when empty, so fingerprints stay stable). */
-  customDeps?: Record<string, string | null>;
+  /** Only for a backend other than 'chromium', so the fingerprints of existing artifacts stay as they are. */
+  backend?: string;
 }
 
-export function buildIdentity({ app, upstream }: InputContext<AppContext>): BuildIdentity {
-  const resolve = upstream<ResolveOutput>('resolve');
-  const patches = upstream<PatchCheckOutput>('patch-check');
-  const { build } = app.config;
+/** The stages buildIdentity() reads: every stage that computes it declares them in `after`. */
+export const IDENTITY_STAGES = ['resolve', 'patch-check'] as const;
+
+export function buildIdentity(ctx: InputContext<AppContext>): BuildIdentity {
+  const backend = backendFor(ctx.app.config);
+  const resolve = ctx.upstream<ResolveOutput>('resolve');
+  const patches = ctx.upstream<PatchCheckOutput>('patch-check');
   return {
     version: resolve.version,
-    src: resolve.srcCommit,
-    quiche: resolve.quicheRevision,
-    depotTools: app.config.depotTools.revision ?? resolve.depotToolsRevision ?? null,
-    gnVersion: resolve.gnVersion ?? null,
     patchset: patches.patchset,
     patches: patches.patches,
-    gnArgs: effectiveGnArgs(build.args, build.builder),
-    targets: build.targets,
-    builder: build.builder,
+    targets: ctx.app.config.build.targets,
     platform: 'linux-x64',
-    ...(Object.keys(app.config.gclient.customDeps).length ? { customDeps: app.config.gclient.customDeps } : {}),
+    ...backend.identity(ctx),
+    ...(backend.id === 'chromium' ? {} : { backend: backend.id }),
   };
 }
 
 export const buildFingerprint = (identity: BuildIdentity) => fingerprint(identity);
-export const artifactNameOf = (identity: BuildIdentity) => artifactName(identity.version, identity.patchset);
+
+export function artifactNameOf(identity: BuildIdentity, config: AppContext['config']): string {
+  const suffix = backendFor(config).artifactSuffix;
+  return artifactName(identity.version, suffix ? `${identity.patchset}-${suffix}` : identity.patchset);
+}

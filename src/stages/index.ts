@@ -1,30 +1,43 @@
-import type { AppContext } from '../app/context.js';
+import type { ResolvedConfig } from '../config/load.js';
 import type { AnyStage } from '../engine/stage.js';
-import { checkoutStage } from './checkout.js';
-import { compileStage } from './compile.js';
-import { configureStage } from './configure.js';
-import { depotToolsStage } from './depot-tools.js';
+import type { BuildBackend } from './backend.js';
+import { backendFor } from './backends/index.js';
+import { chromiumBackend } from './backends/chromium/index.js';
+import { IDENTITY_STAGES } from './build-identity.js';
+import type { AppContext } from './context.js';
 import { packageStage } from './package.js';
 import { patchCheckStage } from './patch-check.js';
 import { patchStage } from './patch.js';
 import { preflightStage } from './preflight.js';
 import { publishStage } from './publish.js';
 import { resolveStage } from './resolve.js';
-import { reuseStage } from './reuse.js';
+import { reusedArtifactReason, reuseStage } from './reuse.js';
 import { smokeStage } from './smoke.js';
 
-/** The pipeline, in order (docs/architecture.md). */
-export const STAGES: AnyStage<AppContext>[] = [
-  preflightStage,
-  resolveStage,
-  patchCheckStage,
-  reuseStage,
-  depotToolsStage,
-  checkoutStage,
-  patchStage,
-  configureStage,
-  compileStage,
-  smokeStage,
-  packageStage,
-  publishStage,
-];
+/**
+ * The pipeline rule "a finished artifact switches the build stages off", applied once: when the
+ * reuse stage found an artifact for exactly this build, the stage is disabled. The stage's own
+ * `enabled` speaks first; its `after` gains what the rule reads, so plan predicts it.
+ */
+export function gatedByReuse(stage: AnyStage<AppContext>): AnyStage<AppContext> {
+  return {
+    ...stage,
+    after: [...new Set([...stage.after, 'reuse', ...IDENTITY_STAGES])],
+    enabled: (ctx) => {
+      const own = stage.enabled?.(ctx) ?? true;
+      return own === true ? reusedArtifactReason(ctx) : own;
+    },
+  };
+}
+
+/** The pipeline for one backend, in order (docs/architecture.md). */
+export function stagesWith(backend: BuildBackend): AnyStage<AppContext>[] {
+  const build = [...backend.sourceStages, patchStage, ...backend.buildStages, smokeStage, packageStage].map(gatedByReuse);
+  return [preflightStage, resolveStage, patchCheckStage, reuseStage, ...build, publishStage];
+}
+
+/** The pipeline the config selects (its `backend`). */
+export const stagesFor = (config: Pick<ResolvedConfig, 'backend'>) => stagesWith(backendFor(config));
+
+/** The default (chromium) pipeline's stages. */
+export const STAGES: AnyStage<AppContext>[] = stagesWith(chromiumBackend);

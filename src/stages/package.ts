@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { AppContext } from '../app/context.js';
-import { TOOL_VERSION } from '../app/version.js';
+import type { AppContext } from './context.js';
+import { TOOL_VERSION } from '../config/version.js';
 import { createArtifact, type ArtifactResult } from '../artifacts/package.js';
 import { defineStage } from '../engine/stage.js';
 import { ensureTestCerts } from '../smoke/certs.js';
 import { sha256File } from '../util/fs.js';
 import { artifactNameOf, buildFingerprint, buildIdentity, type BuildIdentity } from './build-identity.js';
-import type { CompileOutput } from './compile.js';
-import { reusedArtifactReason } from './reuse.js';
+import type { CompileOutput } from './backend.js';
 import type { SmokeOutput } from './smoke.js';
 
 export interface PackageInputs {
@@ -40,7 +39,6 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
   id: 'package',
   title: 'Package the artifact',
   after: ['resolve', 'patch-check', 'compile', 'smoke'],
-  enabled: (ctx) => reusedArtifactReason(ctx),
   inputs: (ctx) => {
     const identity = buildIdentity(ctx);
     const smoke = ctx.upstream<SmokeOutput | undefined>('smoke') ?? null;
@@ -58,7 +56,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
     const { identity } = inputs;
     const artifact = await createArtifact({
       distDir: ctx.app.paths.distDir,
-      name: artifactNameOf(identity),
+      name: artifactNameOf(identity, ctx.app.config),
       binaries: compile.binaries.map((b) => ({ name: b.name, path: b.path })),
       certsDir,
       signal: ctx.signal,

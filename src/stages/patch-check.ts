@@ -1,6 +1,6 @@
-import type { AppContext } from '../app/context.js';
-import { quicheDir, remoteFilesFor } from '../app/remote.js';
-import { isGitRepo } from '../adapters/git.js';
+import type { AppContext } from './context.js';
+import { quicheDir, remoteFilesFor } from './context.js';
+import { isGitRepo } from '../tools/git.js';
 import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
 import { defineStage } from '../engine/stage.js';
 import { dryRunSeries } from '../patches/dry-run.js';

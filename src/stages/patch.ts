@@ -1,9 +1,9 @@
-import type { AppContext } from '../app/context.js';
-import type { CheckoutOutput, PatchRepo, RepoState } from '../chromium/types.js';
+import type { AppContext } from './context.js';
+import type { PatchRepo, RepoState } from '../chromium/types.js';
+import type { SourceOutput } from './backend.js';
 import { defineStage } from '../engine/stage.js';
 import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';
 import { parseSeries, patchsetId, seriesSummary } from '../patches/series.js';
-import { reusedArtifactReason } from './reuse.js';
 
 export interface PatchInputs {
   patchset: string;
@@ -27,15 +27,14 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   id: 'patch',
   title: 'Apply the patches',
   after: ['checkout', 'patch-check'],
-  enabled: (ctx) => reusedArtifactReason(ctx),
   async inputs({ app, upstream }) {
     const series = await parseSeries(app.config.patches.series);
-    const { repos } = upstream<CheckoutOutput>('checkout');
+    const { repos } = upstream<SourceOutput>('checkout');
     return { patchset: patchsetId(series), patches: seriesSummary(series), repos };
   },
   async run(ctx) {
     const series = await parseSeries(ctx.app.config.patches.series);
-    const { repos } = ctx.upstream<CheckoutOutput>('checkout');
+    const { repos } = ctx.upstream<SourceOutput>('checkout');
     const result = await applySeries({
       series,
       repos,

@@ -1,5 +1,5 @@
-import type { AppContext } from '../app/context.js';
-import { checkHost, formatHostReport, type HostReport } from '../app/host-check.js';
+import type { AppContext } from './context.js';
+import { checkHost, formatHostReport, type HostReport } from './host-check.js';
 import { DiskSpaceError, PreflightError } from '../errors.js';
 import { defineStage } from '../engine/stage.js';
 

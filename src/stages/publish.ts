@@ -1,7 +1,8 @@
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from './context.js';
 import type { ArtifactResult } from '../artifacts/package.js';
 import { defineStage, type InputContext } from '../engine/stage.js';
 import { createStore, type PutResult } from '../publish/store.js';
+import { IDENTITY_STAGES } from './build-identity.js';
 import { reusedArtifact } from './reuse.js';
 
 export interface PublishInputs {
@@ -24,7 +25,7 @@ function artifactOf(ctx: InputContext<AppContext>): ArtifactResult {
 export const publishStage = defineStage<AppContext, PublishInputs, PublishOutput>({
   id: 'publish',
   title: 'Publish',
-  after: ['reuse', 'package'],
+  after: ['reuse', 'package', ...IDENTITY_STAGES],
   enabled: ({ app }) => (app.config.publish.length ? true : 'no stores configured (publish: [])'),
   inputs: (ctx) => {
     const artifact = artifactOf(ctx);

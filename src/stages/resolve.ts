@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppContext } from '../app/context.js';
-import { remoteFilesFor } from '../app/remote.js';
+import type { AppContext } from './context.js';
+import { remoteFilesFor } from './context.js';
 import { DEFAULT_CUSTOM_VARS } from '../config/schema.js';
 import { DepsError, resolveDeps, type GitDep } from '../chromium/deps.js';
 import { DEPOT_TOOLS_DEP_PATH, QUICHE_DEP_PATH, type ResolveOutput } from '../chromium/types.js';

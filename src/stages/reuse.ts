@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from './context.js';
 import type { ArtifactResult } from '../artifacts/package.js';
 import { defineStage, type InputContext } from '../engine/stage.js';
 import { createStore } from '../publish/store.js';

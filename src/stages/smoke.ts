@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppContext } from '../app/context.js';
+import type { AppContext } from './context.js';
 import { defineStage, type StageContext } from '../engine/stage.js';
 import { SmokeTestError, type BuildQuicheError } from '../errors.js';
 import { ensureTestCerts, type TestCerts } from '../smoke/certs.js';
 import { matchMigrations } from '../smoke/event-lines.js';
 import { freeUdpPort } from '../smoke/udp-port.js';
-import type { Binary, CompileOutput } from './compile.js';
-import { reusedArtifactReason } from './reuse.js';
+import type { Binary, CompileOutput } from './backend.js';
 
 export interface SmokeInputs {
   binaries: Array<{ name: string; sha256: string }>;
@@ -173,7 +172,7 @@ export const smokeStage = defineStage<AppContext, SmokeInputs, SmokeOutput>({
   id: 'smoke',
   title: 'Smoke test on loopback',
   after: ['compile'],
-  enabled: (ctx) => (ctx.app.config.smoke.enabled ? reusedArtifactReason(ctx) : 'smoke.enabled is false'),
+  enabled: (ctx) => (ctx.app.config.smoke.enabled ? true : 'smoke.enabled is false'),
   inputs: ({ app, upstream }) => ({
     binaries: upstream<CompileOutput>('compile').binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
     smoke: app.config.smoke,

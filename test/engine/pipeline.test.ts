@@ -63,13 +63,6 @@ describe('plan', () => {
     ]);
     expect(plan[0]!.reason).toBe('changed: value');
   });
-
-  it('shows declared but unbuilt stages as not implemented instead of pretending', async () => {
-    const list = [...stages(), fileStage('e', ['c'], { notImplemented: 'coming in issue 9' })];
-    const plan = await toyPipeline(app, list).plan();
-    expect(plan.at(-1)).toMatchObject({ stage: 'e', status: 'not-implemented', reason: 'coming in issue 9' });
-    await expect(toyPipeline(app, list).run()).rejects.toThrow(/not implemented yet/);
-  });
 });
 
 describe('selection', () => {

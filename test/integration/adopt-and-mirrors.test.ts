@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headCommit } from '../../src/adapters/git.js';
+import { headCommit } from '../../src/tools/git.js';
 import { isBuildQuicheError } from '../../src/errors.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
 import { offlineConfig, resolved, runBuild, startWorld, TAG_150, TAG_152, workspace, type World } from '../support/world.js';

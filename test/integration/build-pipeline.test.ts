@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headCommit } from '../../src/adapters/git.js';
+import { headCommit } from '../../src/tools/git.js';
 import { installArtifact } from '../../src/artifacts/install.js';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { isBuildQuicheError } from '../../src/errors.js';

@@ -1,7 +1,7 @@
 import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkSeries, rebaseSeries } from '../../src/app/patch-tools.js';
+import { checkSeries, rebaseSeries } from '../../src/api/patch-tools.js';
 import { FIXTURE_SERIES, offlineConfig, resolved, runBuild, startWorld, TAG_150, workspace, type World } from '../support/world.js';
 
 let world: World;

@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { createAppContext, type AppContext } from '../../src/app/context.js';
+import { createAppContext, type AppContext } from '../../src/stages/context.js';
 import type { CheckoutOutput, ResolveOutput } from '../../src/chromium/types.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { GuardInfo } from '../../src/engine/guard.js';
+import { createStageContext } from '../../src/engine/context.js';
 import type { StageContext } from '../../src/engine/stage.js';
-import { exec } from '../../src/process/exec.js';
 import { StageLog } from '../../src/process/stage-log.js';
 
 const created: string[] = [];
@@ -315,25 +315,30 @@ export function stageContext(app: AppContext, upstream: Record<string, unknown>,
   const log = new StageLog(path.join(app.paths.cacheDir, 'logs', `${stageId}.log`));
   const notes: string[] = [];
   const guardInfo: GuardInfo = { stage: stageId, runId: 'test', pid: process.pid, startedAt: new Date().toISOString(), data: { ...guardData } };
-  return {
-    app,
-    upstream: <T>(id: string) => {
-      if (!(id in upstream)) throw new Error(`no upstream ${id}`);
-      return upstream[id] as T;
+  const ctx = createStageContext<AppContext>({
+    input: {
+      app,
+      upstream: <T>(id: string) => {
+        if (!(id in upstream)) throw new Error(`no upstream ${id}`);
+        return upstream[id] as T;
+      },
     },
-    signal: new AbortController().signal,
     stageId,
     runId: 'test',
     log,
-    report: { line: () => {}, note: (text) => notes.push(text), progress: () => {} },
-    previous: undefined,
-    exec: (file, args, options = {}) => exec(file, args, { log, ...options }),
+    signal: new AbortController().signal,
+    emit: (event) => {
+      if (event.type === 'stage-note') notes.push(event.message);
+    },
     guard: {
       data: guardInfo.data,
       update: async (data) => {
         Object.assign(guardInfo.data, data);
       },
     },
+  });
+  return {
+    ...ctx,
     notes,
     guardInfo,
   };

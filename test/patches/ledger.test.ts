@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DirtyTreeError } from '../../src/errors.js';
 import { ownedChanges, readLedger, revertAppliedPatches } from '../../src/patches/ledger.js';
+import { ledgerLocation } from '../../src/stages/context.js';
 import { patchStage } from '../../src/stages/patch.js';
 import { CLIENT, git, HELPER, makeCheckout, makePatch, quicheFiles, SERVER, stageContext, treeHashes, useQuiche, writeSeries, type FakeCheckout } from './helpers.js';
 
@@ -29,23 +30,23 @@ describe('applied-patches ledger', () => {
   it('ownedChanges lists exactly the files that still hold what the patches wrote, relative to the gclient root', async () => {
     const co = await patched();
     await writeFile(path.join(co.quicheRoot, SERVER), 'someone else was here\n');
-    expect((await ownedChanges(co.app)).sort()).toEqual([`${QUICHE_IN_GCLIENT}/${HELPER}`, `${QUICHE_IN_GCLIENT}/${CLIENT}`, 'src/net/BUILD.gn'].sort());
+    expect((await ownedChanges(ledgerLocation(co.app))).sort()).toEqual([`${QUICHE_IN_GCLIENT}/${HELPER}`, `${QUICHE_IN_GCLIENT}/${CLIENT}`, 'src/net/BUILD.gn'].sort());
   });
 
   it('revertAppliedPatches restores upstream content, deletes created files and clears the ledger', async () => {
     const co = await patched();
-    const { reverted } = await revertAppliedPatches(co.app);
+    const { reverted } = await revertAppliedPatches(ledgerLocation(co.app));
     expect(reverted.sort()).toEqual([path.join(co.quicheRoot, CLIENT), path.join(co.quicheRoot, HELPER), path.join(co.quicheRoot, SERVER), path.join(co.srcRoot, 'net/BUILD.gn')].sort());
     expect(git(co.quicheRoot, 'status', '--porcelain')).toBe('');
     expect(git(co.srcRoot, 'status', '--porcelain')).toBe('');
     expect(await readFile(path.join(co.quicheRoot, CLIENT), 'utf8')).toBe(quicheFiles('old')[CLIENT]);
     expect((await readLedger(co.app.paths.appliedPatches))?.repos).toEqual({});
-    expect(await ownedChanges(co.app)).toEqual([]);
+    expect(await ownedChanges(ledgerLocation(co.app))).toEqual([]);
   });
 
   it('revertAppliedPatches with only: reverts the named repos and keeps the others in the ledger', async () => {
     const co = await patched();
-    await revertAppliedPatches(co.app, { only: [QUICHE_IN_GCLIENT] });
+    await revertAppliedPatches(ledgerLocation(co.app), { only: [QUICHE_IN_GCLIENT] });
     expect(git(co.quicheRoot, 'status', '--porcelain')).toBe('');
     expect(git(co.srcRoot, 'status', '--porcelain')).toBe(' M net/BUILD.gn\n');
     expect(Object.keys((await readLedger(co.app.paths.appliedPatches))!.repos)).toEqual(['src']);
@@ -56,7 +57,7 @@ describe('applied-patches ledger', () => {
     await writeFile(path.join(co.quicheRoot, SERVER), 'someone else was here\n');
     const tree = await treeHashes(co.quicheRoot);
     const ledger = await readFile(co.app.paths.appliedPatches, 'utf8');
-    const error = await revertAppliedPatches(co.app).catch((e: unknown) => e);
+    const error = await revertAppliedPatches(ledgerLocation(co.app)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DirtyTreeError);
     expect((error as Error).message).toContain(path.join(co.quicheRoot, SERVER));
     expect((error as Error).message).not.toContain(CLIENT);
@@ -66,6 +67,6 @@ describe('applied-patches ledger', () => {
 
   it('revertAppliedPatches does nothing without a ledger', async () => {
     const co = await makeCheckout(fixture.quiche, fixture.quiche.oldPin);
-    expect(await revertAppliedPatches(co.app)).toEqual({ reverted: [] });
+    expect(await revertAppliedPatches(ledgerLocation(co.app))).toEqual({ reverted: [] });
   });
 });

@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/app/context.js';
+import type { AppContext } from '../../src/stages/context.js';
 import type { ResolveOutput } from '../../src/chromium/types.js';
 import { Pipeline } from '../../src/engine/pipeline.js';
 import { defineStage } from '../../src/engine/stage.js';

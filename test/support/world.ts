@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { build, type BuildOptions } from '../../src/app/api.js';
+import { build, type BuildOptions } from '../../src/api/pipeline.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config/load.js';
 import type { UserConfig } from '../../src/config/schema.js';
 import type { PipelineEvent } from '../../src/engine/events.js';

@@ -2,14 +2,13 @@ import { rm } from 'node:fs/promises';
 import { loadConfig, type LoadConfigOptions, type ResolvedConfig } from '../config/load.js';
 import type { EventSink, PlanEntry } from '../engine/events.js';
 import { readLockInfo, type LockInfo } from '../engine/lock.js';
-import { Guards, type GuardInfo } from '../engine/guard.js';
-import { Pipeline, type RunSummary, type Selection } from '../engine/pipeline.js';
+import type { GuardInfo } from '../engine/guard.js';
+import { describeOutputs, Pipeline, type RunSummary, type Selection } from '../engine/pipeline.js';
 import type { StageRecord } from '../engine/state.js';
 import { UsageError } from '../errors.js';
-import { STAGES } from '../stages/index.js';
-import { createAppContext, type AppContext } from './context.js';
-import { checkHost, type HostReport } from './host-check.js';
-import path from 'node:path';
+import { stagesFor } from '../stages/index.js';
+import { createAppContext, type AppContext } from '../stages/context.js';
+import { checkHost, type HostReport } from '../stages/host-check.js';
 import { hostname } from 'node:os';
 import { isAlive } from '../process/proc.js';
 
@@ -35,7 +34,7 @@ async function resolveConfig(options: ApiOptions): Promise<ResolvedConfig> {
 
 export function createPipeline(app: AppContext, onEvent?: EventSink): Pipeline<AppContext> {
   return new Pipeline<AppContext>({
-    stages: STAGES,
+    stages: stagesFor(app.config),
     app,
     stateDir: app.paths.cacheDir,
     lockWaitMs: app.config.lockWaitMs,
@@ -77,31 +76,21 @@ export async function status(options: ApiOptions = {}): Promise<StatusReport> {
   const app = createAppContext(config);
   const pipeline = createPipeline(app);
   const records = await pipeline.records();
-  const guards = new Guards(path.join(app.paths.cacheDir, 'guards'));
   const stages: StageStatus[] = [];
-  for (const stage of STAGES) {
+  for (const stage of pipeline.stages) {
     const record = records[stage.id];
-    const guard = await guards.read(stage.id);
+    const guard = await pipeline.guards.read(stage.id);
     stages.push({
       stage: stage.id,
       title: stage.title,
       ...(record ? { record: { finishedAt: record.finishedAt, durationMs: record.durationMs, runId: record.runId, fingerprint: record.fingerprint } } : {}),
-      ...(record ? { summary: describeSafely(stage, record.outputs) } : {}),
+      ...(record ? { summary: describeOutputs(stage, record.outputs) } : {}),
       ...(guard ? { guard: { runId: guard.runId, pid: guard.pid, startedAt: guard.startedAt, failure: guard.failure } } : {}),
     });
   }
-  const lock = await readLockInfo(path.join(app.paths.cacheDir, 'run.lock'));
+  const lock = await readLockInfo(pipeline.files.lockFile);
   const lockAlive = lock ? lock.hostname !== hostname() || isAlive(lock) : undefined;
   return { cacheDir: app.paths.cacheDir, lock, lockAlive, stages };
-}
-
-/** A record from an older build-quiche may not have the shape describe() expects. */
-function describeSafely(stage: (typeof STAGES)[number], outputs: unknown): string | undefined {
-  try {
-    return outputs == null ? undefined : stage.describe?.(outputs);
-  } catch {
-    return undefined;
-  }
 }
 
 export interface CleanOptions extends ApiOptions {
@@ -118,7 +107,7 @@ export async function clean(options: CleanOptions = {}): Promise<{ forgotten: st
   const ids = options.stages?.length ? options.stages : pipeline.stageIds;
   pipeline.select({ only: ids });
   const removed: string[] = [];
-  await pipeline.withLock('clean', async () => {
+  await pipeline.forget(ids, async () => {
     if (options.checkout) {
       if (app.paths.adopted) throw new UsageError(`The checkout at ${app.paths.gclientRoot} was adopted; build-quiche never deletes it.`);
       await rm(app.paths.gclientRoot, { recursive: true, force: true });
@@ -126,7 +115,6 @@ export async function clean(options: CleanOptions = {}): Promise<{ forgotten: st
       removed.push(app.paths.gclientRoot);
     }
   });
-  await pipeline.forget(ids);
   return { forgotten: ids, removed };
 }
 

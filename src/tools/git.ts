@@ -1,9 +1,71 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { exec as defaultExec, type ExecOptions, type ExecResult } from '../process/exec.js';
+import { simpleGit } from 'simple-git';
+import { exec as defaultExec, type Exec, type ExecOptions, type ExecResult } from '../process/exec.js';
 
-export type Exec = (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
+// ---- Local, quick queries (HEAD, status, object existence, file at a revision) ----
+// Through simple-git: they are instant, need no log, and showFile needs git's raw bytes (exec
+// captures text lines). Anything that talks to a remote or can run long goes through exec instead,
+// so it is logged, retried, and killed with its process group on abort.
+
+export function isGitRepo(dir: string): boolean {
+  return existsSync(path.join(dir, '.git')) || existsSync(path.join(dir, 'HEAD'));
+}
+
+export async function headCommit(dir: string): Promise<string | undefined> {
+  try {
+    return (await simpleGit(dir).revparse(['--verify', '-q', 'HEAD'])).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function hasCommit(dir: string, rev: string): Promise<boolean> {
+  try {
+    await simpleGit(dir).raw(['cat-file', '-e', `${rev}^{commit}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface DirtyFile {
+  path: string;
+  /** Porcelain XY code, e.g. ' M', '??'. */
+  code: string;
+}
+
+/** Tracked modifications and untracked files (ignored files are not reported). */
+export async function dirtyFiles(dir: string): Promise<DirtyFile[]> {
+  const out = await simpleGit(dir).raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((entry) => ({ code: entry.slice(0, 2), path: entry.slice(3) }));
+}
+
+export async function showFile(dir: string, rev: string, file: string): Promise<Buffer | undefined> {
+  try {
+    const git = simpleGit(dir);
+    return await git.binaryCatFile(['-p', `${rev}:${file}`]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolve a revision to its full commit hash in a local repo. */
+export async function revParse(dir: string, rev: string): Promise<string> {
+  return (await simpleGit(dir).revparse(['--verify', `${rev}^{commit}`])).trim();
+}
+
+/** git -C <dir> through an exec (a stage's, so it is logged and tracked). */
+export function gitAt(dir: string, exec: Exec): (args: readonly string[], options?: ExecOptions) => Promise<ExecResult> {
+  return (args, options) => exec('git', ['-C', dir, ...args], options);
+}
+
+// ---- Hermetic git ----
 
 /**
  * git for the patch machinery's own scratch repos and for exports: the user's and the system's git

@@ -2,12 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetworkError, NotFoundError } from '../errors.js';
-import type { ExecOptions, ExecResult } from '../process/exec.js';
+import type { Exec, ExecOptions } from '../process/exec.js';
 import { withRetry, type RetryPolicy } from '../process/retry.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 import { hasCommit, showFile } from './git.js';
 
-type Exec = (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
 
 export interface RemoteFilesOptions {
   /** 'auto' (gitiles at the git URL minus .git, then git), 'off' (git only), or a gitiles base per repo URL. */

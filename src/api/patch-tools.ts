@@ -3,16 +3,16 @@ import { checkPatches, type CheckResult } from '../patches/check.js';
 import { exportPatches, type ExportResult } from '../patches/export.js';
 import { rebasePatches, type RebaseResult } from '../patches/rebase.js';
 import { pinSources, readerFor } from '../patches/sources.js';
-import { isGitRepo } from '../adapters/git.js';
+import { isGitRepo } from '../tools/git.js';
 import type { ResolveOutput } from '../chromium/types.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import type { EventSink } from '../engine/events.js';
 import { UsageError } from '../errors.js';
 import { resolveStage } from '../stages/resolve.js';
-import { withAdhocContext } from './adhoc.js';
-import type { ApiOptions } from './api.js';
-import { createAppContext, type AppContext } from './context.js';
-import { quicheDir, remoteFilesFor } from './remote.js';
+import { withAdhocContext } from '../engine/context.js';
+import type { ApiOptions } from './pipeline.js';
+import { createAppContext, type AppContext } from '../stages/context.js';
+import { quicheDir, remoteFilesFor } from '../stages/context.js';
 
 /**
  * `build-quiche patches check|export|rebase` as library functions. They reuse the resolve stage's
@@ -32,7 +32,7 @@ async function appFor(options: PatchToolOptions): Promise<AppContext> {
 /** Resolve any pin (not only the configured one) exactly as the resolve stage does. */
 async function resolvePin(app: AppContext, version: string, options: PatchToolOptions): Promise<ResolveOutput> {
   const pinned = createAppContext({ ...app.config, chromium: { ...app.config.chromium, version } });
-  return withAdhocContext(pinned, 'resolve', async (ctx) => resolveStage.run(ctx, await resolveStage.inputs(ctx)), options);
+  return withAdhocContext(pinned, pinned.paths.cacheDir, 'resolve', async (ctx) => resolveStage.run(ctx, await resolveStage.inputs(ctx)), options);
 }
 
 function localRepos(app: AppContext) {
@@ -58,7 +58,7 @@ export async function checkSeries(options: CheckSeriesOptions = {}): Promise<Che
   }
   const version = options.pin ?? app.config.chromium.version;
   const resolved = await resolvePin(app, version, options);
-  return withAdhocContext(app, 'patch-check', (ctx) =>
+  return withAdhocContext(app, app.paths.cacheDir, 'patch-check', (ctx) =>
     checkPatches({ series, pin: { remote: remoteFilesFor(ctx), resolved, localRepos: localRepos(app) } }),
   options);
 }
@@ -76,7 +76,7 @@ export async function rebaseSeries(options: RebaseSeriesOptions): Promise<Rebase
   const app = await appFor(options);
   const from = await resolvePin(app, app.config.chromium.version, options);
   const to = await resolvePin(app, options.to, options);
-  return withAdhocContext(app, 'patch-rebase', (ctx) => {
+  return withAdhocContext(app, app.paths.cacheDir, 'patch-rebase', (ctx) => {
     const remote = remoteFilesFor(ctx);
     return rebasePatches({
       series: app.config.patches.series,

@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppContext } from '../app/context.js';
-import { headCommit, hasCommit } from '../adapters/git.js';
-import { removeStaleIndexLocks } from '../adapters/git-locks.js';
-import type { ResolveOutput } from '../chromium/types.js';
-import { defineStage } from '../engine/stage.js';
-import { ConfigError, isBuildQuicheError, NotFoundError } from '../errors.js';
-import { withRetry } from '../process/retry.js';
-import { reusedArtifactReason } from './reuse.js';
+import type { AppContext } from '../../context.js';
+import { gitAt, headCommit, hasCommit } from '../../../tools/git.js';
+import { removeStaleIndexLocks } from '../../../tools/git-locks.js';
+import type { ResolveOutput } from '../../../chromium/types.js';
+import { defineStage } from '../../../engine/stage.js';
+import { ConfigError, isBuildQuicheError, NotFoundError } from '../../../errors.js';
+import { withRetry } from '../../../process/retry.js';
 
 export interface DepotToolsInputs {
   url: string;
@@ -26,13 +25,12 @@ const sameCommit = (a: string | undefined, b: string) => !!a && (a.startsWith(b)
 /**
  * depot_tools at the revision DEPS pins (or the config's override), fetched one commit deep, with
  * self-update switched off so nothing moves it afterwards. The environment every later stage uses
- * comes from depotToolsEnv() in app/context.ts.
+ * comes from depotToolsEnv() in tools/depot-tools.ts.
  */
 export const depotToolsStage = defineStage<AppContext, DepotToolsInputs, DepotToolsOutput>({
   id: 'depot-tools',
   title: 'Fetch depot_tools',
   after: ['resolve'],
-  enabled: (ctx) => reusedArtifactReason(ctx),
   inputs: ({ app, upstream }) => {
     const revision = app.config.depotTools.revision ?? upstream<ResolveOutput>('resolve').depotToolsRevision;
     if (!revision) {
@@ -49,7 +47,7 @@ export const depotToolsStage = defineStage<AppContext, DepotToolsInputs, DepotTo
   },
   async run(ctx, inputs) {
     const dir = ctx.app.paths.depotTools;
-    const git = (args: string[]) => ctx.exec('git', ['-C', dir, ...args]);
+    const git = gitAt(dir, ctx.exec);
     if (!existsSync(path.join(dir, '.git'))) {
       // init + fetch rather than clone: an interrupted fetch resumes here, nothing is deleted.
       await mkdir(dir, { recursive: true });

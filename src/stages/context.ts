@@ -1,8 +1,13 @@
 import path from 'node:path';
+import { QUICHE_PATH_IN_SRC } from '../chromium/types.js';
 import type { ResolvedConfig } from '../config/load.js';
+import type { StageContext } from '../engine/stage.js';
+import type { LedgerLocation } from '../patches/ledger.js';
+import { depotToolsEnv } from '../tools/depot-tools.js';
+import { RemoteFiles } from '../tools/remote-files.js';
 
 /**
- * Everything Chromium-specific stages share: the resolved config and where things live on disk.
+ * Everything the stages share: the resolved config and where things live on disk.
  * The engine treats this as an opaque application context.
  */
 export interface AppContext {
@@ -51,22 +56,28 @@ export function createAppContext(config: ResolvedConfig, env: NodeJS.ProcessEnv 
   return { config, paths: appPaths(config), env };
 }
 
-export const VPYTHON_BYPASS = 'manually managed python not supported by chrome operations';
-
-/**
- * The one place that builds the environment for depot_tools commands: depot_tools first on PATH,
- * self-update and metrics off (a self-update would move the pinned revision under us), the
- * offline switches when there is no CIPD, then the user's extra env.
- */
-export function depotToolsEnv(app: AppContext): Record<string, string> {
-  const { config, paths, env } = app;
-  return {
-    PATH: [paths.depotTools, env.PATH ?? ''].filter(Boolean).join(path.delimiter),
-    DEPOT_TOOLS_UPDATE: '0',
-    DEPOT_TOOLS_METRICS: '0',
-    DEPOT_TOOLS_REPORT_BUILD: '0',
-    GCLIENT_PY3: '1',
-    ...(config.depotTools.offline ? { VPYTHON_BYPASS } : {}),
-    ...config.depotTools.env,
-  };
+/** The depot_tools environment (tools/depot-tools.ts) for this run's config and host env. */
+export function depotToolsEnvFor(app: AppContext): Record<string, string> {
+  return depotToolsEnv({ dir: app.paths.depotTools, offline: app.config.depotTools.offline, extra: app.config.depotTools.env, env: app.env });
 }
+
+/** Where the patch ledger lives and what its paths are relative to (patches/ledger.ts). */
+export const ledgerLocation = (app: AppContext): LedgerLocation => ({ ledgerFile: app.paths.appliedPatches, gclientRoot: app.paths.gclientRoot });
+
+/** A RemoteFiles reader wired to a stage: its log, abort signal, retry policy and notes. */
+export function remoteFilesFor(ctx: StageContext<AppContext>): RemoteFiles {
+  const { config, paths } = ctx.app;
+  const gitiles = config.chromium.gitiles;
+  return new RemoteFiles({
+    gitiles: gitiles === 'off' ? 'off' : 'auto',
+    gitilesOverrides: gitiles !== 'off' && gitiles !== 'auto' ? { [config.chromium.srcUrl]: gitiles } : undefined,
+    cacheDir: paths.resolveCache,
+    gitObjectsDir: paths.gitObjects,
+    retry: config.retry,
+    exec: (file, args, options) => ctx.exec(file, args, options),
+    signal: ctx.signal,
+    onNote: (message) => ctx.report.note(message),
+  });
+}
+
+export const quicheDir = (src: string) => path.join(src, QUICHE_PATH_IN_SRC);

@@ -1,20 +1,18 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { depotToolsEnv, type AppContext } from '../app/context.js';
-import { dirtyFiles } from '../adapters/git.js';
-import { removeStaleIndexLocks } from '../adapters/git-locks.js';
-import { renderGclientFile } from '../chromium/gclient-file.js';
-import { QUICHE_DEP_PATH, type CheckoutOutput, type ResolveOutput } from '../chromium/types.js';
-import { checkDeps, describeDep, type DepCheck } from '../chromium/verify-checkout.js';
-import { defineStage, type StageContext } from '../engine/stage.js';
-import { ConfigError, DirtyTreeError, NotFoundError, ToolError } from '../errors.js';
-import { ownedChanges, revertAppliedPatches } from '../patches/ledger.js';
-import { withRetry } from '../process/retry.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { reusedArtifactReason } from './reuse.js';
+import { depotToolsEnvFor, ledgerLocation, type AppContext } from '../../context.js';
+import { dirtyFiles } from '../../../tools/git.js';
+import { renderGclientFile } from '../../../chromium/gclient-file.js';
+import { QUICHE_DEP_PATH, type CheckoutOutput, type ResolveOutput } from '../../../chromium/types.js';
+import { checkDeps, describeDep, type DepCheck } from '../../../chromium/verify-checkout.js';
+import { defineStage, type StageContext } from '../../../engine/stage.js';
+import { ConfigError, DirtyTreeError, NotFoundError } from '../../../errors.js';
+import { gclientRunhooks, gclientSync, repairStaleLocks, type GclientOptions } from '../../../tools/gclient.js';
+import { ownedChanges, revertAppliedPatches } from '../../../patches/ledger.js';
+import { writeFileAtomic } from '../../../util/fs.js';
 import type { DepotToolsOutput } from './depot-tools.js';
-import { effectiveCustomVars } from './resolve.js';
+import { effectiveCustomVars } from '../../resolve.js';
 
 export interface CheckoutInputs {
   gclientFile: string;
@@ -41,7 +39,6 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
   id: 'checkout',
   title: 'Check out Chromium (gclient sync)',
   after: ['resolve', 'depot-tools'],
-  enabled: (ctx) => reusedArtifactReason(ctx),
   inputs: ({ app, upstream }) => {
     const resolve = upstream<ResolveOutput>('resolve');
     const { config, paths } = app;
@@ -103,7 +100,7 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
     } else {
       ctx.report.note(`every pinned repo is already at ${resolve.version}; no sync needed`);
     }
-    await gclient(ctx, inputs, ['runhooks']);
+    await gclientRunhooks(gclientOptions(ctx, inputs));
     const verified = Object.fromEntries(checks.map((c) => [c.path, c.actual!]));
     return {
       gclientRoot: root,
@@ -159,21 +156,14 @@ async function repoDirs(ctx: Ctx): Promise<string[]> {
 }
 
 async function repairLocks(ctx: Ctx, repos: string[]): Promise<void> {
-  for (const repair of await removeStaleIndexLocks(repos)) {
-    if (repair.removed) ctx.report.note(`removed stale ${repair.lock} (no git process was using it)`);
-    else {
-      throw new ToolError(`${repair.lock} is held by running process(es) ${repair.holders.join(', ')}.`, {
-        hint: 'Another git or gclient is working in this checkout; wait for it or stop it.',
-      });
-    }
-  }
+  await repairStaleLocks(repos, (message) => ctx.report.note(message));
 }
 
 /** Before any dep moves: take our own patches out, and refuse anybody else's changes. */
 async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   const moving = checks.filter((c) => c.state === 'wrong-commit');
   if (moving.length === 0) return;
-  const owned = new Set(await ownedChanges(ctx.app));
+  const owned = new Set(await ownedChanges(ledgerLocation(ctx.app)));
   const foreign: string[] = [];
   for (const check of moving) {
     const dir = path.join(ctx.app.paths.gclientRoot, check.path);
@@ -189,7 +179,7 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
     });
   }
   // Only now, with nobody else's work in the way, take our own patches out.
-  const reverted = await revertAppliedPatches(ctx.app, { only: moving.map((c) => c.path) });
+  const reverted = await revertAppliedPatches(ledgerLocation(ctx.app), { only: moving.map((c) => c.path) });
   if (reverted.reverted.length) ctx.report.note(`reverted our patches in ${reverted.reverted.length} file(s) before moving the pin`);
 }
 
@@ -207,23 +197,27 @@ async function removeBrokenDeps(ctx: Ctx, broken: DepCheck[], adopted: boolean):
 }
 
 async function sync(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
-  const args = ['sync', '--no-history', '--nohooks', '-r', inputs.syncRevision];
-  // -D deletes dep trees DEPS no longer lists: right for our own checkout, not for an adopted one.
-  if (!inputs.adopted) args.push('-D');
-  if (inputs.offline) args.push('--ignore-dep-type=cipd');
-  if (ctx.app.config.gclient.jobs) args.push('-j', String(ctx.app.config.gclient.jobs));
-  args.push(...inputs.syncArgs);
-  await gclient(ctx, inputs, args);
+  await gclientSync(
+    {
+      revision: inputs.syncRevision,
+      // -D deletes dep trees DEPS no longer lists: right for our own checkout, not for an adopted one.
+      deleteUnlisted: !inputs.adopted,
+      offline: inputs.offline,
+      jobs: ctx.app.config.gclient.jobs,
+      extraArgs: inputs.syncArgs,
+    },
+    gclientOptions(ctx, inputs),
+  );
 }
 
-async function gclient(ctx: Ctx, inputs: CheckoutInputs, args: string[]): Promise<void> {
-  await withRetry(
-    async () => {
-      // A killed attempt leaves locks behind; clear stale ones before each try (never partial clones).
-      await repairLocks(ctx, await repoDirs(ctx));
-      await ctx.exec('gclient', args, { cwd: inputs.gclientRoot, env: depotToolsEnv(ctx.app) });
-    },
-    ctx.app.config.retry,
-    { signal: ctx.signal, onRetry: (error, attempt, left) => ctx.report.note(`gclient ${args[0]} failed (${error.message.split('\n')[0]}); retry ${attempt}, ${left} left`) },
-  );
+function gclientOptions(ctx: Ctx, inputs: CheckoutInputs): GclientOptions {
+  return {
+    exec: ctx.exec,
+    root: inputs.gclientRoot,
+    env: depotToolsEnvFor(ctx.app),
+    retry: ctx.app.config.retry,
+    signal: ctx.signal,
+    repos: () => repoDirs(ctx),
+    note: (message) => ctx.report.note(message),
+  };
 }

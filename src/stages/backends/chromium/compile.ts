@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { CheckoutOutput } from '../../../chromium/types.js';
+import { defineStage, type InputContext } from '../../../engine/stage.js';
+import { CompileError } from '../../../errors.js';
+import { build, builderCommand, dryRun, type Builder } from '../../../tools/builder.js';
+import { sha256File } from '../../../util/fs.js';
+import { binaryName, type Binary, type CompileOutput } from '../../backend.js';
+import { depotToolsEnvFor, type AppContext } from '../../context.js';
+import { jobsFor } from '../../host-check.js';
+import type { ConfigureOutput } from './configure.js';
+
+export interface CompileInputs {
+  outDir: string;
+  builder: Builder;
+  args: Record<string, string | number | boolean>;
+  targets: string[];
+  commits: Record<string, string>;
+  /** The patched files' content hashes: an edited patch means a rebuild. */
+  patched: unknown;
+}
+
+const commandFor = (ctx: InputContext<AppContext>, builder: Builder) =>
+  builderCommand({ builder, src: ctx.upstream<CheckoutOutput>('checkout').repos.src.path, ninja: ctx.app.config.build.ninja });
+
+export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput>({
+  id: 'compile',
+  title: 'Compile',
+  after: ['checkout', 'patch', 'configure'],
+  inputs: ({ app, upstream }) => {
+    const configure = upstream<ConfigureOutput>('configure');
+    const checkout = upstream<CheckoutOutput>('checkout');
+    return {
+      outDir: configure.outDir,
+      builder: configure.builder,
+      args: configure.args,
+      targets: app.config.build.targets,
+      commits: checkout.verified,
+      patched: upstream<unknown>('patch'),
+    };
+  },
+  async run(ctx, inputs) {
+    // -j is not an input (it does not change what gets built). preflight suggests the same number.
+    const jobs = ctx.app.config.build.jobs ?? jobsFor(ctx.app.config);
+    const command = commandFor(ctx, inputs.builder);
+    const { result, steps, failures } = await build({
+      exec: ctx.exec,
+      command,
+      outDir: inputs.outDir,
+      targets: inputs.targets,
+      jobs,
+      env: depotToolsEnvFor(ctx.app),
+      onProgress: (progress) => ctx.report.progress(progress),
+    });
+    if (result.exitCode !== 0) {
+      const first = failures[0];
+      if (first) {
+        throw new CompileError(
+          `Compile failed at ${first.step}${failures.length > 1 ? ` (and ${failures.length - 1} more step(s))` : ''}:\n  ${first.message.join('\n  ')}`,
+          { hint: 'Fix the source (or the patch that changed it), then run again: finished steps are kept.', data: { failures } },
+        );
+      }
+      throw new CompileError(`${command} failed with exit code ${result.exitCode}.`, { tail: result.tail.slice(-20) });
+    }
+    return { binaries: await describeBinaries(inputs), steps };
+  },
+  async verify(ctx, { inputs, outputs }) {
+    for (const binary of outputs.binaries) {
+      if (!existsSync(binary.path)) return `${binary.name} is missing`;
+      if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256) return `${binary.name} changed`;
+    }
+    return dryRun({ exec: ctx.exec, command: commandFor(ctx, inputs.builder), outDir: inputs.outDir, targets: inputs.targets, env: depotToolsEnvFor(ctx.app) });
+  },
+  describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
+});
+
+async function describeBinaries(inputs: CompileInputs): Promise<Binary[]> {
+  return Promise.all(
+    inputs.targets.map(async (label) => {
+      const name = binaryName(label);
+      const file = path.join(inputs.outDir, name);
+      if (!existsSync(file)) throw new CompileError(`The build finished but ${file} (${label}) is missing.`, { hint: 'Is the target an executable?' });
+      return { name, label, path: file, sha256: await sha256File(file), size: (await stat(file)).size };
+    }),
+  );
+}

@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { FailureCollector, parseProgress, type CompileFailure, type StepProgress } from './builder-output.js';
+import type { Exec, ExecResult } from '../process/exec.js';
+
+/**
+ * The builder: autoninja (depot_tools; siso or ninja underneath) or plain ninja. Which command
+ * runs, which builder last used an out dir, a build with progress, and the `-n` dry run that tells
+ * whether an out dir is up to date.
+ */
+
+export type Builder = 'autoninja' | 'ninja';
+
+export interface BuilderCommandOptions {
+  builder: Builder;
+  /** The source root, for the ninja that Chromium bundles (third_party/ninja). */
+  src: string;
+  /** An explicit ninja (config build.ninja). */
+  ninja?: string;
+}
+
+export function builderCommand({ builder, src, ninja }: BuilderCommandOptions): string {
+  if (builder === 'autoninja') return 'autoninja';
+  if (ninja) return ninja;
+  const bundled = path.join(src, 'third_party', 'ninja', 'ninja');
+  return existsSync(bundled) ? bundled : 'ninja';
+}
+
+/** Which builder last used an out dir, by the state files each leaves (as autoninja checks). */
+export function builderOfOutDir(outDir: string): Builder | undefined {
+  if (existsSync(path.join(outDir, '.siso_deps'))) return 'autoninja';
+  if (existsSync(path.join(outDir, '.ninja_log'))) return 'ninja';
+  return undefined;
+}
+
+export interface BuildOptions {
+  exec: Exec;
+  command: string;
+  outDir: string;
+  targets: string[];
+  jobs: number;
+  env: Record<string, string>;
+  /** Throttled progress ("[done/total] ..."); the log still gets every line. */
+  onProgress: (progress: StepProgress) => void;
+}
+
+export interface BuildResult {
+  result: ExecResult;
+  /** Steps the builder ran (0 when everything was up to date). */
+  steps: number;
+  /** The failed steps with their compiler messages, in order. */
+  failures: CompileFailure[];
+}
+
+/** Run the build; a failed build resolves (with its failures) so the caller can word the error. */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const failures = new FailureCollector();
+  let lastProgress = 0;
+  let steps = 0;
+  const result = await options.exec(options.command, ['-C', options.outDir, '-j', String(options.jobs), ...options.targets], {
+    env: options.env,
+    cwd: path.dirname(path.dirname(options.outDir)),
+    captureStdout: false,
+    allowFailure: true,
+    onLine: (line) => {
+      failures.push(line);
+      const progress = parseProgress(line);
+      if (!progress) return;
+      steps = Math.max(steps, progress.done);
+      const now = Date.now();
+      // 30,000 steps: throttle UI updates, the log file still gets every line.
+      if (now - lastProgress > 100 || progress.done === progress.total) {
+        lastProgress = now;
+        options.onProgress(progress);
+      }
+    },
+  });
+  return { result, steps, failures: failures.failures };
+}
+
+/** `-n`: true when the builder has nothing to do for these targets, else why not. */
+export async function dryRun(options: { exec: Exec; command: string; outDir: string; targets: string[]; env: Record<string, string> }): Promise<true | string> {
+  const dry = await options
+    .exec(options.command, ['-C', options.outDir, '-n', ...options.targets], {
+      env: options.env,
+      allowFailure: true,
+      captureStdout: true,
+      timeoutMs: 300_000,
+    })
+    .catch((error: Error) => ({ exitCode: -1, stdout: error.message, stderr: '' }));
+  if (dry.exitCode !== 0) return `${options.command} -n failed`;
+  return /no work to do|everything is up-to-date/.test(`${dry.stdout}\n${dry.stderr}`) ? true : 'the builder has work left';
+}
