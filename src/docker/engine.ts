@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { exec, isMissingCommand, type ExecResult } from '../process/exec.js';
 import { ContainerEngineNotFoundError } from './errors.js';
 
 export type EngineKind = 'docker' | 'podman';
@@ -25,12 +25,17 @@ export interface FindEngineOptions {
 type Probe = { engine: ContainerEngine } | { problem: string };
 
 async function probe(command: string, options: FindEngineOptions): Promise<Probe> {
-  const run = (args: string[]) =>
-    execa(command, args, { env: options.env ?? process.env, extendEnv: false, reject: false, timeout: options.timeoutMs ?? 15_000, stdin: 'ignore' });
+  // A command that cannot start, or times out, answers like a failed one: with its message.
+  const run = (args: string[]): Promise<Pick<ExecResult, 'exitCode' | 'stdout' | 'stderr'> & { missing?: boolean }> =>
+    exec(command, args, { env: options.env ?? process.env, inheritEnv: false, allowFailure: true, timeoutMs: options.timeoutMs ?? 15_000 }).catch((error: unknown) => ({
+      exitCode: -1,
+      stdout: '',
+      stderr: error instanceof Error ? error.message : String(error),
+      missing: isMissingCommand(error),
+    }));
   const version = await run(['--version']);
   if (version.exitCode !== 0) {
-    const missing = (version as { code?: string }).code === 'ENOENT';
-    return { problem: missing ? 'not found on PATH' : `\`${command} --version\` failed: ${firstLine(version.stderr || version.stdout)}` };
+    return { problem: version.missing ? 'not found on PATH' : `\`${command} --version\` failed: ${firstLine(version.stderr || version.stdout)}` };
   }
   const kind: EngineKind = /podman/i.test(version.stdout) ? 'podman' : 'docker';
   // A docker CLI without a daemon answers --version but nothing else: ask the server.

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { exec } from '../process/exec.js';
 import { StageLog } from '../process/stage-log.js';
 import { ImageBuildError } from './errors.js';
@@ -82,8 +81,8 @@ function missingInput(contextDir: string, input: string): ImageBuildError {
 export const imageTag = (hash: string, uid: number, gid: number) => `${IMAGE_REPOSITORY}:${hash.slice(0, 16)}-${uid}-${gid}`;
 
 export async function imageExists(engine: ContainerEngine, tag: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const result = await execa(engine.command, ['image', 'inspect', '--format', '{{.Id}}', tag], { env, extendEnv: false, reject: false, stdin: 'ignore' });
-  return result.exitCode === 0;
+  const result = await exec(engine.command, ['image', 'inspect', '--format', '{{.Id}}', tag], { env, inheritEnv: false, allowFailure: true }).catch(() => undefined);
+  return result?.exitCode === 0;
 }
 
 export interface EnsureImageOptions {

@@ -1,26 +1,34 @@
-import { spawnSync } from 'node:child_process';
-import { readFileSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { chown, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PACKAGE_ROOT, type ResolvedConfig } from '../config/load.js';
+import { engineFiles } from '../engine/pipeline.js';
+import { releaseLockHeldBy } from '../engine/lock.js';
 import { UsageError } from '../errors.js';
-import type { Io } from '../cli/output.js';
-import { formatDuration } from '../cli/render/format.js';
+import { exec, execSyncQuiet } from '../process/exec.js';
+import { formatDuration } from '../util/duration.js';
 import { findEngine, type ContainerEngine } from './engine.js';
 import { ContainerRunError } from './errors.js';
 import { ensureImage, type ImageResult } from './image.js';
 import { detectCaBundle, planContainer, type ContainerPlan } from './plan.js';
 import { chooseContainerUser, type ContainerUser, type Ids } from './user.js';
 
+/** Where the container's output and our notes go (the CLI passes its Io). */
+export interface ConsoleWriter {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
 export interface RunInContainerOptions {
   /** The CLI arguments as the user gave them (--docker is dropped, host paths are translated). */
   argv: string[];
   /** The config the host resolved from the same arguments. */
   config: ResolvedConfig;
-  io: Io;
+  io: ConsoleWriter;
   signal?: AbortSignal;
   /** The environment of the engine and the source of passed variables. Default: io.env. */
   env?: NodeJS.ProcessEnv;
@@ -94,9 +102,9 @@ export async function runContainerized(options: RunInContainerOptions): Promise<
   const containerName = `build-quiche-${process.pid}-${randomBytes(3).toString('hex')}`;
   const args = runArgs({ config, plan, user, image: image.tag, name: containerName, tty });
   if (verbose) for (const mount of plan.mounts) note(`  mount ${mount.host} -> ${mount.container}${mount.readOnly ? ' (read-only)' : ''}`);
-  const lockFile = path.join(config.cacheDir, 'run.lock');
+  const { lockFile } = engineFiles(config.cacheDir);
   const exitCode = await runContainer(engine, args, { io, env, signal, tty, name: containerName, stopGraceMs: options.stopGraceMs ?? 15_000, lockFile });
-  releaseContainerLock(lockFile, containerName);
+  releaseLockHeldBy(lockFile, containerName);
   // Messages inside name the container's paths; say where those are on this machine.
   if (exitCode !== 0 && exitCode !== 130) note(`(in the container, /cache is ${config.cacheDir} and /dist is ${config.distDir})`);
   return { exitCode, engine, image, containerName, user, plan };
@@ -147,7 +155,7 @@ async function giveLogsTo(logDir: string, owner: Ids, self: Ids): Promise<void> 
 }
 
 interface RunContainerOptions {
-  io: Io;
+  io: ConsoleWriter;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   tty: boolean;
@@ -156,46 +164,28 @@ interface RunContainerOptions {
   lockFile: string;
 }
 
-/**
- * A container killed before build-quiche inside released its run lock leaves the lock behind with
- * the container's hostname and a pid from another namespace, which no later run could judge dead.
- * The container is gone, so its lock is stale: remove it.
- */
-function releaseContainerLock(lockFile: string, containerName: string): void {
-  try {
-    const holder = JSON.parse(readFileSync(lockFile, 'utf8')) as { hostname?: string };
-    if (holder.hostname === containerName) unlinkSync(lockFile);
-  } catch {
-    // No lock, or not this container's.
-  }
-}
-
 async function runContainer(engine: ContainerEngine, args: string[], o: RunContainerOptions): Promise<number> {
   // With a terminal the engine must share it (and our process group, to read from it); without,
   // it gets its own group so a Ctrl-C reaches only us, and we stop the container deliberately.
-  const child = execa(engine.command, args, {
-    env: o.env,
-    extendEnv: false,
-    reject: false,
-    detached: !o.tty,
-    stdio: o.tty ? 'inherit' : ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
-    buffer: false,
-  });
   const stderrTail: string[] = [];
-  if (!o.tty) {
-    forwardLines(child.stdout, o.io.stdout);
-    forwardLines(child.stderr, (line) => {
+  const child = exec(engine.command, args, {
+    env: o.env,
+    inheritEnv: false,
+    terminal: o.tty,
+    allowFailure: true,
+    captureStdout: false,
+    onLine: (line, stream) => {
+      if (stream === 'stdout') return o.io.stdout(line);
       stderrTail.push(line);
       if (stderrTail.length > 20) stderrTail.shift();
       o.io.stderr(line);
-    });
-  }
+    },
+  });
   let exited = false;
   // A second Ctrl-C exits the CLI at once (process.exit): remove the container on the way out.
   const onExit = () => {
-    if (!exited) spawnSync(engine.command, forceRemoveArgs(engine, o.name), { env: o.env, stdio: 'ignore', timeout: 10_000 });
-    releaseContainerLock(o.lockFile, o.name);
+    if (!exited) execSyncQuiet(engine.command, forceRemoveArgs(engine, o.name), { env: o.env, timeoutMs: 10_000 });
+    releaseLockHeldBy(o.lockFile, o.name);
   };
   process.once('exit', onExit);
   let stopping: Promise<void> | undefined;
@@ -205,15 +195,16 @@ async function runContainer(engine: ContainerEngine, args: string[], o: RunConta
   o.signal?.addEventListener('abort', onAbort, { once: true });
   if (o.signal?.aborted) onAbort();
 
-  const outcome = await child;
-  exited = true;
-  o.signal?.removeEventListener('abort', onAbort);
-  process.removeListener('exit', onExit);
+  const outcome = await child.finally(() => {
+    exited = true;
+    o.signal?.removeEventListener('abort', onAbort);
+    process.removeListener('exit', onExit);
+  });
   await stopping;
   // --rm normally removed it; after a forced stop make sure.
-  if (o.signal?.aborted) await execa(engine.command, forceRemoveArgs(engine, o.name), { env: o.env, extendEnv: false, reject: false, stdin: 'ignore' });
+  if (o.signal?.aborted) await quiet(engine, forceRemoveArgs(engine, o.name), o.env);
 
-  const code = outcome.exitCode ?? 128 + (outcome.signal ? (constants.signals[outcome.signal as NodeJS.Signals] ?? 0) : 0);
+  const code = outcome.signal ? 128 + (constants.signals[outcome.signal as NodeJS.Signals] ?? 0) : outcome.exitCode;
   if (o.signal?.aborted) return code === 0 ? 0 : 130;
   if (ENGINE_FAILURE_CODES.has(code)) {
     throw new ContainerRunError(`${engine.command} could not run the builder container (exit code ${code}).`, {
@@ -224,26 +215,16 @@ async function runContainer(engine: ContainerEngine, args: string[], o: RunConta
   return code;
 }
 
-function forwardLines(stream: NodeJS.ReadableStream | null | undefined, write: (line: string) => void): void {
-  if (!stream) return;
-  let pending = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) write(line.replace(/\r$/, ''));
-  });
-  stream.on('end', () => {
-    if (pending) write(pending);
-  });
-}
+/** An engine command whose outcome only matters as an exit code (-1: it could not run or timed out). */
+const quiet = (engine: ContainerEngine, args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number) =>
+  exec(engine.command, args, { env, inheritEnv: false, allowFailure: true, timeoutMs }).then(
+    (result) => result.exitCode,
+    () => -1,
+  );
 
 /** Kill (no stop timeout) and remove; quiet when the container is already gone. */
 const forceRemoveArgs = (engine: ContainerEngine, name: string) =>
   engine.kind === 'podman' ? ['rm', '--force', '--ignore', '--time', '0', name] : ['rm', '--force', name];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Ctrl-C for the container: SIGINT to build-quiche inside (through tini), as a Ctrl-C on the host
@@ -251,11 +232,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * within the grace period, kill the container. Retries while the container is still being created.
  */
 async function stopContainer(engine: ContainerEngine, name: string, env: NodeJS.ProcessEnv, exited: () => boolean, graceMs: number): Promise<void> {
-  const run = (args: string[]) => execa(engine.command, args, { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 30_000 });
+  const run = (args: string[]) => quiet(engine, args, env, 30_000);
   const deadline = Date.now() + graceMs;
   let signalled = false;
   while (!exited()) {
-    if (!signalled) signalled = (await run(['kill', '--signal', 'SIGINT', name])).exitCode === 0;
+    if (!signalled) signalled = (await run(['kill', '--signal', 'SIGINT', name])) === 0;
     if (Date.now() > deadline) {
       await run(forceRemoveArgs(engine, name));
       return;

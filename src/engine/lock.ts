@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from '../errors.js';
@@ -143,6 +143,21 @@ export async function readLockInfo(file: string): Promise<LockInfo | undefined> 
     return typeof info.pid === 'number' ? { ...info, children: info.children ?? [] } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Remove a lock whose holder ran on `host` and is known to be gone. A container killed before
+ * build-quiche inside released its lock leaves one with the container's hostname and a pid from
+ * another namespace, which no later run could judge dead; the host side knows the container is
+ * gone. Synchronous, for a process 'exit' hook; quiet when there is no lock or it is not that host's.
+ */
+export function releaseLockHeldBy(file: string, host: string): void {
+  try {
+    const holder = JSON.parse(readFileSync(file, 'utf8')) as { hostname?: string };
+    if (holder.hostname === host) unlinkSync(file);
+  } catch {
+    // No lock, or not this host's.
   }
 }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { BuildQuicheError, InterruptedError, ToolError, type FailureClass } from '../errors.js';
 import { killGroup, processStartTicks, type ProcessId } from './proc.js';
@@ -15,6 +16,14 @@ export interface ChildTracker {
 export interface ExecOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
+  /** false: the child gets only `env`, not this process's environment on top. Default true. */
+  inheritEnv?: boolean;
+  /**
+   * Share this terminal: stdio inherited (nothing is logged or captured) and the child stays in our
+   * process group, so it can read from the terminal. Abort, timeout and group kill then do not
+   * reach it: the caller stops it its own way (e.g. a container engine's stop).
+   */
+  terminal?: boolean;
   log?: StageLog;
   onLine?: (line: string, stream: Stream) => void;
   signal?: AbortSignal;
@@ -89,15 +98,15 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   signal?.throwIfAborted();
   log?.write(`$ ${command}${options.cwd ? `   (in ${options.cwd})` : ''}`);
 
+  const terminal = options.terminal === true;
   const child = execa(file, args, {
     cwd: options.cwd,
     env: options.env,
-    extendEnv: true,
-    detached: true,
+    extendEnv: options.inheritEnv !== false,
+    detached: !terminal,
     reject: false,
     buffer: false,
-    stdin: options.input === undefined ? 'ignore' : 'pipe',
-    input: options.input,
+    ...(terminal ? { stdio: 'inherit' as const } : { stdin: options.input === undefined ? ('ignore' as const) : ('pipe' as const), input: options.input }),
     encoding: 'utf8',
   });
 
@@ -119,7 +128,8 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => splitters.stdout.push(chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => splitters.stderr.push(chunk));
 
-  const pid = child.pid;
+  // In terminal mode the child leads no group of its own: never signal "its" group (ours).
+  const pid = terminal ? undefined : child.pid;
   if (pid !== undefined) LIVE_GROUPS.add(pid);
 
   let aborted = false;
@@ -181,10 +191,11 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   log?.write(`[exit ${result.signal ?? result.exitCode} after ${(result.durationMs / 1000).toFixed(1)}s]`);
 
   const spawnCode = (outcome as { code?: string }).code;
-  if (spawnCode === 'ENOENT' || (outcome.failed && outcome.exitCode === undefined && !outcome.signal && pid === undefined)) {
+  if (spawnCode === 'ENOENT' || (outcome.failed && outcome.exitCode === undefined && !outcome.signal && child.pid === undefined)) {
     throw new ToolError(`Could not start ${file}: not found on PATH.`, {
       hint: `Install ${file} (see \`build-quiche doctor\`) or fix PATH.`,
       logPath: log?.path,
+      data: { missingCommand: file },
     });
   }
   if (aborted) throw new InterruptedError(`Interrupted: ${command}`, { logPath: log?.path, tail: tail.slice(-20) });
@@ -199,6 +210,10 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   }
   return result;
 }
+
+/** True for exec's error when the command itself could not be found. */
+export const isMissingCommand = (error: unknown): boolean =>
+  error instanceof ToolError && typeof (error.data as { missingCommand?: unknown } | undefined)?.missingCommand === 'string';
 
 /** A classified error for a failed command, with the log path and the last lines it printed. */
 export function failureFor(result: ExecResult, logPath?: string, message?: string): BuildQuicheError {
@@ -216,4 +231,16 @@ export function failureFor(result: ExecResult, logPath?: string, message?: strin
     tail: result.tail.slice(-20),
     data: { exitCode: result.exitCode },
   });
+}
+
+/**
+ * A short synchronous command, output ignored, for the one place nothing asynchronous can run: a
+ * process 'exit' hook (e.g. removing a container on a second Ctrl-C). Never throws.
+ */
+export function execSyncQuiet(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): number | null {
+  try {
+    return spawnSync(file, args, { env: options.env, stdio: 'ignore', timeout: options.timeoutMs ?? 10_000 }).status;
+  } catch {
+    return null;
+  }
 }

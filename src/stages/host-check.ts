@@ -2,8 +2,8 @@ import { statfs } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { ResolvedConfig } from '../config/load.js';
+import { exec } from '../process/exec.js';
 
 /**
  * Host checks with numbers, shared by the preflight stage and `build-quiche doctor`: free disk at
@@ -53,11 +53,12 @@ const MINIMUM: Record<string, [number, number]> = { git: [2, 25], python3: [3, 8
 
 async function checkTool(name: string): Promise<ToolCheck> {
   const fix = `Install it: apt-get install ${PACKAGE_FOR[name] ?? name}`;
-  const which = await execa('sh', ['-c', `command -v ${name}`], { reject: false });
+  const which = await exec('sh', ['-c', `command -v ${name}`], { allowFailure: true });
   const found = which.exitCode === 0 && which.stdout.trim() !== '';
   if (!found) return { name, found, problem: `${name} not found on PATH`, fix };
-  const result = await execa(name, VERSION_ARGS[name] ?? ['--version'], { reject: false, all: true, timeout: 10_000 });
-  const version = (result.all ?? '').split('\n').find((line) => line.trim())?.trim();
+  // The first line either stream prints (some tools print their version on stderr).
+  let version: string | undefined;
+  await exec(name, VERSION_ARGS[name] ?? ['--version'], { allowFailure: true, timeoutMs: 10_000, onLine: (line) => (version ??= line.trim() || undefined) }).catch(() => undefined);
   const check: ToolCheck = { name, found, path: which.stdout.trim(), version };
   const minimum = MINIMUM[name];
   const match = version?.match(/(\d+)\.(\d+)/);

@@ -1,15 +1,9 @@
 import type { BuildQuicheError } from '../../errors.js';
 import type { PipelineEvent } from '../../engine/events.js';
 import type { Progress } from '../../engine/stage.js';
+import { formatDuration } from '../../util/duration.js';
 
-export const formatDuration = (ms: number) => {
-  if (ms < 1000) return `${ms}ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-};
+export { formatDuration };
 
 /** Steps per second and an ETA, measured from the first progress report of the stage. */
 export class ProgressMeter {
