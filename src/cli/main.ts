@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { build, clean, doctor, plan, status } from '../api/pipeline.js';
@@ -12,26 +11,11 @@ import type { Selection } from '../engine/pipeline.js';
 import type { PipelineEvent } from '../engine/events.js';
 import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js';
 import { formatDuration, formatFailure } from './render/format.js';
-import { registerExtraCommands } from './commands.js';
+import type { CliContext, GlobalOptions } from './context.js';
+import { registerInstallCommand } from './install-command.js';
+import { registerPatchCommands } from './patch-commands.js';
 import { runInContainer } from '../docker/index.js';
 
-interface GlobalOptions {
-  config?: string;
-  cacheDir?: string;
-  distDir?: string;
-  pin?: string;
-  jobs?: string;
-  builder?: string;
-  srcDir?: string;
-  moveExisting?: boolean;
-  offline?: boolean;
-  set: string[];
-  json?: boolean;
-  verbose?: boolean;
-  plain?: boolean;
-  docker?: boolean;
-  backend?: string;
-}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -57,16 +41,6 @@ function flagsToConfig(opts: GlobalOptions, cwd: string): Record<string, unknown
   return flags;
 }
 
-export interface CliContext {
-  io: Io;
-  globals: () => GlobalOptions;
-  mode: () => OutputMode;
-  configOptions: () => { configFile?: string; flags: Record<string, unknown>; set: string[]; cwd: string; env: NodeJS.ProcessEnv };
-  signal: AbortSignal;
-  setExitCode: (code: number) => void;
-  /** With --docker: runs the whole command in the builder image and returns true (the action then does nothing). */
-  inContainer: () => Promise<boolean>;
-}
 
 /** The commands --docker applies to: those that read or write the cache. */
 const DOCKER_COMMANDS = new Set(['build', 'plan', 'status', 'doctor', 'clean']);
@@ -213,7 +187,8 @@ export function createProgram(ctx: CliContext): Command {
     .description('print the effective configuration (after file, env and flags)')
     .action(async () => ctx.io.stdout(JSON.stringify(await loadConfig(ctx.configOptions()), null, 2)));
 
-  registerExtraCommands(program, ctx);
+  registerInstallCommand(program, ctx);
+  registerPatchCommands(program, ctx);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkSeries, exportSeries, rebaseSeries } from '../api/patch-tools.js';
 import { EXIT_CODES } from '../errors.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
 
 /** `build-quiche patches check|export|rebase` (docs/patches.md). */
 export function registerPatchCommands(program: Command, ctx: CliContext): void {

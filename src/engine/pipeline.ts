@@ -125,6 +125,7 @@ export class Pipeline<C> {
     const state = await StateStore.open(this.files.stateFile);
     const selected = new Set(this.select(selection));
     const willRun = new Set<string>();
+    const outputs: Record<string, unknown> = {};
     const entries: PlanEntry[] = [];
     for (const stage of this.stageList) {
       const record = state.get(stage.id);
@@ -140,12 +141,14 @@ export class Pipeline<C> {
           ? { status: 'waits', reason: `runs if ${blockers.join(', ')} produce${blockers.length > 1 ? '' : 's'} new outputs` }
           : { status: 'run', reason: 'never completed' };
       } else {
-        decision = await this.decide(stage, state, {}, selection, new AbortController().signal).catch((error) => ({
+        decision = await this.decide(stage, state, outputs, selection, new AbortController().signal).catch((error) => ({
           status: 'run' as const,
           reason: `cannot evaluate inputs: ${toBuildQuicheError(error).message}`,
         }));
       }
       if (['run', 'stale', 'waits', 'repair', 'always'].includes(decision.status)) willRun.add(stage.id);
+      // As in a run: a disabled stage has no outputs this time, whatever an old record holds.
+      if (decision.status === 'disabled') outputs[stage.id] = undefined;
       entries.push({ stage: stage.id, title: stage.title, status: decision.status, reason: decision.reason, fingerprint: decision.fingerprint, summary });
     }
     return entries;

@@ -4,8 +4,8 @@ import { headCommit, showFile } from '../tools/git.js';
 import type { Exec } from '../process/exec.js';
 import type { PatchRepo, RepoState } from '../chromium/types.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
-import { sha256 } from '../util/fs.js';
-import { dryRunSeries, readIfExists } from './dry-run.js';
+import { readIfExists, sha256, sha256OrNull } from '../util/fs.js';
+import { dryRunSeries } from './dry-run.js';
 import { emptyLedger, foreignEditsError, readLedger, writeLedger, type ForeignFile, type Ledger, type LedgerFile } from './ledger.js';
 import { conflictError } from './report.js';
 import { patchsetId, PATCH_REPOS, seriesRepos, seriesSummary, type Series } from './series.js';
@@ -68,7 +68,6 @@ interface Affected {
   previous: LedgerFile | undefined;
 }
 
-const hashOf = (content: Buffer | undefined) => (content === undefined ? null : sha256(content));
 const key = (repo: PatchRepo, file: string) => `${repo}\0${file}`;
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -110,8 +109,8 @@ export async function applySeries(options: ApplyOptions): Promise<ApplyResult> {
   for (const file of files) {
     const absPath = path.join(file.root, file.path);
     const onDisk = await readForCompare(absPath);
-    const diskHash = onDisk === 'not-a-file' ? 'not-a-file' : hashOf(onDisk);
-    const [baseHash, finalHash] = [hashOf(file.base), hashOf(file.final)];
+    const diskHash = onDisk === 'not-a-file' ? 'not-a-file' : sha256OrNull(onDisk);
+    const [baseHash, finalHash] = [sha256OrNull(file.base), sha256OrNull(file.final)];
     const known = [baseHash, finalHash, ...(file.previous ? [file.previous.resultSha256] : [])];
     if (!known.includes(diskHash)) {
       foreign.push({ repo: file.repo, root: file.root, path: file.path });
@@ -142,9 +141,9 @@ export async function applySeries(options: ApplyOptions): Promise<ApplyResult> {
     repos: {},
   };
   for (const file of files) {
-    if (hashOf(file.base) === hashOf(file.final)) continue;
+    if (sha256OrNull(file.base) === sha256OrNull(file.final)) continue;
     const record = (ledger.repos[file.repo] ??= { root: file.root, baseCommit: file.baseCommit, files: [] });
-    record.files.push({ path: file.path, baseSha256: hashOf(file.base), resultSha256: hashOf(file.final), patches: file.patches });
+    record.files.push({ path: file.path, baseSha256: sha256OrNull(file.base), resultSha256: sha256OrNull(file.final), patches: file.patches });
   }
   await writeLedger(options.ledgerFile, ledger);
   return { patchset: ledger.patchset, ledger, written: writes.map(({ planned }) => planned), unchanged, notes };
@@ -192,7 +191,7 @@ export async function repairInterruptedApply(writes: PlannedWrite[], ledgerFile:
     const absPath = path.join(write.root, write.path);
     await sweepTempFiles(absPath);
     const onDisk = await readForCompare(absPath);
-    const diskHash = onDisk === 'not-a-file' ? 'not-a-file' : hashOf(onDisk);
+    const diskHash = onDisk === 'not-a-file' ? 'not-a-file' : sha256OrNull(onDisk);
     if (![write.baseSha256, write.beforeSha256, write.finalSha256].includes(diskHash)) {
       foreign.push({ repo: write.repo, root: write.root, path: write.path });
       continue;
@@ -231,7 +230,7 @@ export async function verifyLedger(ledgerFile: string, patchset: string): Promis
   for (const [repo, record] of Object.entries(ledger.repos)) {
     for (const file of record.files) {
       const content = await readForCompare(path.join(record.root, file.path));
-      if (content === 'not-a-file' || hashOf(content) !== file.resultSha256) return `${file.path} (${repo}) is not what the patches wrote`;
+      if (content === 'not-a-file' || sha256OrNull(content) !== file.resultSha256) return `${file.path} (${repo}) is not what the patches wrote`;
     }
   }
   return true;

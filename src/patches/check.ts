@@ -3,7 +3,8 @@ import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
 import { dryRunSeries } from './dry-run.js';
 import type { Exec } from '../process/exec.js';
 import { renderConflictReport, type ConflictReport } from './report.js';
-import { parseSeries, patchsetId, seriesRepos, type Patch, type Series } from './series.js';
+import type { Patch } from './patch-file.js';
+import { parseSeries, patchsetId, seriesRepos, type Series } from './series.js';
 import { gitRevisionSource, pinSources, readerFor, type RepoLocalDirs, type RepoSources } from './sources.js';
 
 /**

@@ -1,10 +1,12 @@
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PatchRepo } from '../chromium/types.js';
-import { type ExecResult, type Exec } from '../process/exec.js';
+import { readIfExists } from '../util/fs.js';
+import type { Exec, ExecResult } from '../process/exec.js';
 import { gitErrors, scratchDir, type Scratch } from '../tools/git.js';
 import type { ConflictReport, PatchProblem } from './report.js';
-import { seriesRepos, touchedPaths, type FileChange, type Hunk, type Patch, type Series } from './series.js';
+import { touchedPaths, type FileChange, type Hunk, type Patch } from './patch-file.js';
+import { seriesRepos, type Series } from './series.js';
 import type { ReadBase } from './sources.js';
 
 /**
@@ -217,14 +219,4 @@ async function writeInto(dir: string, file: string, content: Buffer): Promise<vo
   const target = path.join(dir, file);
   await mkdir(path.dirname(target), { recursive: true });
   await writeFile(target, content);
-}
-
-export async function readIfExists(file: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
 }

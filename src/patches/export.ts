@@ -5,7 +5,8 @@ import { gitIn, type GitRunner, hasCommit } from '../tools/git.js';
 import type { Exec } from '../process/exec.js';
 import type { PatchRepo } from '../chromium/types.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { parsePatch, parseSeriesText } from './series.js';
+import { parsePatch } from './patch-file.js';
+import { parseSeriesText } from './series.js';
 
 /**
  * Normalised patch files, after Electron's patch scripts: one `git format-patch` per commit with

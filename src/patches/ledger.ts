@@ -3,8 +3,7 @@ import path from 'node:path';
 import { showFile } from '../tools/git.js';
 import type { PatchRepo } from '../chromium/types.js';
 import { DirtyTreeError, IntegrityError } from '../errors.js';
-import { sha256, writeJsonAtomic } from '../util/fs.js';
-import { readIfExists } from './dry-run.js';
+import { readIfExists, sha256, sha256OrNull, writeJsonAtomic } from '../util/fs.js';
 import { removeFile, writeFileKeepingMode } from './write.js';
 
 /**
@@ -77,7 +76,6 @@ interface LedgerEntry {
   state: FileState;
 }
 
-const hashOf = (content: Buffer | undefined) => (content === undefined ? null : sha256(content));
 
 /** Every ledger file with what is on disk now: exactly our result, exactly the base, or something else. */
 async function ledgerEntries(ledger: Ledger): Promise<LedgerEntry[]> {
@@ -85,7 +83,7 @@ async function ledgerEntries(ledger: Ledger): Promise<LedgerEntry[]> {
   for (const [repo, record] of Object.entries(ledger.repos) as Array<[PatchRepo, LedgerRepo]>) {
     for (const file of record.files) {
       const absPath = path.join(record.root, file.path);
-      const onDisk = hashOf(await readIfExists(absPath));
+      const onDisk = sha256OrNull(await readIfExists(absPath));
       const state: FileState = onDisk === file.resultSha256 ? 'ours' : onDisk === file.baseSha256 ? 'base' : 'foreign';
       entries.push({ repo, root: record.root, baseCommit: record.baseCommit, file, absPath, state });
     }

@@ -5,7 +5,8 @@ import { UsageError } from '../errors.js';
 import { formatCommit } from './export.js';
 import { gitErrors, gitIn, scratchRepo, type GitRunner } from '../tools/git.js';
 import type { Exec } from '../process/exec.js';
-import { parseSeries, seriesRepos, touchedPaths, type Patch, type Series } from './series.js';
+import { touchedPaths, type Patch } from './patch-file.js';
+import { parseSeries, seriesRepos, type Series } from './series.js';
 import type { ReadBase } from './sources.js';
 
 /**

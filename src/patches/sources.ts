@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RemoteFiles } from '../tools/remote-files.js';
 import { hasCommit, isGitRepo, revParse, showFile } from '../tools/git.js';
 import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
 import { NotFoundError, UsageError } from '../errors.js';
+import { readIfExists } from '../util/fs.js';
 
 
 /**
@@ -50,14 +50,7 @@ export async function gitRevisionSource(dir: string, rev = 'HEAD'): Promise<Repo
 export function directorySource(dir: string): RepoSource {
   return {
     label: dir,
-    read: async (file) => {
-      try {
-        return await readFile(path.join(dir, file));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-        throw error;
-      }
-    },
+    read: (file) => readIfExists(path.join(dir, file)),
   };
 }
 

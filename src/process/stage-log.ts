@@ -1,5 +1,5 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import path from 'node:path';
+import { dirname } from 'node:path';
 import { BuildQuicheError } from '../errors.js';
 
 /**
@@ -49,5 +49,3 @@ export class StageLog {
     }
   }
 }
-
-const dirname = (file: string) => path.dirname(file);

@@ -9,7 +9,7 @@ import { parseStoreIndex, STORE_INDEX_FILE, type StoreIndex, type StoreIndexEntr
 import { IntegrityError } from '../errors.js';
 import { sha256File, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { changedSincePackaged, receiveTarball } from './transfer.js';
-import { assertFingerprint } from './fingerprint.js';
+import { assertFingerprint } from './assert-fingerprint.js';
 import type { ArtifactStore, PutResult, StoreCallOptions, StoredArtifact } from './store.js';
 
 /**

@@ -21,7 +21,7 @@ import {
 } from '../errors.js';
 import { sha256, sha256File } from '../util/fs.js';
 import { changedSincePackaged, receiveTarball } from './transfer.js';
-import { assertFingerprint } from './fingerprint.js';
+import { assertFingerprint } from './assert-fingerprint.js';
 import type { ArtifactStore, PutResult, StoreCallOptions, StoredArtifact } from './store.js';
 
 /**

@@ -3,6 +3,8 @@ import { quicheDir, remoteFilesFor } from './context.js';
 import { isGitRepo } from '../tools/git.js';
 import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
 import { defineStage } from '../engine/stage.js';
+import { ConfigError } from '../errors.js';
+import { backendFor } from './backends/index.js';
 import { dryRunSeries } from '../patches/dry-run.js';
 import { conflictError } from '../patches/report.js';
 import { parseSeries, patchsetId, seriesFiles, seriesRepos, seriesSummary } from '../patches/series.js';
@@ -52,6 +54,13 @@ export const patchCheckStage = defineStage<AppContext, PatchCheckInputs, PatchCh
       patches: series.patches.map((patch) => ({ file: patch.name, repo: patch.repo, sha256: patch.sha256, subject: patch.subject })),
       files: seriesFiles(series),
     };
+    const backend = backendFor(ctx.app.config);
+    const unbuilt = seriesRepos(series).filter((repo) => !backend.patchRepos.includes(repo));
+    if (unbuilt.length) {
+      throw new ConfigError(`The series ${series.file} patches ${unbuilt.join(', ')}, which the ${backend.id} backend does not build.`, {
+        hint: `Drop those patches from the series, or pick a backend that builds ${unbuilt.join(', ')}.`,
+      });
+    }
     if (series.patches.length === 0) {
       ctx.report.note(`the series ${series.file} is empty: building unpatched`);
       return output;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A temp name next to `file`: same file system, so a rename publishes it atomically. */
@@ -50,3 +50,17 @@ export async function pathExists(file: string): Promise<boolean> {
     return false;
   }
 }
+
+/** A file's content, or undefined when it (or a directory on its path) does not exist. */
+export async function readIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/** sha256 of a file's content, null for an absent file (as the patch ledger records them). */
+export const sha256OrNull = (content: Buffer | undefined): string | null => (content === undefined ? null : sha256(content));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { Guards } from '../../src/engine/guard.js';
-import { LockHeldError, UsageError } from '../../src/errors.js';
+import { InternalError, LockHeldError, UsageError } from '../../src/errors.js';
 import { fileStage, removeDir, tempDir, toyPipeline, type ToyApp } from './helpers.js';
 
 let app: ToyApp;
@@ -174,5 +174,14 @@ describe('the run lock', () => {
     const events: PipelineEvent[] = [];
     await toyPipeline(app, stages(), events).run();
     expect(events.find((e) => e.type === 'lock-stale')).toMatchObject({ holderPid: 999999 });
+  });
+});
+
+describe('declared dependencies', () => {
+  it('a stage reading the outputs of a stage its after does not list fails with an internal error naming both', async () => {
+    const sneaky = fileStage('e', ['a'], { inputs: ({ upstream }) => ({ value: upstream<{ content: string }>('b').content, upstream: [] }) });
+    const error = await toyPipeline(app, [...stages(), sneaky]).run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InternalError);
+    expect((error as InternalError).message).toBe('Stage e reads the outputs of b, which its `after` does not declare.');
   });
 });

@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { parsePatch, parseSeries, patchsetId, seriesFiles } from '../../src/patches/series.js';
+import { parsePatch } from '../../src/patches/patch-file.js';
+import { parseSeries, patchsetId, seriesFiles } from '../../src/patches/series.js';
 import { CLIENT, git, HELPER, makePatch, SERVER, tempDir, useQuiche, writeSeries } from './helpers.js';
 
 const fixture = useQuiche();

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { installArtifact } from '../artifacts/install.js';
-import type { CliContext } from './main.js';
-import { registerPatchCommands } from './patch-commands.js';
+import type { CliContext } from './context.js';
 
-/** Commands beyond the pipeline itself: the consumer side (install) and the patch tools. */
-export function registerExtraCommands(program: Command, ctx: CliContext): void {
+/** `build-quiche install`: the consumer side, for other demos (docs/artifacts.md). */
+export function registerInstallCommand(program: Command, ctx: CliContext): void {
   program
     .command('install <source>')
     .description('verify and extract an artifact (a tarball, a dist dir or store, or an http(s) URL) for use in another demo')
@@ -17,5 +16,4 @@ export function registerExtraCommands(program: Command, ctx: CliContext): void {
       ctx.io.stdout(`  fingerprint ${result.manifest.fingerprint.slice(0, 16)}, Chromium ${result.manifest.chromium.version}, patchset ${result.manifest.patches.patchset}`);
       for (const [name, file] of Object.entries(result.binaries)) ctx.io.stdout(`  ${name.padEnd(18)} ${file}`);
     });
-  registerPatchCommands(program, ctx);
 }
