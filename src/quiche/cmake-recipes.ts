@@ -35,6 +35,10 @@ export interface CmakeRecipe {
   libraries: readonly string[];
   /** Programs the install provides, relative to the prefix. */
   programs: readonly string[];
+  /** Targets to build instead of `all` (a full build compiles tools and libraries quiche never links). */
+  buildTargets?: readonly string[];
+  /** Install these components one by one instead of everything (needed when only some targets are built). */
+  installComponents?: readonly string[];
 }
 
 /** The C++ standard quiche is compiled with; abseil's ABI (its std:: aliases) must agree with it. */
@@ -51,6 +55,9 @@ export const CMAKE_RECIPES: Readonly<Record<CmakeDependency, CmakeRecipe>> = {
     includeDirs: ['include'],
     libraries: ['lib/libssl.a', 'lib/libcrypto.a'],
     programs: [],
+    // Not pki and decrepit (about 60 more units). bssl only because BoringSSL's install() names it and
+    // has no components to install without it.
+    buildTargets: ['crypto', 'ssl', 'bssl'],
   },
   'abseil-cpp': {
     name: 'abseil-cpp',
@@ -76,6 +83,10 @@ export const CMAKE_RECIPES: Readonly<Record<CmakeDependency, CmakeRecipe>> = {
     // libprotobuf.a alone does not link: it uses utf8_range's validation from the same build.
     libraries: ['lib/libprotobuf.a', 'lib/libutf8_validity.a', 'lib/libutf8_range.a'],
     programs: ['bin/protoc'],
+    // Not libprotobuf-lite and the upb generators a full build adds; install by component accordingly
+    // (utf8_range installs without a component name: CMake calls that one Unspecified).
+    buildTargets: ['protoc', 'libprotobuf', 'utf8_validity', 'utf8_range'],
+    installComponents: ['protoc', 'libprotobuf', 'protobuf-headers', 'Unspecified'],
   },
 };
 

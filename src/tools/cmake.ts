@@ -56,6 +56,8 @@ export function build(buildDir: string, options: CmakeBuildOptions = {}): Promis
   });
 }
 
-export function install(buildDir: string, options: CommonOptions = {}): Promise<ExecResult> {
-  return exec('cmake', ['--install', buildDir], { ...options, captureStdout: false });
+/** `cmake --install`, of everything or of one component (see CmakeRecipe.installComponents). */
+export function install(buildDir: string, options: CommonOptions & { component?: string } = {}): Promise<ExecResult> {
+  const { component, ...rest } = options;
+  return exec('cmake', ['--install', buildDir, ...(component ? ['--component', component] : [])], { ...rest, captureStdout: false });
 }

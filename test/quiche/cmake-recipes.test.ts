@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CompileError } from '../../src/errors.js';
-import { configureArgs, installPrefixName, librariesOf, type Toolchain } from '../../src/quiche/cmake-recipes.js';
+import { CMAKE_RECIPES, configureArgs, installPrefixName, librariesOf, type Toolchain } from '../../src/quiche/cmake-recipes.js';
 import { parseProgressLine } from '../../src/tools/cmake.js';
 
 const toolchain: Toolchain = { cc: 'gcc-12', cxx: 'g++-12', compilerId: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', flags: ['-O1'], launcher: 'ccache' };
@@ -64,5 +64,14 @@ describe('parseProgressLine', () => {
 
   it('ignores other lines', () => {
     expect(parseProgressLine('FAILED: CMakeFiles/x.o')).toBeUndefined();
+  });
+});
+
+describe('recipes', () => {
+  it('build only what quiche links: BoringSSL without pki, protobuf without lite and upb generators', () => {
+    expect(CMAKE_RECIPES.boringssl.buildTargets).toEqual(['crypto', 'ssl', 'bssl']);
+    expect(CMAKE_RECIPES.protobuf.buildTargets).toContain('protoc');
+    expect(CMAKE_RECIPES.protobuf.installComponents).toContain('Unspecified');
+    expect(CMAKE_RECIPES['abseil-cpp'].buildTargets).toBeUndefined();
   });
 });

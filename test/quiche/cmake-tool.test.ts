@@ -13,6 +13,7 @@ add_custom_command(OUTPUT a.txt COMMAND \${CMAKE_COMMAND} -E touch a.txt)
 add_custom_command(OUTPUT b.txt COMMAND \${CMAKE_COMMAND} -E touch b.txt)
 add_custom_target(files ALL DEPENDS a.txt b.txt)
 install(FILES \${CMAKE_BINARY_DIR}/a.txt DESTINATION share)
+install(FILES \${CMAKE_BINARY_DIR}/b.txt DESTINATION extra COMPONENT extra)
 `;
 
 describe.skipIf(!existsSync('/usr/bin/cmake'))('cmake tool', () => {
@@ -29,8 +30,14 @@ describe.skipIf(!existsSync('/usr/bin/cmake'))('cmake tool', () => {
     await build(join(dir, 'build'), { jobs: 1, onProgress: (p) => progress.push(p) });
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)).toMatchObject({ done: progress.at(-1)!.total });
-    await install(join(dir, 'build'));
+    await install(join(dir, 'build'), { component: 'Unspecified' });
     expect(existsSync(join(dir, 'prefix/share/a.txt'))).toBe(true);
+    expect(existsSync(join(dir, 'prefix/extra/b.txt'))).toBe(false);
+  });
+
+  it('installs a single component when asked', async () => {
+    await install(join(dir, 'build'), { component: 'extra' });
+    expect(existsSync(join(dir, 'prefix/extra/b.txt'))).toBe(true);
   });
 
   it('fails with a typed error carrying the output tail when the source directory is wrong', async () => {
