@@ -148,6 +148,28 @@ export function rewriteUrl(url: string, mirrors: Readonly<Record<string, string>
 
 const isCommit = (ref: string) => /^[0-9a-f]{40}$/.test(ref);
 
+/** quiche's own repository, the one Chromium's DEPS fetches it from. */
+export const QUICHE_URL = 'https://quiche.googlesource.com/quiche';
+
+export interface QuicheSource {
+  url: string;
+  ref: string;
+  expectedCommit: string;
+}
+
+/**
+ * Where quiche itself comes from: a full commit id (from Chromium's DEPS or `quiche.revision`), fetched
+ * from `url` (default QUICHE_URL) through the same mirrors as every dependency.
+ */
+export function quicheSource(revision: string, options: { url?: string; mirrors?: Readonly<Record<string, string>> } = {}): QuicheSource {
+  if (!isCommit(revision)) {
+    throw new ConfigError(`quiche.revision must be a full 40-hex commit id, got ${JSON.stringify(revision)}.`, {
+      hint: 'Set quiche.revision to a commit of https://quiche.googlesource.com/quiche (abbreviated ids and branch names cannot be verified after a shallow fetch).',
+    });
+  }
+  return { url: rewriteUrl(options.url ?? QUICHE_URL, options.mirrors), ref: revision, expectedCommit: revision };
+}
+
 /** Declared names in MODULE.bazel that neither the table nor NOT_NEEDED accounts for. */
 function unknownEntries(parsed: ModuleBazel): string[] {
   const known = new Set<string>([...Object.keys(NOT_NEEDED)]);
@@ -228,4 +250,25 @@ function declaredForm(entry: TableEntry, parsed: ModuleBazel): string {
   return archive
     ? `http_archive ${archive.name} URL ${archive.urls.join(', ')} is not a GitHub archive of a commit`
     : `MODULE.bazel has no http_archive "${entry.source.httpArchive}"`;
+}
+
+/**
+ * Checks that every external repository the programs' BUILD.bazel closure references (source-list.ts
+ * bazelClosure().externalRepos, e.g. `com_google_absl`) is provided by the table or known not to be
+ * needed. Bazel repository names are MODULE.bazel's repo_name when set, else the module name.
+ */
+export function checkExternalRepos(moduleBazelText: string, externalRepos: readonly string[]): void {
+  const parsed = parseModuleBazel(moduleBazelText);
+  const moduleOf = new Map(parsed.bazelDeps.map((d) => [d.repoName ?? d.name, d.name]));
+  const covered = new Set<string>(Object.keys(NOT_NEEDED));
+  for (const entry of DEPENDENCY_TABLE) {
+    if (entry.source.bazelDep) covered.add(entry.source.bazelDep);
+    if (entry.source.httpArchive) covered.add(entry.source.httpArchive);
+  }
+  const missing = externalRepos.filter((repo) => !covered.has(moduleOf.get(repo) ?? repo));
+  if (missing.length > 0) {
+    throw new ConfigError(`quic_client / quic_server at this quiche revision use repositories build-quiche does not provide: ${missing.join(', ')}.`, {
+      hint: 'Pick a quiche.revision build-quiche supports, or teach src/quiche/dependencies.ts to build them.',
+    });
+  }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { resolveDependencies, rewriteUrl } from '../../src/quiche/dependencies.js';
+import { quicheSource, resolveDependencies, rewriteUrl } from '../../src/quiche/dependencies.js';
 import { QUICHE_143, QUICHE_152, removeViews, showFile, SKIP_REASON } from './upstream-files.js';
 
 afterAll(removeViews);
@@ -26,6 +26,20 @@ describe('rewriteUrl', () => {
 
   it('leaves a URL no prefix matches unchanged', () => {
     expect(rewriteUrl('https://quiche.googlesource.com/quiche', { 'https://github.com/': 'x' })).toBe('https://quiche.googlesource.com/quiche');
+  });
+});
+
+describe('quicheSource', () => {
+  it('fetches quiche through the same mirrors as the dependencies', () => {
+    expect(quicheSource(QUICHE_152, { mirrors: { 'https://quiche.googlesource.com/': 'http://127.0.0.1:8080/' } })).toEqual({
+      url: 'http://127.0.0.1:8080/quiche',
+      ref: QUICHE_152,
+      expectedCommit: QUICHE_152,
+    });
+  });
+
+  it('rejects a revision that is not a full commit id, naming quiche.revision', () => {
+    expect(() => quicheSource('1ba0d99a')).toThrow(/quiche\.revision must be a full 40-hex commit id/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { checkExternalRepos } from '../../src/quiche/dependencies.js';
 import { GOOGLEURL_LIBRARIES, librarySources } from '../../src/quiche/googleurl.js';
 import { allSources, bazelClosure, checkProgramChoice, parseSourceList, programSources, PROGRAMS, type SourceList } from '../../src/quiche/source-list.js';
 import { GOOGLEURL_PIN, QUICHE_152, removeViews, showFile, SKIP_REASON } from './upstream-files.js';
@@ -83,6 +84,13 @@ describe.skipIf(SKIP_REASON)('the documented choice against quiche at the 152 pi
   it('needs only the external repositories the dependency table provides (or knows to be unused)', () => {
     const repos = new Set(PROGRAMS.flatMap((p) => checkProgramChoice(buildBazel, list, p).externalRepos));
     expect([...repos].sort()).toEqual(['boringssl', 'com_google_absl', 'com_google_googletest', 'com_google_googleurl', 'com_google_quic_trace', 'zlib']);
+  });
+
+  it('references only repositories the dependency table provides or knows to be unused', async () => {
+    const moduleBazel = await showFile('quiche.git', QUICHE_152, 'MODULE.bazel');
+    const repos = PROGRAMS.flatMap((p) => checkProgramChoice(buildBazel, list, p).externalRepos);
+    expect(() => checkExternalRepos(moduleBazel, repos)).not.toThrow();
+    expect(() => checkExternalRepos(moduleBazel, [...repos, 'com_github_nghttp2'])).toThrow(/does not provide: com_github_nghttp2/);
   });
 
   it('fails loudly, naming the difference, when BUILD.bazel links a group the choice lacks', () => {
