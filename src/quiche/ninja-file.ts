@@ -100,7 +100,8 @@ export function generateNinjaFile(inputs: NinjaInputs): string {
     for (const proto of [...protos].sort()) {
       const out = protoOutputs(proto);
       generatedHeaders.push(out.h);
-      lines.push(`build ${escapePath(out.cc)} ${escapePath(out.h)}: protoc ${escapePath(`${root}/${proto}`)}`, `  proto_root = ${escapePath(root)}`);
+      // protoc itself is an implicit input: another protobuf version regenerates every .pb.cc/.pb.h.
+      lines.push(`build ${escapePath(out.cc)} ${escapePath(out.h)}: protoc ${escapePath(`${root}/${proto}`)} | ${escapePath(inputs.protoc)}`, `  proto_root = ${escapePath(root)}`);
       const object = objectOf('gen', proto.replace(/\.proto$/, '.pb.cc'));
       protoObjects.push(object);
       lines.push(`build ${escapePath(object)}: cxx ${escapePath(out.cc)}`, '  flags = $quiche_flags');

@@ -58,8 +58,8 @@ describe('generateNinjaFile', () => {
 
   it('generates protoc outputs and makes every quiche compile wait for the generated headers', () => {
     const text = generateNinjaFile(base);
-    expect(text).toContain('build gen/quiche/quic/core/proto/x.pb.cc gen/quiche/quic/core/proto/x.pb.h: protoc /s/quiche/quiche/quic/core/proto/x.proto');
-    expect(text).toContain('build gen/quic_trace/quic_trace.pb.cc gen/quic_trace/quic_trace.pb.h: protoc /s/quic-trace/quic_trace/quic_trace.proto');
+    expect(text).toContain('build gen/quiche/quic/core/proto/x.pb.cc gen/quiche/quic/core/proto/x.pb.h: protoc /s/quiche/quiche/quic/core/proto/x.proto | /p/protobuf/bin/protoc');
+    expect(text).toContain('build gen/quic_trace/quic_trace.pb.cc gen/quic_trace/quic_trace.pb.h: protoc /s/quic-trace/quic_trace/quic_trace.proto | /p/protobuf/bin/protoc');
     expect(text).toContain('build obj/quiche/quiche/a.o: cxx /s/quiche/quiche/a.cc || gen/quiche/quic/core/proto/x.pb.h gen/quic_trace/quic_trace.pb.h');
   });
 
