@@ -1,0 +1,166 @@
+/**
+ * How each CMake-built dependency is configured, where it is installed, and what it yields to the
+ * quiche link. The install prefix is keyed by everything that changes the produced libraries, so two
+ * builds share a prefix exactly when they would produce the same files.
+ */
+import { createHash } from 'node:crypto';
+import { CompileError } from '../errors.js';
+
+export type CmakeDependency = 'boringssl' | 'abseil-cpp' | 'protobuf';
+
+export interface Toolchain {
+  cc: string;
+  cxx: string;
+  /** Compiler identity, e.g. the first line of `g++-12 --version`. Part of the prefix key. */
+  compilerId: string;
+  /** Optimization and other flags applied to every dependency, e.g. ['-O1']. */
+  flags: readonly string[];
+  /** `ccache` when present: speeds rebuilds, does not change outputs (not part of the key). */
+  launcher?: string;
+}
+
+export interface CmakeRecipe {
+  name: CmakeDependency;
+  /** Dependencies whose install prefixes this one's configure needs. */
+  needs: readonly CmakeDependency[];
+  /** Recipe-specific cache arguments (beyond the common ones below). */
+  cacheArgs: (prefixes: Readonly<Partial<Record<CmakeDependency, string>>>) => string[];
+  /** Include directories relative to the install prefix. */
+  includeDirs: readonly string[];
+  /**
+   * Static libraries relative to the prefix, in link order (a library before the ones it uses). A `*`
+   * matches any run of characters in a file name; matches are linked as one group (abseil's ~80 libraries
+   * reference each other in cycles).
+   */
+  libraries: readonly string[];
+  /** Programs the install provides, relative to the prefix. */
+  programs: readonly string[];
+  /** Targets to build instead of `all` (a full build compiles tools and libraries quiche never links). */
+  buildTargets?: readonly string[];
+  /** Install these components one by one instead of everything (needed when only some targets are built). */
+  installComponents?: readonly string[];
+}
+
+/** The C++ standard quiche is compiled with; abseil's ABI (its std:: aliases) must agree with it. */
+export const CXX_STANDARD = '20';
+
+export const CMAKE_RECIPES: Readonly<Record<CmakeDependency, CmakeRecipe>> = {
+  boringssl: {
+    name: 'boringssl',
+    needs: [],
+    // BUILD_TESTING=OFF: the tests need test data this build does not use (and the local upstream omits).
+    // -Wno-maybe-uninitialized: BoringSSL builds with -Werror, and g++ 12 at -O1 reports a false positive
+    // in bn/exponentiation.cc.inc (measured here); the code is fine at every optimization level.
+    cacheArgs: () => ['-DBUILD_TESTING=OFF', '-DCMAKE_C_FLAGS=-Wno-maybe-uninitialized', '-DCMAKE_CXX_FLAGS=-Wno-maybe-uninitialized'],
+    includeDirs: ['include'],
+    libraries: ['lib/libssl.a', 'lib/libcrypto.a'],
+    programs: [],
+    // Not pki and decrepit (about 60 more units). bssl only because BoringSSL's install() names it and
+    // has no components to install without it.
+    buildTargets: ['crypto', 'ssl', 'bssl'],
+  },
+  'abseil-cpp': {
+    name: 'abseil-cpp',
+    needs: [],
+    // ABSL_PROPAGATE_CXX_STD: installed headers record C++20, so consumers compile against the same ABI.
+    cacheArgs: () => ['-DABSL_PROPAGATE_CXX_STD=ON', '-DABSL_BUILD_TESTING=OFF', '-DBUILD_TESTING=OFF', '-DABSL_ENABLE_INSTALL=ON'],
+    includeDirs: ['include'],
+    libraries: ['lib/libabsl_*.a'],
+    programs: [],
+  },
+  protobuf: {
+    name: 'protobuf',
+    needs: ['abseil-cpp'],
+    // Against the abseil built above (Debian's is too old). protobuf_BUILD_LIBUPB stays on: protoc's own
+    // build needs upb's generated descriptor headers.
+    cacheArgs: (prefixes) => [
+      '-Dprotobuf_ABSL_PROVIDER=package',
+      '-Dprotobuf_BUILD_TESTS=OFF',
+      '-Dprotobuf_INSTALL=ON',
+      `-DCMAKE_PREFIX_PATH=${requirePrefix(prefixes, 'abseil-cpp', 'protobuf')}`,
+    ],
+    includeDirs: ['include'],
+    // libprotobuf.a alone does not link: it uses utf8_range's validation from the same build.
+    libraries: ['lib/libprotobuf.a', 'lib/libutf8_validity.a', 'lib/libutf8_range.a'],
+    programs: ['bin/protoc'],
+    // Not libprotobuf-lite and the upb generators a full build adds; install by component accordingly
+    // (utf8_range installs without a component name: CMake calls that one Unspecified).
+    buildTargets: ['protoc', 'libprotobuf', 'utf8_validity', 'utf8_range'],
+    installComponents: ['protoc', 'libprotobuf', 'protobuf-headers', 'Unspecified'],
+  },
+};
+
+function requirePrefix(prefixes: Readonly<Partial<Record<CmakeDependency, string>>>, dep: CmakeDependency, forName: string): string {
+  const prefix = prefixes[dep];
+  if (prefix === undefined) throw new Error(`${forName} is configured before ${dep} is installed: build order bug`);
+  return prefix;
+}
+
+/** Cache arguments every dependency gets: Ninja, static release libraries, C++20, the toolchain. */
+export function commonCacheArgs(toolchain: Toolchain, installPrefix: string): string[] {
+  const flags = [...toolchain.flags, '-DNDEBUG'].join(' ');
+  return [
+    '-G',
+    'Ninja',
+    '-DCMAKE_BUILD_TYPE=Release',
+    `-DCMAKE_C_FLAGS_RELEASE=${flags}`,
+    `-DCMAKE_CXX_FLAGS_RELEASE=${flags}`,
+    `-DCMAKE_C_COMPILER=${toolchain.cc}`,
+    `-DCMAKE_CXX_COMPILER=${toolchain.cxx}`,
+    `-DCMAKE_CXX_STANDARD=${CXX_STANDARD}`,
+    // Debian's GNUInstallDirs would pick lib/x86_64-linux-gnu for some prefixes; the recipes say lib/.
+    '-DCMAKE_INSTALL_LIBDIR=lib',
+    '-DBUILD_SHARED_LIBS=OFF',
+    `-DCMAKE_INSTALL_PREFIX=${installPrefix}`,
+    ...(toolchain.launcher ? [`-DCMAKE_C_COMPILER_LAUNCHER=${toolchain.launcher}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${toolchain.launcher}`] : []),
+  ];
+}
+
+/**
+ * The install directory name: `<name>-<commit12>-<key8>`, the key hashing the compiler, flags and
+ * recipe (and the prefixes of what it was built against), so a change in any of them gets a fresh prefix.
+ */
+export function installPrefixName(
+  name: CmakeDependency,
+  commit: string,
+  toolchain: Toolchain,
+  dependencyPrefixes: Readonly<Partial<Record<CmakeDependency, string>>> = {},
+): string {
+  const recipe = CMAKE_RECIPES[name];
+  const key = createHash('sha256')
+    .update(JSON.stringify({ name, commit, compiler: toolchain.compilerId, cc: toolchain.cc, cxx: toolchain.cxx, flags: toolchain.flags, std: CXX_STANDARD, args: recipe.cacheArgs(dependencyPrefixes) }))
+    .digest('hex');
+  return `${name}-${commit.slice(0, 12)}-${key.slice(0, 8)}`;
+}
+
+/** Configure arguments for one dependency: source and build directories, common and recipe arguments. */
+export function configureArgs(
+  name: CmakeDependency,
+  sourceDir: string,
+  buildDir: string,
+  installPrefix: string,
+  toolchain: Toolchain,
+  dependencyPrefixes: Readonly<Partial<Record<CmakeDependency, string>>> = {},
+): string[] {
+  return ['-S', sourceDir, '-B', buildDir, ...commonCacheArgs(toolchain, installPrefix), ...CMAKE_RECIPES[name].cacheArgs(dependencyPrefixes)];
+}
+
+const globToRegExp = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+
+/**
+ * The libraries a recipe yields, as paths relative to the prefix, given the files the prefix holds
+ * (the caller lists them; this stays free of I/O). A pattern that matches nothing is an error: a
+ * dependency that installed differently than expected must not produce a link that fails later.
+ */
+export function librariesOf(name: CmakeDependency, installedFiles: readonly string[]): string[] {
+  const sorted = [...installedFiles].sort();
+  return CMAKE_RECIPES[name].libraries.flatMap((pattern) => {
+    const matches = pattern.includes('*') ? sorted.filter((f) => globToRegExp(pattern).test(f)) : sorted.filter((f) => f === pattern);
+    if (matches.length === 0) {
+      throw new CompileError(`${name}'s install prefix has no ${pattern}.`, {
+        hint: `The ${name} install is incomplete or laid out differently; remove its prefix so the next run rebuilds it.`,
+      });
+    }
+    return matches;
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * CMake as typed calls: configure, build (with ninja's `[N/M]` progress surfaced), install. Output goes
+ * through exec() so it lands in the stage log and failures carry the log's tail.
+ */
+import { exec, type ExecOptions, type ExecResult } from '../process/exec.js';
+
+export interface BuildProgress {
+  done: number;
+  total: number;
+  /** What ninja is doing, e.g. `Building CXX object CMakeFiles/crypto.dir/crypto/aes/aes.cc.o`. */
+  description: string;
+}
+
+type CommonOptions = Pick<ExecOptions, 'log' | 'signal' | 'tracker' | 'env' | 'onLine'>;
+
+export interface CmakeBuildOptions extends CommonOptions {
+  jobs?: number;
+  targets?: readonly string[];
+  onProgress?: (progress: BuildProgress) => void;
+  /** Prefix such as ['nice', '-n', '10'] to lower the build's priority. */
+  wrapper?: readonly string[];
+}
+
+/** `[12/479] Building CXX object ...` as ninja prints it (also through cmake --build). */
+export function parseProgressLine(line: string): BuildProgress | undefined {
+  const match = /^\[(\d+)\/(\d+)\]\s*(.*)$/.exec(line);
+  if (!match) return undefined;
+  const [, done, total, description] = match as unknown as [string, string, string, string];
+  return { done: Number(done), total: Number(total), description };
+}
+
+/** `cmake <args>`: args from cmake-recipes' configureArgs() (they include -S and -B). */
+export function configure(args: readonly string[], options: CommonOptions = {}): Promise<ExecResult> {
+  return exec('cmake', args, { ...options, captureStdout: false });
+}
+
+export function build(buildDir: string, options: CmakeBuildOptions = {}): Promise<ExecResult> {
+  const args = [
+    '--build',
+    buildDir,
+    ...(options.jobs === undefined ? [] : ['-j', String(options.jobs)]),
+    ...(options.targets?.length ? ['--target', ...options.targets] : []),
+  ];
+  const [file, ...prefix] = options.wrapper?.length ? [...options.wrapper, 'cmake'] : ['cmake'];
+  return exec(file!, [...prefix, ...args], {
+    log: options.log,
+    signal: options.signal,
+    tracker: options.tracker,
+    env: options.env,
+    captureStdout: false,
+    onLine: (line, stream) => {
+      const progress = parseProgressLine(line);
+      if (progress) options.onProgress?.(progress);
+      options.onLine?.(line, stream);
+    },
+  });
+}
+
+/** `cmake --install`, of everything or of one component (see CmakeRecipe.installComponents). */
+export function install(buildDir: string, options: CommonOptions & { component?: string } = {}): Promise<ExecResult> {
+  const { component, ...rest } = options;
+  return exec('cmake', ['--install', buildDir, ...(component ? ['--component', component] : [])], { ...rest, captureStdout: false });
+}
