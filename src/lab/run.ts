@@ -75,7 +75,8 @@ function migrateAddresses(topology: Topology): string[] {
  */
 export async function runLab(options: LabOptions): Promise<LabResult> {
   checkOptions(options);
-  const o = { ...LAB_DEFAULTS, ...options };
+  // An option given as undefined (an unset CLI flag) keeps its default.
+  const o = { ...LAB_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof LAB_DEFAULTS & LabOptions;
   const say = (kind: 'step' | 'note', message: string) => options.onEvent?.({ kind, message });
   const notes: string[] = [];
   const note = (message: string) => {
@@ -242,7 +243,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     client: { exitCode: clientExit, requestSucceeded: clientLines.some((l) => l.includes('Request succeeded (200).')), summary: summaryLine?.fields ?? null },
     migrations,
     serverPathChanges: serverLines.map(parseEventLine).filter((e) => e?.kind === 'PEER_MIGRATION').length,
-    goodput: { binMs: GOODPUT_BIN_MS, bins, totalBytes, meanMbit: activeMs ? Math.round(((totalBytes * 8) / (activeMs / 1000) / 1e6) * 100) / 100 : 0 },
+    goodput: { binMs: GOODPUT_BIN_MS, bins, totalBytes, activeMs, meanMbit: activeMs ? Math.round(((totalBytes * 8) / (activeMs / 1000) / 1e6) * 100) / 100 : 0 },
     perPathBytes: [...perPath.entries()].map(([p, bytes]) => ({ path: p, bytes })).sort((a, b) => b.bytes - a.bytes),
     observers,
     linkable: linkability(migrations, observers),

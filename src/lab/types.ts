@@ -114,7 +114,7 @@ export interface LabReport {
   client: { exitCode: number; requestSucceeded: boolean; summary: Record<string, string> | null };
   migrations: MigrationRecord[];
   serverPathChanges: number;
-  goodput: { binMs: number; bins: GoodputBin[]; totalBytes: number; meanMbit: number };
+  goodput: { binMs: number; bins: GoodputBin[]; totalBytes: number; activeMs: number; meanMbit: number };
   perPathBytes: Array<{ path: string; bytes: number }>;
   observers: ObserverView[];
   linkable: Linkability[];
