@@ -21,20 +21,30 @@ export interface Packet {
   wireguard: boolean;
 }
 
-const FIELDS = ['frame.time_epoch', 'ip.src', 'udp.srcport', 'ip.dst', 'udp.dstport', 'ip.len', 'udp.length', 'quic.header_form', 'quic.dcid', 'wg.type'];
+const FIELDS = ['frame.number', 'frame.time_epoch', 'ip.src', 'udp.srcport', 'ip.dst', 'udp.dstport', 'ip.len', 'udp.length', 'quic.header_form', 'quic.dcid', 'quic.scid', 'wg.type'];
+
+/** tshark's fields output, one line per packet, streamed (a capture can be millions of lines). */
+async function tsharkFields(pcap: string, args: string[], fields: string[], onRow: (row: string[]) => void, signal?: AbortSignal): Promise<void> {
+  await exec('tshark', ['-r', pcap, '-n', ...args, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])], {
+    signal,
+    env: { LC_ALL: 'C' },
+    captureStdout: false,
+    onLine: (line, stream) => {
+      if (stream === 'stdout') onRow(line.split('\t'));
+    },
+  });
+}
+
+const hexOf = (field: string | undefined) => (field ? field.replace(/:/g, '') : undefined);
 
 export async function readPackets(pcap: string, quicPort: number, options: { log?: StageLog; signal?: AbortSignal } = {}): Promise<Packet[]> {
-  const result = await exec(
-    'tshark',
-    ['-r', pcap, '-n', '-d', `udp.port==${quicPort},quic`, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])],
-    { signal: options.signal, env: { LC_ALL: 'C' }, log: undefined },
-  );
-  options.log?.write(`tshark: ${pcap}: ${result.stdout ? result.stdout.split('\n').length : 0} packet(s)`);
-  const packets: Packet[] = [];
-  for (const line of result.stdout.split('\n')) {
-    const [time, src, sport, dst, dport, iplen, udplen, form, dcid, wg] = line.split('\t');
-    if (!time || !src || !sport || !dst || !dport) continue;
-    packets.push({
+  const decodeAs = ['-d', `udp.port==${quicPort},quic`];
+  const packets = new Map<number, Packet>();
+  /** Connection ID lengths from the long headers' source CIDs, by sender: the server's CIDs are what the client sends to. */
+  const cidLength: { toServer?: number; toClient?: number } = {};
+  await tsharkFields(pcap, decodeAs, FIELDS, ([frame, time, src, sport, dst, dport, iplen, udplen, form, dcid, scid, wg]) => {
+    if (!frame || !time || !src || !sport || !dst || !dport) return;
+    const packet: Packet = {
       epochMs: Number(time) * 1000,
       src,
       dst,
@@ -43,11 +53,31 @@ export async function readPackets(pcap: string, quicPort: number, options: { log
       ipBytes: Number(iplen) || 0,
       udpPayload: Math.max(0, (Number(udplen) || 8) - 8),
       shortHeader: form === '0',
-      dcid: dcid ? dcid.replace(/:/g, '') : undefined,
+      dcid: form === '0' ? hexOf(dcid) : undefined,
       wireguard: Boolean(wg),
-    });
+    };
+    if (form === '1' && scid) cidLength[packet.srcPort === quicPort ? 'toServer' : 'toClient'] = hexOf(scid)!.length / 2;
+    packets.set(Number(frame), packet);
+  }, options.signal);
+
+  // tshark attributes a short header only to connection IDs it has seen; the ones a migration moves
+  // to travel encrypted (NEW_CONNECTION_ID), so without keys it leaves their DCID blank. An on-path
+  // observer knows the length from the handshake: the DCID is the bytes after the first one.
+  const unattributed = [...packets.values()].some((p) => p.shortHeader && !p.dcid);
+  if (unattributed && (cidLength.toServer !== undefined || cidLength.toClient !== undefined)) {
+    await tsharkFields(pcap, [...decodeAs, '-Y', 'quic.header_form == 0 && !quic.dcid'], ['frame.number', 'udp.payload'], ([frame, payload]) => {
+      const packet = packets.get(Number(frame));
+      if (!packet || !payload) return;
+      const bytes = payload.replace(/:/g, '');
+      const first = parseInt(bytes.slice(0, 2), 16);
+      // Short header (form bit 0) with the fixed bit set: RFC 9000 17.3.
+      if ((first & 0xc0) !== 0x40) return;
+      const length = packet.dstPort === quicPort ? cidLength.toServer : cidLength.toClient;
+      if (length) packet.dcid = bytes.slice(2, 2 + length * 2);
+    }, options.signal);
   }
-  return packets;
+  options.log?.write(`tshark: ${pcap}: ${packets.size} packet(s)`);
+  return [...packets.values()];
 }
 
 export interface Endpoints {
