@@ -171,8 +171,8 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   clientLines = clientLines.filter(Boolean);
 
   say('step', 'analysing the captures with tshark');
-  const packetsByLink = new Map<string, Packet[]>();
-  for (const c of captures) packetsByLink.set(c.point.link, await readPackets(c.pcap, QUIC_PORT, { signal: o.signal }));
+  // One tshark per capture, side by side: most of their time is start-up.
+  const packetsByLink = new Map<string, Packet[]>(await Promise.all(captures.map(async (c) => [c.point.link, await readPackets(c.pcap, QUIC_PORT, { signal: o.signal })] as const)));
   const quicTimes = [...packetsByLink.values()].flat().filter((p) => p.srcPort === QUIC_PORT || p.dstPort === QUIC_PORT).map((p) => p.epochMs);
   const t0 = quicTimes.length ? Math.min(...quicTimes) : startedAt.getTime();
   const ports = { quic: QUIC_PORT, wireguard: WG_PORT };
