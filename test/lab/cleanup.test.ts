@@ -55,7 +55,7 @@ describe.skipIf(skip)('the lab leaves nothing behind', () => {
     const stateDir = path.join(ws.dir, 'state');
     try {
       let childPid = 0;
-      await exec('npx', ['tsx', path.join(HERE, 'lab-child.ts'), artifact, path.join(ws.dir, 'out')], {
+      await exec(process.execPath, ['--import', 'tsx', path.join(HERE, 'lab-child.ts'), artifact, path.join(ws.dir, 'out')], {
         env: { BUILD_QUICHE_LAB_STATE_DIR: stateDir },
         allowFailure: true,
         timeoutMs: 60_000,

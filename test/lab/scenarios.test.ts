@@ -9,8 +9,8 @@ import { fixtureArtifact, labUnavailable } from './fixture-artifact.js';
 const skip = labUnavailable();
 if (skip) console.log(`skipping the migration lab scenarios: ${skip}`);
 
-/** Short runs: 2 s of download at 40 Mbit/s, a migration every 400 ms. */
-const SHORT = { durationMs: 2000, intervalMs: 400, rateMbit: 40 };
+/** Short runs: 1.5 s of download at 40 Mbit/s, a migration every 300 ms. */
+const SHORT = { durationMs: 1500, intervalMs: 300, rateMbit: 40 };
 
 const quicTuples = (report: LabReport, link: string) => report.observers.find((o) => o.link === link)!.fourTuples.filter((t) => t.kind === 'quic');
 const ok = (report: LabReport) => report.migrations.filter((m) => m.result === 'ok');
