@@ -12,7 +12,7 @@ interface LabFlags {
   mode: MigrateMode;
   intervalMs?: number;
   duration?: number;
-  rateMbit?: number;
+  rateMbit?: { all?: number; links: Record<string, number> };
   addresses?: number;
   delayMs?: number;
   sweep: string[];
@@ -25,6 +25,18 @@ const integer = (name: string) => (value: string) => {
   if (!Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number (got "${value}").`);
   return n;
 };
+
+/** `40` (every link) or `direct=40,tunnel=10` (some links; the others keep the default), Mbit/s. */
+export function parseRates(value: string): { all?: number; links: Record<string, number> } {
+  const rates: { all?: number; links: Record<string, number> } = { links: {} };
+  for (const part of value.split(',').map((p) => p.trim())) {
+    const m = /^(?:([a-z-]+)=)?(\d+(?:\.\d+)?)$/.exec(part);
+    if (!m) throw new UsageError(`--rate-mbit "${value}" is not a rate.`, { hint: 'Write --rate-mbit 40, or per link: --rate-mbit direct=40,tunnel=10.' });
+    if (m[1]) rates.links[m[1]] = Number(m[2]);
+    else rates.all = Number(m[2]);
+  }
+  return rates;
+}
 
 /** `3s`, `2.5s`, `2500ms` or a plain number of milliseconds. */
 export function parseDuration(value: string): number {
@@ -43,7 +55,7 @@ export function registerLabCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--mode <mode>', 'the client\'s --migrate_mode').choices([...MIGRATE_MODES]).default(LAB_DEFAULTS.mode))
     .option('--interval-ms <n>', `migrate every n ms during the download (default ${LAB_DEFAULTS.intervalMs})`, integer('interval-ms'))
     .option('--duration <time>', `how long the download lasts at the link rate, e.g. 3s (default ${LAB_DEFAULTS.durationMs / 1000}s)`, parseDuration)
-    .option('--rate-mbit <n>', `tbf rate per path in Mbit/s (default ${LAB_DEFAULTS.rateMbit})`, integer('rate-mbit'))
+    .option('--rate-mbit <rates>', `tbf rate in Mbit/s on every link (default ${LAB_DEFAULTS.rateMbit}), or per link: direct=40,tunnel=10`, parseRates)
     .option('--addresses <n>', `rotate-ips: client addresses in the pool (default ${LAB_DEFAULTS.addresses})`, integer('addresses'))
     .option('--delay-ms <n>', 'one-way delay per path (needs the netem qdisc; reported when missing)', integer('delay-ms'))
     .option('--sweep <axis=values>', 'sweep, e.g. interval=100,250,500,1000,5000 or scenario=rotate-ips,two-paths (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
@@ -64,7 +76,8 @@ export function registerLabCommand(program: Command, ctx: CliContext): void {
         mode: flags.mode,
         intervalMs: flags.intervalMs,
         durationMs: flags.duration,
-        rateMbit: flags.rateMbit,
+        rateMbit: flags.rateMbit?.all,
+        linkRates: flags.rateMbit?.links,
         addresses: flags.addresses,
         delayMs: flags.delayMs,
         out: flags.out,

@@ -51,7 +51,7 @@ export async function reportHtml(r: LabReport): Promise<string> {
 <h1>Migration lab: ${esc(r.scenario)} (${esc(r.mode)})</h1>
 <pre>${summaryLines(r).map(esc).join('\n')}</pre>
 ${table(['artifact', 'fingerprint', 'chromium', 'src', 'quiche', 'patchset'], [[r.artifact.name, r.artifact.fingerprint.slice(0, 16), r.artifact.chromium, r.artifact.revisions.src.slice(0, 12), r.artifact.revisions.quiche.slice(0, 12), r.artifact.patchset]])}
-${table(['interval', 'rate', 'response', 'paths', 'WireGuard', 'netem'], [[`${r.settings.intervalMs} ms`, `${r.settings.rateMbit} Mbit/s (tbf)`, `${(r.settings.responseBytes / 1e6).toFixed(1)} MB`, r.topology.paths.map((p) => `${p.name} (${p.localAddress})`).join(', '), r.topology.wireguard ?? '-', r.topology.shaping.netem]])}
+${table(['interval', 'rate', 'response', 'paths', 'WireGuard', 'netem'], [[`${r.settings.intervalMs} ms`, `${Object.entries(r.topology.shaping.rates).map(([link, rate]) => `${link} ${rate}`).join(', ')} Mbit/s (tbf)`, `${(r.settings.responseBytes / 1e6).toFixed(1)} MB`, r.topology.paths.map((p) => `${p.name} (${p.localAddress})`).join(', '), r.topology.wireguard ?? '-', r.topology.shaping.netem]])}
 <h2>Goodput over time</h2><div class="plot">${goodput}</div>
 <h2>Bytes per path</h2><div class="plot">${perPath}</div>
 <h2>Migration latency</h2><div class="plot">${took}</div>

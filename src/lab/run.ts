@@ -14,7 +14,7 @@ import { BASE_TOOLS, requireLabPrivileges, requireTools, WIREGUARD_TOOLS } from 
 import { cidReuse, goodputBins, linkability, observerView, readPackets, type Packet } from './observer.js';
 import { writeReport } from './report.js';
 import { cleanupLeftovers, LabResources, newRunId } from './state.js';
-import { buildTopology, QUIC_PORT, SERVER_ADDRESS, type Topology } from './topology.js';
+import { buildTopology, QUIC_PORT, SERVER_ADDRESS, SHAPED_LINKS, type Topology } from './topology.js';
 import { MIGRATE_MODES, SCENARIOS, type LabOptions, type LabReport, type LabResult, type MigrationRecord } from './types.js';
 
 export const LAB_DEFAULTS = { mode: 'hard', intervalMs: 500, durationMs: 3000, rateMbit: 40, addresses: 4, delayMs: 0 } as const;
@@ -28,6 +28,10 @@ function checkOptions(o: LabOptions): void {
     if (value !== undefined && (!Number.isFinite(value) || value < min)) throw new UsageError(`--${name} must be a number >= ${min} (got ${value}).`);
   }
   if (!o.out) throw new UsageError('The lab needs an output directory (--out).');
+  for (const [link, rate] of Object.entries(o.linkRates ?? {})) {
+    if (!SHAPED_LINKS[o.scenario].includes(link)) throw new UsageError(`${o.scenario} has no link "${link}" to rate-limit.`, { hint: `Its links: ${SHAPED_LINKS[o.scenario].join(', ')}.` });
+    if (!Number.isFinite(rate) || rate < 1) throw new UsageError(`--rate-mbit ${link}= must be a number >= 1 (got ${rate}).`);
+  }
 }
 
 /** An installed artifact directory is used in place (verified); anything else goes through install. */
@@ -110,7 +114,10 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   // WireGuard private keys live only as long as the tunnel.
   const keyDir = path.join(reportDir, `.keys-${runId}`);
   await mkdir(keyDir, { recursive: true, mode: 0o700 });
-  const responseBytes = Math.round(((o.rateMbit * 1e6) / 8) * (o.durationMs / 1000) * 0.9);
+  const rates = Object.fromEntries(SHAPED_LINKS[o.scenario].map((link) => [link, o.linkRates?.[link] ?? o.rateMbit]));
+  // Sized (and, on the fixture, paced) for the slowest link, so the download lasts about --duration.
+  const slowest = Math.min(...Object.values(rates));
+  const responseBytes = Math.round(((slowest * 1e6) / 8) * (o.durationMs / 1000) * 0.9);
   const startedAt = new Date();
   let topology: Topology | undefined;
   const captures: Capture[] = [];
@@ -119,7 +126,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   let clientExit = -1;
   try {
     say('step', `building the ${o.scenario} topology (run ${runId})`);
-    topology = await buildTopology({ scenario: o.scenario, addresses: o.addresses, rateMbit: o.rateMbit, delayMs: o.delayMs, resources, keyDir, log, signal: o.signal, note });
+    topology = await buildTopology({ scenario: o.scenario, addresses: o.addresses, rates, delayMs: o.delayMs, resources, keyDir, log, signal: o.signal, note });
     if (topology.wireguard) note(`WireGuard: ${topology.wireguard === 'kernel' ? 'the kernel module' : 'wireguard-go (userspace; no kernel module here)'}`);
     if (!topology.netem.startsWith('available')) note(`netem ${topology.netem}; shaping uses tbf only`);
 
@@ -128,7 +135,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
 
     const serverArgs = [`--port=${QUIC_PORT}`, `--certificate_file=${certs.certificate}`, `--key_file=${certs.key}`, '--generate_dynamic_responses'];
     // The fixture server paces itself; keep it under the link rate so tbf shapes, not drops.
-    if (`${serverHelp.stdout}${serverHelp.stderr}`.includes('fixture_send_rate_mbps')) serverArgs.push(`--fixture_send_rate_mbps=${Math.max(1, Math.floor(o.rateMbit * 0.9))}`);
+    if (`${serverHelp.stdout}${serverHelp.stderr}`.includes('fixture_send_rate_mbps')) serverArgs.push(`--fixture_send_rate_mbps=${Math.max(1, Math.floor(slowest * 0.9))}`);
     server = startBackground('server', 'ip', ['netns', 'exec', topology.serverNs, binaries.server, ...serverArgs], { log: serverLog, signal: o.signal });
     await sleep(300);
     if (server.exited()) throw new ToolError(`${path.basename(binaries.server)} exited at start.`, { tail: server.lines.slice(-20), logPath: files.serverLog });
@@ -144,7 +151,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       `--migrate_mode=${o.mode}`,
       `https://localhost/${responseBytes}`,
     ];
-    say('step', `downloading ${(responseBytes / 1e6).toFixed(1)} MB at ${o.rateMbit} Mbit/s, migrating every ${o.intervalMs} ms (${o.mode})`);
+    say('step', `downloading ${(responseBytes / 1e6).toFixed(1)} MB at ${Object.entries(rates).map(([link, rate]) => `${link} ${rate}`).join(', ')} Mbit/s, migrating every ${o.intervalMs} ms (${o.mode})`);
     const result = await exec('ip', ['netns', 'exec', topology.clientNs, binaries.client, ...clientArgs], {
       log: clientLog,
       signal: o.signal,
@@ -237,7 +244,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       namespaces: [topology!.clientNs, topology!.serverNs],
       paths: topology!.paths,
       wireguard: topology!.wireguard,
-      shaping: { qdisc: 'tbf', rateMbit: o.rateMbit, netem: topology!.netem },
+      shaping: { qdisc: 'tbf', rateMbit: o.rateMbit, rates, netem: topology!.netem },
     },
     client: { exitCode: clientExit, requestSucceeded: clientLines.some((l) => l.includes('Request succeeded (200).')), summary: summaryLine?.fields ?? null },
     migrations,

@@ -16,6 +16,8 @@ import { createTunnel, type WireGuardKind } from './wireguard.js';
  */
 
 export const SERVER_ADDRESS = '10.213.1.1';
+/** The shaped links of each scenario, by the names --rate-mbit accepts. */
+export const SHAPED_LINKS: Record<Scenario, string[]> = { 'rotate-ips': ['link'], 'rebind-port': ['link'], 'two-paths': ['direct', 'tunnel'] };
 export const QUIC_PORT = 4433;
 const WG_PORT = 51820;
 const WG_TABLE = '213';
@@ -51,7 +53,8 @@ export interface Topology {
 export interface TopologyOptions {
   scenario: Scenario;
   addresses: number;
-  rateMbit: number;
+  /** tbf rate per link name. */
+  rates: Record<string, number>;
   delayMs: number;
   resources: LabResources;
   keyDir: string;
@@ -87,14 +90,14 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
 
   const netem = await probeNetem(clientNs, log, signal);
   if (options.delayMs > 0 && netem !== 'available') options.note(`netem is not available here (${netem}): --delay-ms ${options.delayMs} is not applied, links are only rate-limited`);
-  const shape = async (ns: string, dev: string) => shapeLink(ns, dev, options.rateMbit, netem === 'available' ? options.delayMs : 0, log, signal);
+  const shape = async (ns: string, dev: string, link: string) => shapeLink(ns, dev, options.rates[link]!, netem === 'available' ? options.delayMs : 0, log, signal);
 
   if (options.scenario !== 'two-paths') {
     const count = options.scenario === 'rebind-port' ? 1 : Math.max(2, options.addresses);
     const addrs = Array.from({ length: count }, (_, i) => `10.213.1.${11 + i}`);
     const { c, s } = await veth(0, addrs, SERVER_ADDRESS);
-    await shape(clientNs, c);
-    await shape(serverNs, s);
+    await shape(clientNs, c, 'link');
+    await shape(serverNs, s, 'link');
     const paths = addrs.map((a) => ({ name: a, localAddress: a, link: 'link' }));
     return {
       clientNs,
@@ -114,7 +117,8 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
 
   const direct = await veth(0, ['10.213.1.2'], SERVER_ADDRESS);
   const underlay = await veth(1, ['10.213.2.2'], '10.213.2.1');
-  for (const [ns, dev] of [[clientNs, direct.c], [serverNs, direct.s], [clientNs, underlay.c], [serverNs, underlay.s]] as const) await shape(ns, dev);
+  // The tunnel's rate is the underlay's: WireGuard adds its overhead inside it, as on a real link.
+  for (const [ns, dev, link] of [[clientNs, direct.c, 'direct'], [serverNs, direct.s, 'direct'], [clientNs, underlay.c, 'tunnel'], [serverNs, underlay.s, 'tunnel']] as const) await shape(ns, dev, link);
   const wgClient = resources.name('wc');
   const wgServer = resources.name('ws');
   const tunnel = await createTunnel(

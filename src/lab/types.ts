@@ -21,8 +21,10 @@ export interface LabOptions {
   intervalMs?: number;
   /** How long the download should last at the link rate (it sizes the response). */
   durationMs?: number;
-  /** tbf rate per path, Mbit/s. */
+  /** tbf rate on every link, Mbit/s. */
   rateMbit?: number;
+  /** A different rate for some links, by name (rotate-ips/rebind-port: link; two-paths: direct, tunnel). */
+  linkRates?: Record<string, number>;
   /** rotate-ips: how many client addresses on the link. */
   addresses?: number;
   /** Extra one-way delay per path in ms; needs the netem qdisc (reported when missing). */
@@ -109,7 +111,8 @@ export interface LabReport {
     namespaces: string[];
     paths: Array<{ name: string; localAddress: string; link: string }>;
     wireguard: 'kernel' | 'wireguard-go' | null;
-    shaping: { qdisc: 'tbf'; rateMbit: number; netem: string };
+    /** `rates`: the tbf rate of each link, Mbit/s. */
+    shaping: { qdisc: 'tbf'; rateMbit: number; rates: Record<string, number>; netem: string };
   };
   client: { exitCode: number; requestSucceeded: boolean; summary: Record<string, string> | null };
   migrations: MigrationRecord[];

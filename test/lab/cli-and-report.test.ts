@@ -45,6 +45,12 @@ describe('lab command: bad input', () => {
     expect(r.err.join('\n')).toMatch(/--duration "soon" is not a duration/);
   });
 
+  test('a rate for a link the scenario does not have is refused, naming its links', async () => {
+    const r = await lab(['--artifact', 'x', '--scenario', 'rotate-ips', '--rate-mbit', 'tunnel=10', '--out', '/tmp/x']);
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toMatch(/rotate-ips has no link "tunnel" to rate-limit/);
+  });
+
   test('a sweep axis it does not know is refused', async () => {
     const r = await lab(['--artifact', 'x', '--scenario', 'rotate-ips', '--sweep', 'rate=1,2', '--out', '/tmp/x']);
     expect(r.code).toBe(2);
