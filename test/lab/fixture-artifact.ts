@@ -1,16 +1,19 @@
-import { mkdir, readdir, rename, rm, rmdir, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MANIFEST_SCHEMA_VERSION } from '../../src/artifacts/manifest.js';
+import { TOOL_VERSION } from '../../src/app/version.js';
 import { isAlive } from '../../src/engine/proc.js';
+import { sha256 } from '../../src/util/fs.js';
 import { cachedUpstream } from '../upstream/build.js';
-import { offlineConfig, resolved, runBuild, startWorld } from '../support/world.js';
+import { FIXTURE_SERIES, offlineConfig, resolved, runBuild, startWorld } from '../support/world.js';
 
 /**
  * A fixture artifact (the pipeline's real output on the local upstream: the fixture programs with
- * the migration patches, certs, manifest, SHA256SUMS), built once per upstream source hash and kept
- * in a per-user cache, so every lab test file shares one build.
+ * the migration patches, certs, manifest, SHA256SUMS), built once and kept
+ * in a per-user cache keyed by everything it is made from, so every lab test file shares one build.
  */
 
 const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'build-quiche-test');
@@ -43,9 +46,16 @@ async function withLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What the artifact depends on: the upstream's sources, the patches applied, the manifest format and tool version. */
+async function artifactKey(sourceHash: string): Promise<string> {
+  const seriesDir = path.dirname(FIXTURE_SERIES('migration'));
+  const patches = await Promise.all((await readdir(seriesDir)).sort().map(async (f) => `${f}:${sha256(await readFile(path.join(seriesDir, f)))}`));
+  return sha256([sourceHash, ...patches, MANIFEST_SCHEMA_VERSION, TOOL_VERSION].join('\n')).slice(0, 16);
+}
+
 export async function fixtureArtifact(): Promise<string> {
   const upstream = await cachedUpstream();
-  const home = path.join(CACHE, `lab-artifact-${upstream.sourceHash.slice(0, 16)}`);
+  const home = path.join(CACHE, `lab-artifact-${await artifactKey(upstream.sourceHash)}`);
   const ready = await findTarball(path.join(home, 'dist'));
   if (ready) return ready;
   return withLock(`${home}.lock`, async () => {
