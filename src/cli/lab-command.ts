@@ -1,0 +1,100 @@
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { summaryLines } from '../lab/report.js';
+import { LAB_DEFAULTS, runLab } from '../lab/run.js';
+import { parseSweep, runSweep, sweepTable } from '../lab/sweep.js';
+import { MIGRATE_MODES, SCENARIOS, type LabEvent, type MigrateMode, type Scenario } from '../lab/types.js';
+import type { CliContext } from './main.js';
+
+interface LabFlags {
+  artifact: string;
+  scenario?: Scenario;
+  mode: MigrateMode;
+  intervalMs?: number;
+  duration?: number;
+  rateMbit?: { all?: number; links: Record<string, number> };
+  addresses?: number;
+  delayMs?: number;
+  sweep: string[];
+  runs?: number;
+  out: string;
+}
+
+const integer = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number (got "${value}").`);
+  return n;
+};
+
+/** `40` (every link) or `direct=40,tunnel=10` (some links; the others keep the default), Mbit/s. */
+export function parseRates(value: string): { all?: number; links: Record<string, number> } {
+  const rates: { all?: number; links: Record<string, number> } = { links: {} };
+  for (const part of value.split(',').map((p) => p.trim())) {
+    const m = /^(?:([a-z-]+)=)?(\d+(?:\.\d+)?)$/.exec(part);
+    if (!m) throw new UsageError(`--rate-mbit "${value}" is not a rate.`, { hint: 'Write --rate-mbit 40, or per link: --rate-mbit direct=40,tunnel=10.' });
+    if (m[1]) rates.links[m[1]] = Number(m[2]);
+    else rates.all = Number(m[2]);
+  }
+  return rates;
+}
+
+/** `3s`, `2.5s`, `2500ms` or a plain number of milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/.exec(value.trim());
+  if (!m) throw new UsageError(`--duration "${value}" is not a duration.`, { hint: 'Write it like 3s, 2.5s or 2500ms.' });
+  return Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
+}
+
+/** `build-quiche lab`: the migration lab (src/lab), with plain progress lines and a short summary. */
+export function registerLabCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('lab')
+    .description('run an artifact\'s client and server in network namespaces, migrate the connection between paths, capture every link and report what an observer sees (needs root)')
+    .requiredOption('--artifact <source>', 'the artifact: a tarball, dist dir, store, URL, or an installed artifact dir')
+    .addOption(new Option('--scenario <name>', 'the topology').choices([...SCENARIOS]))
+    .addOption(new Option('--mode <mode>', 'the client\'s --migrate_mode').choices([...MIGRATE_MODES]).default(LAB_DEFAULTS.mode))
+    .option('--interval-ms <n>', `migrate every n ms during the download (default ${LAB_DEFAULTS.intervalMs})`, integer('interval-ms'))
+    .option('--duration <time>', `how long the download lasts at the link rate, e.g. 3s (default ${LAB_DEFAULTS.durationMs / 1000}s)`, parseDuration)
+    .option('--rate-mbit <rates>', `tbf rate in Mbit/s on every link (default ${LAB_DEFAULTS.rateMbit}), or per link: direct=40,tunnel=10`, parseRates)
+    .option('--addresses <n>', `rotate-ips: client addresses in the pool (default ${LAB_DEFAULTS.addresses})`, integer('addresses'))
+    .option('--delay-ms <n>', 'one-way delay per path (needs the netem qdisc; reported when missing)', integer('delay-ms'))
+    .option('--sweep <axis=values>', 'sweep, e.g. interval=100,250,500,1000,5000 or scenario=rotate-ips,two-paths (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--runs <n>', 'with --sweep: runs per point (default 1)', integer('runs'))
+    .requiredOption('--out <dir>', 'where report.json, report.html, the pcaps and logs go')
+    .action(async (flags: LabFlags) => {
+      const json = ctx.mode().json;
+      const started = Date.now();
+      const onEvent = (e: LabEvent) => {
+        if (!json) ctx.io.stderr(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${e.kind === 'note' ? 'note: ' : ''}${e.message}`);
+      };
+      const axes = parseSweep(flags.sweep);
+      const scenario = flags.scenario ?? axes.scenario?.[0];
+      if (!scenario) throw new UsageError('Which scenario? --scenario is required.', { hint: `Use --scenario ${SCENARIOS.join('|')} (or --sweep scenario=...).` });
+      const options = {
+        artifact: flags.artifact,
+        scenario,
+        mode: flags.mode,
+        intervalMs: flags.intervalMs,
+        durationMs: flags.duration,
+        rateMbit: flags.rateMbit?.all,
+        linkRates: flags.rateMbit?.links,
+        addresses: flags.addresses,
+        delayMs: flags.delayMs,
+        out: flags.out,
+        signal: ctx.signal,
+        onEvent,
+      };
+      if (flags.sweep.length) {
+        const result = await runSweep({ ...options, axes, runs: flags.runs });
+        if (json) return ctx.io.stdout(JSON.stringify(result, null, 2));
+        for (const line of sweepTable(result)) ctx.io.stdout(line);
+        ctx.io.stdout(`sweep: ${result.sweepDir}/sweep.json, ${result.sweepDir}/sweep.html`);
+        return;
+      }
+      if (flags.runs !== undefined) throw new UsageError('--runs applies to --sweep only.');
+      const { report, reportDir } = await runLab(options);
+      if (json) return ctx.io.stdout(JSON.stringify(report, null, 2));
+      for (const line of summaryLines(report)) ctx.io.stdout(line);
+      ctx.io.stdout(`report: ${reportDir}/report.json, ${reportDir}/report.html`);
+    });
+}

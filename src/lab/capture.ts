@@ -1,0 +1,26 @@
+import type { StageLog } from '../process/stage-log.js';
+import { startBackground, type Background } from './background.js';
+import type { CapturePoint } from './topology.js';
+
+/** A running tcpdump on one link, writing every UDP packet to a pcap file. */
+export interface Capture {
+  point: CapturePoint;
+  pcap: string;
+  /** Stops tcpdump (SIGTERM: it flushes and closes the file) and returns its "N packets captured" line. */
+  stop(): Promise<string | undefined>;
+}
+
+export async function startCapture(point: CapturePoint, pcap: string, options: { log?: StageLog; signal?: AbortSignal }): Promise<Capture> {
+  // -U: write each packet at once, so a stop loses nothing; -Z root: Debian's tcpdump would otherwise
+  // drop to the tcpdump user and fail to write into a root-owned report directory.
+  const tcpdump: Background = startBackground(`tcpdump ${point.link}`, 'ip', ['netns', 'exec', point.ns, 'tcpdump', '-i', point.iface, '-n', '-U', '-Z', 'root', '-w', pcap, 'udp'], options);
+  await tcpdump.waitForLine(/listening on/, 5000);
+  return {
+    point,
+    pcap,
+    async stop() {
+      await tcpdump.stop();
+      return tcpdump.lines.find((l) => /packets captured/.test(l));
+    },
+  };
+}

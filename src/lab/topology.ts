@@ -1,0 +1,172 @@
+import { exec } from '../process/exec.js';
+import type { StageLog } from '../process/stage-log.js';
+import type { Background } from './background.js';
+import type { LabResources } from './state.js';
+import type { Scenario } from './types.js';
+import { createTunnel, type WireGuardKind } from './wireguard.js';
+
+/**
+ * The lab's networks: two namespaces (client, server) joined by veth links, all in 10.213.0.0/16,
+ * which exists only inside them. Drawings in docs/lab.md.
+ *
+ *   rotate-ips / rebind-port   client c0 10.213.1.11.. ── s0 10.213.1.1 server
+ *   two-paths                  client c0 10.213.1.2    ── s0 10.213.1.1 server   (direct)
+ *                              client c1 10.213.2.2    ── s1 10.213.2.1          (tunnel underlay)
+ *                              client wc 10.213.9.2 ══ WireGuard ══ ws 10.213.9.1
+ */
+
+export const SERVER_ADDRESS = '10.213.1.1';
+/** The shaped links of each scenario, by the names --rate-mbit accepts. */
+export const SHAPED_LINKS: Record<Scenario, string[]> = { 'rotate-ips': ['link'], 'rebind-port': ['link'], 'two-paths': ['direct', 'tunnel'] };
+export const QUIC_PORT = 4433;
+const WG_PORT = 51820;
+const WG_TABLE = '213';
+
+export interface CapturePoint {
+  /** The observer's name in the report. */
+  link: string;
+  ns: string;
+  iface: string;
+  /** Client-side captures of QUIC payload count towards goodput (the server's and the tunnel's outer packets do not). */
+  goodput: boolean;
+}
+
+export interface LabPath {
+  name: string;
+  /** The entry for --migrate_local_addresses (IP or IP%IFNAME). */
+  localAddress: string;
+  link: string;
+}
+
+export interface Topology {
+  clientNs: string;
+  serverNs: string;
+  paths: LabPath[];
+  captures: CapturePoint[];
+  wireguard: WireGuardKind | null;
+  netem: string;
+  daemons: Background[];
+  /** The name of the path a client endpoint (ip:port) is on. */
+  pathOf(endpoint: string): string;
+}
+
+export interface TopologyOptions {
+  scenario: Scenario;
+  addresses: number;
+  /** tbf rate per link name. */
+  rates: Record<string, number>;
+  delayMs: number;
+  resources: LabResources;
+  keyDir: string;
+  log?: StageLog;
+  signal?: AbortSignal;
+  note: (message: string) => void;
+}
+
+const hostPart = (endpoint: string) => endpoint.replace(/%.*$/, '').replace(/:\d+$/, '');
+
+export async function buildTopology(options: TopologyOptions): Promise<Topology> {
+  const { resources, log, signal } = options;
+  const ip = (...args: string[]) => exec('ip', args, { log, signal });
+  const clientNs = resources.name('-client');
+  const serverNs = resources.name('-server');
+  for (const ns of [clientNs, serverNs]) {
+    await resources.recordNamespace(ns);
+    await ip('netns', 'add', ns);
+    // Replies on the tunnel arrive from the server's direct address: loose reverse-path checks.
+    await exec('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'], { log, signal });
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+
+  const veth = async (n: number, clientAddrs: string[], serverAddr: string) => {
+    const [c, s] = [resources.name(`c${n}`), resources.name(`s${n}`)];
+    await ip('link', 'add', c, 'netns', clientNs, 'type', 'veth', 'peer', 'name', s, 'netns', serverNs);
+    for (const a of clientAddrs) await ip('-n', clientNs, 'addr', 'add', `${a}/24`, 'dev', c);
+    await ip('-n', serverNs, 'addr', 'add', `${serverAddr}/24`, 'dev', s);
+    await ip('-n', clientNs, 'link', 'set', c, 'up');
+    await ip('-n', serverNs, 'link', 'set', s, 'up');
+    return { c, s };
+  };
+
+  const netem = await probeNetem(clientNs, log, signal);
+  if (options.delayMs > 0 && netem !== 'available') options.note(`netem is not available here (${netem}): --delay-ms ${options.delayMs} is not applied, links are only rate-limited`);
+  const shape = async (ns: string, dev: string, link: string) => shapeLink(ns, dev, options.rates[link]!, netem === 'available' ? options.delayMs : 0, log, signal);
+
+  if (options.scenario !== 'two-paths') {
+    const count = options.scenario === 'rebind-port' ? 1 : Math.max(2, options.addresses);
+    const addrs = Array.from({ length: count }, (_, i) => `10.213.1.${11 + i}`);
+    const { c, s } = await veth(0, addrs, SERVER_ADDRESS);
+    await shape(clientNs, c, 'link');
+    await shape(serverNs, s, 'link');
+    const paths = addrs.map((a) => ({ name: a, localAddress: a, link: 'link' }));
+    return {
+      clientNs,
+      serverNs,
+      paths,
+      captures: [
+        { link: 'server', ns: serverNs, iface: s, goodput: false },
+        { link: 'link', ns: clientNs, iface: c, goodput: true },
+      ],
+      wireguard: null,
+      netem,
+      daemons: [],
+      // rebind-port keeps the address: each port is its own path.
+      pathOf: options.scenario === 'rebind-port' ? (e) => `port ${e.split(':').pop()}` : hostPart,
+    };
+  }
+
+  const direct = await veth(0, ['10.213.1.2'], SERVER_ADDRESS);
+  const underlay = await veth(1, ['10.213.2.2'], '10.213.2.1');
+  // The tunnel's rate is the underlay's: WireGuard adds its overhead inside it, as on a real link.
+  for (const [ns, dev, link] of [[clientNs, direct.c, 'direct'], [serverNs, direct.s, 'direct'], [clientNs, underlay.c, 'tunnel'], [serverNs, underlay.s, 'tunnel']] as const) await shape(ns, dev, link);
+  const wgClient = resources.name('wc');
+  const wgServer = resources.name('ws');
+  const tunnel = await createTunnel(
+    { ns: clientNs, ifname: wgClient, address: '10.213.9.2/24', peerEndpoint: `10.213.2.1:${WG_PORT}`, allowedIps: '10.213.0.0/16' },
+    { ns: serverNs, ifname: wgServer, address: '10.213.9.1/24', listenPort: WG_PORT, allowedIps: '10.213.9.2/32' },
+    { resources, keyDir: options.keyDir, log, signal },
+  );
+  // The client reaches the server's one address over either path: packets from its tunnel address
+  // take the tunnel (policy routing); the server answers tunnel peers from that same address.
+  await ip('-n', clientNs, 'rule', 'add', 'from', '10.213.9.2', 'lookup', WG_TABLE);
+  await ip('-n', clientNs, 'route', 'add', 'default', 'dev', wgClient, 'table', WG_TABLE);
+  await ip('-n', serverNs, 'route', 'replace', '10.213.9.0/24', 'dev', wgServer, 'src', SERVER_ADDRESS);
+  return {
+    clientNs,
+    serverNs,
+    paths: [
+      { name: 'direct', localAddress: '10.213.1.2', link: 'direct' },
+      { name: 'wireguard', localAddress: `10.213.9.2%${wgClient}`, link: 'tunnel' },
+    ],
+    captures: [
+      { link: 'server', ns: serverNs, iface: 'any', goodput: false },
+      { link: 'direct', ns: clientNs, iface: direct.c, goodput: true },
+      { link: 'tunnel', ns: clientNs, iface: wgClient, goodput: true },
+      { link: 'tunnel-underlay', ns: clientNs, iface: underlay.c, goodput: false },
+    ],
+    wireguard: tunnel.kind,
+    netem,
+    daemons: tunnel.daemons,
+    pathOf: (e) => (hostPart(e) === '10.213.9.2' ? 'wireguard' : hostPart(e) === '10.213.1.2' ? 'direct' : hostPart(e)),
+  };
+}
+
+/** netem is a separate kernel module that many hosts lack: try it on the namespace's loopback. */
+async function probeNetem(ns: string, log?: StageLog, signal?: AbortSignal): Promise<string> {
+  const probe = await exec('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '0ms'], { log, signal, allowFailure: true });
+  if (probe.exitCode !== 0) return `unavailable: ${probe.stderr.trim().split('\n')[0] || `tc exit ${probe.exitCode}`}`;
+  await exec('tc', ['-n', ns, 'qdisc', 'del', 'dev', 'lo', 'root'], { log, signal, allowFailure: true });
+  return 'available';
+}
+
+/** Egress rate limit with tbf (10 ms of burst), under a netem delay when one is asked for and available. */
+async function shapeLink(ns: string, dev: string, rateMbit: number, delayMs: number, log?: StageLog, signal?: AbortSignal): Promise<void> {
+  const burstBytes = Math.max(16_000, Math.round((rateMbit * 1e6) / 8 / 100));
+  const tbf = ['tbf', 'rate', `${rateMbit}mbit`, 'burst', String(burstBytes), 'latency', '100ms'];
+  if (delayMs > 0) {
+    await exec('tc', ['-n', ns, 'qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'netem', 'delay', `${delayMs}ms`], { log, signal });
+    await exec('tc', ['-n', ns, 'qdisc', 'add', 'dev', dev, 'parent', '1:1', 'handle', '10:', ...tbf], { log, signal });
+  } else {
+    await exec('tc', ['-n', ns, 'qdisc', 'add', 'dev', dev, 'root', ...tbf], { log, signal });
+  }
+}

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cidReuse, linkability, observerView, readPackets } from '../../src/lab/observer.js';
+import type { MigrationRecord } from '../../src/lab/types.js';
+import { workspace } from '../support/world.js';
+import { initial, shortHeader, writePcap, type Datagram } from './quic-pcap.js';
+
+const SERVER = '10.213.1.1:4433';
+const OLD = '10.213.1.11:40000';
+const NEW = '10.213.1.12:40001';
+const PORTS = { quic: 4433, wireguard: 51820 };
+const CLIENT_CID = 'c1c1c1c1c1c1c1c1';
+const SERVER_CIDS = ['a0a0a0a0a0a0a0a0', 'b1b1b1b1b1b1b1b1'];
+
+/** A handshake on OLD, data both ways, then a migration to NEW that uses `newServerCid`. */
+function connection(newServerCid: string, newClientCid: string): Datagram[] {
+  const d: Datagram[] = [
+    { ms: 0, from: OLD, to: SERVER, payload: initial('0102030405060708', CLIENT_CID) },
+    { ms: 1, from: SERVER, to: OLD, payload: initial(CLIENT_CID, SERVER_CIDS[0]!) },
+  ];
+  for (let i = 0; i < 5; i++) d.push({ ms: 10 + i, from: SERVER, to: OLD, payload: shortHeader(CLIENT_CID) }, { ms: 10 + i, from: OLD, to: SERVER, payload: shortHeader(SERVER_CIDS[0]!, 60) });
+  for (let i = 0; i < 5; i++) d.push({ ms: 500 + i, from: NEW, to: SERVER, payload: shortHeader(newServerCid, 60) }, { ms: 500 + i, from: SERVER, to: NEW, payload: shortHeader(newClientCid) });
+  return d;
+}
+
+const migration: MigrationRecord = {
+  seq: 1, t_ms: 500, from: OLD, to: NEW, serverCid: { old: SERVER_CIDS[0]!, new: SERVER_CIDS[1]! }, result: 'ok', tookMs: 1, fromPath: '10.213.1.11', toPath: '10.213.1.12', seenByServer: true,
+};
+
+describe('observer view from QUIC-format captures, dissected by tshark', () => {
+  let ws: { dir: string; remove(): Promise<void> };
+  beforeAll(async () => {
+    ws = await workspace('bq-lab-observer-');
+  });
+  afterAll(async () => ws.remove());
+
+  async function view(name: string, datagrams: Datagram[]) {
+    const pcap = path.join(ws.dir, `${name}.pcap`);
+    await writePcap(pcap, datagrams);
+    const packets = await readPackets(pcap, PORTS.quic);
+    return observerView('link', 'test', pcap, packets, Math.min(...packets.map((p) => p.epochMs)), PORTS);
+  }
+
+  test('lists each 4-tuple with its short-header DCIDs, including the fresh ones tshark cannot attribute by itself', async () => {
+    const observer = await view('fresh', connection(SERVER_CIDS[1]!, 'c2c2c2c2c2c2c2c2'));
+    expect(observer.quicDissected).toBe(true);
+    const byClient = Object.fromEntries(observer.fourTuples.map((t) => [t.client, t.dcids.sort()]));
+    expect(byClient).toEqual({ [OLD]: [SERVER_CIDS[0], CLIENT_CID].sort(), [NEW]: [SERVER_CIDS[1], 'c2c2c2c2c2c2c2c2'].sort() });
+    expect(observer.packets).toBe(22);
+  });
+
+  test('a migration to fresh connection IDs on a new address and port is not linkable; the shared observer is named', async () => {
+    const observer = await view('fresh2', connection(SERVER_CIDS[1]!, 'c2c2c2c2c2c2c2c2'));
+    expect(linkability([migration], [observer])).toEqual([{ seq: 1, linkable: false, by: [], observersSeeingBoth: ['link'], cidChecked: true }]);
+    expect(cidReuse([observer])).toEqual([]);
+  });
+
+  test('a connection ID used on both paths links them and is flagged as reuse', async () => {
+    const observer = await view('reused', connection(SERVER_CIDS[1]!, CLIENT_CID));
+    expect(linkability([migration], [observer])[0]).toMatchObject({ linkable: true, by: ['connection-id'] });
+    expect(cidReuse([observer])).toEqual([{ dcid: CLIENT_CID, fourTuples: [OLD, NEW] }]);
+  });
+});
