@@ -60,5 +60,24 @@ export {
 } from './errors.js';
 export { ContainerEngineNotFoundError, ContainerRunError, ImageBuildError } from './docker/errors.js';
 
+// The migration lab (`build-quiche lab`, docs/lab.md): namespaces, capture, observer view, report, sweep.
+export { cleanupLeftovers, LAB_DEFAULTS, LAB_STATE_DIR, MIGRATE_MODES, parseSweep, runLab, runSweep, SCENARIOS, summaryLines, sweepTable, writeReport } from './lab/index.js';
+export type {
+  FourTupleStats,
+  GoodputBin,
+  LabEvent,
+  LabOptions,
+  LabReport,
+  LabResult,
+  Linkability,
+  MigrateMode,
+  MigrationRecord,
+  ObserverView,
+  Scenario,
+  SweepAxes,
+  SweepPoint,
+  SweepResult,
+} from './lab/index.js';
+
 // The CLI itself, for embedding (`runCli(argv, io, signal)` returns the exit code).
 export { runCli } from './cli/main.js';

@@ -4,7 +4,7 @@ import { summaryLines } from '../lab/report.js';
 import { LAB_DEFAULTS, runLab } from '../lab/run.js';
 import { parseSweep, runSweep, sweepTable } from '../lab/sweep.js';
 import { MIGRATE_MODES, SCENARIOS, type LabEvent, type MigrateMode, type Scenario } from '../lab/types.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
 
 interface LabFlags {
   artifact: string;

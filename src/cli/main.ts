@@ -13,6 +13,7 @@ import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js
 import { formatDuration, formatFailure } from './render/format.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { registerInstallCommand } from './install-command.js';
+import { registerLabCommand } from './lab-command.js';
 import { registerPatchCommands } from './patch-commands.js';
 import { runInContainer } from '../docker/index.js';
 
@@ -189,6 +190,7 @@ export function createProgram(ctx: CliContext): Command {
 
   registerInstallCommand(program, ctx);
   registerPatchCommands(program, ctx);
+  registerLabCommand(program, ctx);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlive, selfId, type ProcessId } from '../engine/proc.js';
+import { isAlive, selfId, type ProcessId } from '../process/proc.js';
 import { exec } from '../process/exec.js';
 import { writeFileAtomic } from '../util/fs.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { registerLabCommand } from '../../src/cli/lab-command.js';
-import type { CliContext } from '../../src/cli/main.js';
+import type { CliContext } from '../../src/cli/context.js';
 import { isBuildQuicheError } from '../../src/errors.js';
 import type { SweepResult } from '../../src/lab/sweep.js';
 import { exec } from '../../src/process/exec.js';
