@@ -36,7 +36,7 @@ const lastPort = keep ? Number(await readFile(portFile, 'utf8').catch(() => ''))
 const world = await startWorld(lastPort);
 await mkdir(dir, { recursive: true });
 await writeFile(portFile, String(world.server.port));
-let code = 1;
+let code: number;
 try {
   console.log(`local upstream at ${world.server.baseUrl}: chromium/src (tags 152.0.7977.83, 150.0.7871.114), quiche, depot_tools`);
   const configFile = await writeConfigFile(dir, offlineConfig(world.server.baseUrl, dir));

@@ -119,7 +119,7 @@ export async function inspectTarball(file: string, label = path.basename(file)):
   const files = new Map<string, TarballFile>();
   const links = new Map<string, string>();
   const small = new Map<string, Buffer[]>();
-  let failure: unknown;
+  let failure: Error | undefined;
 
   try {
     await list({
@@ -146,7 +146,7 @@ export async function inspectTarball(file: string, label = path.basename(file)):
             if (keep) small.set(inner, chunks);
           });
         } catch (error) {
-          failure = error;
+          failure = error instanceof Error ? error : new Error(String(error));
         }
       },
     });

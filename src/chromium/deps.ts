@@ -46,9 +46,14 @@ export class DepsError extends Error {
 
 /** Var('x') stays a `{x}` placeholder until expansion, exactly as gclient's Var does. */
 const DEPS_FUNCTIONS = {
-  Var: (name: PyValue) => `{${String(name)}}`,
-  Str: (value: PyValue) => String(value),
+  Var: (name: PyValue) => `{${pyText(name)}}`,
+  Str: (value: PyValue) => pyText(value),
 };
+
+/** Python's str() for the literal subset: lists and dicts as JSON rather than "[object Object]". */
+function pyText(value: PyValue): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
 
 export function parseDepsFile(source: string): Record<string, PyValue> {
   try {
@@ -128,7 +133,7 @@ export function resolveDeps(source: string, ctx: DepsContext = {}): ResolvedDeps
     });
   }
   const hooks = ((scope.hooks ?? []) as Array<Record<string, PyValue>>).map((hook) => ({
-    name: String(hook.name ?? '(unnamed)'),
+    name: pyText(hook.name ?? '(unnamed)'),
     ...(typeof hook.condition === 'string' ? { condition: hook.condition } : {}),
   }));
   return {

@@ -46,7 +46,14 @@ function flagsToConfig(opts: GlobalOptions, cwd: string): Record<string, unknown
 /** The commands --docker applies to: those that read or write the cache. */
 const DOCKER_COMMANDS = new Set(['build', 'plan', 'status', 'doctor', 'clean']);
 
-function selectionFrom(opts: { from?: string; until?: string; only?: string[]; force?: string[] | boolean }): Selection {
+interface SelectionFlags {
+  from?: string;
+  until?: string;
+  only?: string[];
+  force?: string[] | boolean;
+}
+
+function selectionFrom(opts: SelectionFlags): Selection {
   return {
     from: opts.from,
     until: opts.until,
@@ -93,7 +100,7 @@ export function createProgram(ctx: CliContext): Command {
     program
       .command('build', { isDefault: true })
       .description('run the pipeline (the default command)'),
-  ).action(async (opts) => {
+  ).action(async (opts: SelectionFlags) => {
     if (await ctx.inContainer()) return;
     const renderer = chooseRenderer(ctx.mode(), ctx.io);
     let shown: BuildQuicheError | undefined;
@@ -112,7 +119,7 @@ export function createProgram(ctx: CliContext): Command {
     }
   });
 
-  selectionOptions(program.command('plan').description('show what a build would run or skip, and why')).action(async (opts) => {
+  selectionOptions(program.command('plan').description('show what a build would run or skip, and why')).action(async (opts: SelectionFlags) => {
     if (await ctx.inContainer()) return;
     const entries = await plan({ ...ctx.configOptions(), ...selectionFrom(opts) });
     if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(entries, null, 2));
@@ -198,7 +205,7 @@ export function createProgram(ctx: CliContext): Command {
 export async function runCli(argv: string[], io: Io = processIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
   let exitCode = 0;
   let program: Command | undefined;
-  const globals = () => (program?.opts() ?? { set: [] }) as GlobalOptions;
+  const globals = (): GlobalOptions => program?.opts<GlobalOptions>() ?? { set: [] };
   const mode = (): OutputMode => ({ json: !!globals().json, verbose: !!globals().verbose, plain: !!globals().plain });
   const ctx: CliContext = {
     io,

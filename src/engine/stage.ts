@@ -17,22 +17,22 @@ export interface Progress {
 
 export interface Reporter {
   /** A line of subprocess output (already in the log): the UI keeps a rolling tail. */
-  line(text: string): void;
+  line: (text: string) => void;
   /** Something the user should read even in plain mode ("migration check skipped: ..."). */
-  note(text: string): void;
-  progress(progress: Progress): void;
+  note: (text: string) => void;
+  progress: (progress: Progress) => void;
 }
 
 export interface InputContext<C> {
   app: C;
   /** Outputs of an upstream stage (from this run, or its last successful record). */
-  upstream<T>(stageId: string): T;
+  upstream: <T>(stageId: string) => T;
 }
 
 export interface VerifyContext<C> extends InputContext<C> {
   signal: AbortSignal;
   /** exec for checks such as `ninja -n`: in a run, logged to the stage's log and tracked by the lock. */
-  exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  exec: (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
 }
 
 export interface StageContext<C> extends VerifyContext<C> {
@@ -44,7 +44,7 @@ export interface StageContext<C> extends VerifyContext<C> {
   /** The stage's last successful record, if any (for incremental work such as re-patching). */
   previous: StageRecord | undefined;
   /** Persist what the stage is about to touch, so a repair after a crash knows it. */
-  guard: { data: Record<string, unknown>; update(data: Record<string, unknown>): Promise<void> };
+  guard: { data: Record<string, unknown>; update: (data: Record<string, unknown>) => Promise<void> };
 }
 
 /** `true` when outputs on disk match the record; otherwise the reason they do not. */
@@ -81,8 +81,8 @@ export interface Stage<C, I = unknown, O = unknown> {
 }
 
 // Stages are stored in one list of mixed input/output types; the engine treats them opaquely.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyStage<C> = Stage<C, any, any>;
+// Method parameters are bivariant, so every Stage<C, I, O> is assignable to this one.
+export type AnyStage<C> = Stage<C, unknown, unknown>;
 
 export function defineStage<C, I, O>(stage: Stage<C, I, O>): Stage<C, I, O> {
   return stage;

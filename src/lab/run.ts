@@ -123,7 +123,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   const captures: Capture[] = [];
   let server: Background | undefined;
   let clientLines: string[] = [];
-  let clientExit = -1;
+  let clientExit: number | undefined;
   try {
     say('step', `building the ${o.scenario} topology (run ${runId})`);
     topology = await buildTopology({ scenario: o.scenario, addresses: o.addresses, rates, delayMs: o.delayMs, resources, keyDir, log, signal: o.signal, note });

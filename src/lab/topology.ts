@@ -47,7 +47,7 @@ export interface Topology {
   netem: string;
   daemons: Background[];
   /** The name of the path a client endpoint (ip:port) is on. */
-  pathOf(endpoint: string): string;
+  pathOf: (endpoint: string) => string;
 }
 
 export interface TopologyOptions {

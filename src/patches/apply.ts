@@ -96,8 +96,8 @@ export async function applySeries(options: ApplyOptions): Promise<ApplyResult> {
     for (const previous of record.files) {
       if (affected.has(key(repo, previous.path))) continue;
       // Patched last time, not by this series: back to base.
-      const base = await showFile(record.root, roots[repo]!.commit, previous.path);
-      affected.set(key(repo, previous.path), { repo, root: record.root, baseCommit: roots[repo]!.commit, path: previous.path, base, final: base, mode: undefined, patches: [], previous });
+      const base = await showFile(record.root, roots[repo].commit, previous.path);
+      affected.set(key(repo, previous.path), { repo, root: record.root, baseCommit: roots[repo].commit, path: previous.path, base, final: base, mode: undefined, patches: [], previous });
     }
   }
   const files = [...affected.values()].sort((a, b) => compare(a.repo, b.repo) || compare(a.path, b.path));

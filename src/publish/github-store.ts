@@ -360,7 +360,7 @@ function uploadsFor(artifact: ArtifactResult): Upload[] {
     contentType,
     sha256: sha256(data),
     size: data.length,
-    read: async () => data,
+    read: () => Promise.resolve(data),
   });
   return [
     {

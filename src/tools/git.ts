@@ -49,7 +49,7 @@ export async function dirtyFiles(dir: string): Promise<DirtyFile[]> {
 export async function showFile(dir: string, rev: string, file: string): Promise<Buffer | undefined> {
   try {
     const git = simpleGit(dir);
-    return await git.binaryCatFile(['-p', `${rev}:${file}`]);
+    return (await git.binaryCatFile(['-p', `${rev}:${file}`])) as Buffer;
   } catch {
     return undefined;
   }

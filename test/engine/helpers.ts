@@ -27,7 +27,7 @@ export async function removeDir(dir: string): Promise<void> {
  * stages ran (app.runs) and tamper with outputs on disk to exercise verify().
  */
 export function fileStage(id: string, after: string[], extra: Partial<AnyStage<ToyApp>> = {}): AnyStage<ToyApp> {
-  return defineStage<ToyApp, { value: string; upstream: string[] }, { file: string; content: string }>({
+  const stage: AnyStage<ToyApp> = defineStage<ToyApp, { value: string; upstream: string[] }, { file: string; content: string }>({
     id,
     title: `stage ${id}`,
     after,
@@ -47,8 +47,8 @@ export function fileStage(id: string, after: string[], extra: Partial<AnyStage<T
       if (!existsSync(outputs.file)) return `${id}.out missing`;
       return (await readFile(outputs.file, 'utf8')) === outputs.content ? true : `${id}.out changed`;
     },
-    ...extra,
   });
+  return { ...stage, ...extra };
 }
 
 export function toyPipeline(app: ToyApp, stages: AnyStage<ToyApp>[], events: PipelineEvent[] = [], lockWaitMs = 0) {
