@@ -16,6 +16,9 @@ describe('classifying failures from output', () => {
     ['You have uncommitted changes', 'dirty-tree'],
     ["fatal: Unable to create '/x/.git/index.lock': File exists.", 'lock'],
     ["fatal: couldn't find remote ref refs/tags/999.0.0.1", 'not-found'],
+    // git over smart HTTP when the server answers 404 for the repository (a wrong srcUrl)
+    ["fatal: repository 'http://127.0.0.1:47001/chromium/nope.git/' not found", 'not-found'],
+    ["remote: Repository not found.\nfatal: repository 'https://github.com/x/y.git/' not found", 'not-found'],
   ])('%s -> %s', (line, failureClass) => {
     expect(classifyOutput([line], 1)).toBe(failureClass);
   });
