@@ -3,7 +3,7 @@ import type { PipelineEvent } from '../../engine/events.js';
 import type { Progress } from '../../engine/stage.js';
 
 export const formatDuration = (ms: number) => {
-  if (ms < 1000) return `${ms}ms`;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = Math.round(ms / 1000);
   if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
   const m = Math.floor(s / 60);
