@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../../src/app/api.js';
+import type { PipelineEvent } from '../../src/engine/events.js';
+import { isBuildQuicheError } from '../../src/errors.js';
+import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../support/world.js';
+
+let world: World;
+let ws: { dir: string; remove(): Promise<void> };
+beforeAll(async () => {
+  world = await startWorld();
+  ws = await workspace('bq-smoke-int-');
+});
+afterAll(async () => {
+  await ws?.remove();
+  await world?.close();
+});
+
+describe('Ctrl-C during smoke', () => {
+  it('is reported as an interruption (exit 130), not as a smoke failure, and the next run completes', async () => {
+    const config = await resolved(offlineConfig(world.server.baseUrl, ws.dir), ws.dir);
+    expect((await runBuild(config, { until: 'smoke' })).error).toBeUndefined();
+
+    // The abort lands while the first server starts (the stage's first subprocess).
+    const controller = new AbortController();
+    const events: PipelineEvent[] = [];
+    const error = await build({
+      config,
+      force: ['smoke'],
+      until: 'smoke',
+      signal: controller.signal,
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === 'stage-start' && event.stage === 'smoke') controller.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(isBuildQuicheError(error) && error.failureClass, (error as Error).message).toBe("interrupted");
+    expect((error as Error).message).not.toMatch(/exited at start/);
+
+    const rerun = await runBuild(config, { until: 'smoke' });
+    expect(rerun.error).toBeUndefined();
+    expect(rerun.ran).toContain('smoke');
+  }, 240_000);
+});
