@@ -1,3 +1,4 @@
+import { redact } from '../util/redact.js';
 import type { EventSink } from '../engine/events.js';
 import { jsonRenderer } from './render/json.js';
 import { ListrView } from './render/listr.js';
@@ -16,9 +17,10 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/** Every line the CLI prints passes redact(): no configured secret reaches a terminal, a pipe or --json. */
 export const processIo = (): Io => ({
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
+  stdout: (line) => process.stdout.write(`${redact(line)}\n`),
+  stderr: (line) => process.stderr.write(`${redact(line)}\n`),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,
 });
