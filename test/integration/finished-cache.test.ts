@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/app/api.js';
+import { installArtifact } from '../../src/artifacts/install.js';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { isBuildQuicheError } from '../../src/errors.js';
 import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../support/world.js';
@@ -8,8 +12,10 @@ let world: World;
 let ws: { dir: string; remove(): Promise<void> };
 beforeAll(async () => {
   world = await startWorld();
-  ws = await workspace('bq-smoke-int-');
-});
+  ws = await workspace('bq-finished-');
+  const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, ws.dir), ws.dir));
+  expect(run.error).toBeUndefined();
+}, 240_000);
 afterAll(async () => {
   await ws?.remove();
   await world?.close();
@@ -18,7 +24,6 @@ afterAll(async () => {
 describe('Ctrl-C during smoke', () => {
   it('is reported as an interruption (exit 130), not as a smoke failure, and the next run completes', async () => {
     const config = await resolved(offlineConfig(world.server.baseUrl, ws.dir), ws.dir);
-    expect((await runBuild(config, { until: 'smoke' })).error).toBeUndefined();
 
     // The abort lands while the first server starts (the stage's first subprocess).
     const controller = new AbortController();
@@ -40,4 +45,17 @@ describe('Ctrl-C during smoke', () => {
     expect(rerun.error).toBeUndefined();
     expect(rerun.ran).toContain('smoke');
   }, 240_000);
+});
+
+describe('--dist-dir on a finished cache', () => {
+  it('puts the tarball in the new dist dir, where install finds it', async () => {
+    const fresh = path.join(ws.dir, 'dist-new');
+    const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, ws.dir, { distDir: fresh }), ws.dir));
+    expect(run.error).toBeUndefined();
+    expect(run.ran).toContain('package');
+    expect(run.ran).not.toContain('compile');
+    expect((await readdir(fresh)).filter((f) => f.endsWith('.tar.gz'))).toHaveLength(1);
+    const installed = await installArtifact(fresh, { to: path.join(ws.dir, 'installed') });
+    expect(existsSync(installed.binaries.quic_client!)).toBe(true);
+  }, 120_000);
 });
