@@ -52,6 +52,12 @@ describe('exec', () => {
     expect(error.tail).toEqual(['fatal: early EOF']);
   });
 
+  it("a failed command's message names the cause, so retry notes and headlines say why", async () => {
+    const script = 'echo "Cloning into x..." >&2; echo "fatal: unable to access \'http://nohost/x.git/\': Could not resolve host: nohost" >&2; echo done >&2; exit 128';
+    const error = await exec('sh', ['-c', script]).catch((e) => e);
+    expect(error.message).toMatch(/failed with exit code 128: fatal: unable to access 'http:\/\/nohost\/x\.git\/': Could not resolve host: nohost\.$/);
+  });
+
   it('a missing program is a tool error that names it', async () => {
     await expect(exec('no-such-program-xyz', [])).rejects.toThrow(/Could not start no-such-program-xyz/);
   });
