@@ -6,6 +6,7 @@ import { build } from '../../src/app/api.js';
 import { installArtifact } from '../../src/artifacts/install.js';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { isBuildQuicheError } from '../../src/errors.js';
+import { spawnCli, writeConfigFile } from '../support/cli.js';
 import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../support/world.js';
 
 let world: World;
@@ -58,4 +59,19 @@ describe('--dist-dir on a finished cache', () => {
     const installed = await installArtifact(fresh, { to: path.join(ws.dir, 'installed') });
     expect(existsSync(installed.binaries.quic_client!)).toBe(true);
   }, 120_000);
+});
+
+describe('a closed output pipe (build --json | head -1)', () => {
+  it('does not interrupt the run nor mark any stage failed: the next run has nothing to do', async () => {
+    await writeConfigFile(ws.dir, offlineConfig(world.server.baseUrl, ws.dir));
+    const child = spawnCli(['build', '--json', '--force', 'compile'], { cwd: ws.dir });
+    // Like head: read the first line, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.stdout!.destroy();
+    const result = await child;
+    expect(result.exitCode, result.stderr?.toString()).toBe(0);
+    const next = await runBuild(await resolved(offlineConfig(world.server.baseUrl, ws.dir), ws.dir));
+    expect(next.error).toBeUndefined();
+    expect(next.ran).toEqual([]);
+  }, 180_000);
 });
