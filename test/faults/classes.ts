@@ -14,7 +14,7 @@ import type { UserConfig } from '../../src/config/schema.js';
 import { writeConfigFile } from '../support/cli.js';
 import { FIXTURE_SERIES, offlineConfig, TAG_150, type World } from '../support/world.js';
 import { startFakeGitHub } from '../fakes/github-server.js';
-import { emptyWorkspace, fileHash, finishedWorkspace, recovers, runCli, startCli, strays, tail, type Workspace } from './harness.js';
+import { emptyWorkspace, fileHash, finishedWorkspace, recovers, runCli, startCli, strays, tail, type Cli, type Workspace } from './harness.js';
 
 export interface TrialContext {
   world: World;
@@ -23,8 +23,6 @@ export interface TrialContext {
   golden: string;
   /** Where copies of it are put. */
   trialDir: string;
-  /** Wall time of a cold build, to spread kill moments over every stage. */
-  coldMs: number;
   log(line: string): void;
 }
 
@@ -50,13 +48,33 @@ async function withWorkspace(ws: Workspace, body: (dir: string) => Promise<strin
   }
 }
 
-/** kill -9 at a random moment of a cold build, of the CLI alone or of its whole process group. */
+/**
+ * Stages of a cold build and how long each lasts here (ms): a kill moment is a random stage, then a
+ * random point within it, so short stages (depot-tools, checkout) are hit as often as compile.
+ */
+const STAGE_SPAN: Record<string, number> = {
+  preflight: 800, resolve: 600, 'patch-check': 400, 'depot-tools': 1500, checkout: 6000,
+  patch: 500, configure: 400, compile: 20_000, smoke: 1500, package: 300, publish: 100,
+};
+
+/** Resolves after the CLI announced `stage` and then a random part of its span (or when it ended). */
+async function momentIn(ctx: TrialContext, cli: Cli, stage: string): Promise<void> {
+  const announced = new Promise<void>((resolve) => {
+    const check = () => (cli.output().includes(`▶ ${stage}:`) ? resolve() : setTimeout(check, 20));
+    check();
+  });
+  await Promise.race([announced.then(() => sleep(ctx.rand() * STAGE_SPAN[stage]!)), cli.child]);
+}
+
+/** kill -9 at a random moment of a random stage of a cold build, of the CLI alone or of its whole process group. */
 function killTrial(group: boolean) {
   return async (ctx: TrialContext) =>
     withWorkspace(await emptyWorkspace(ctx.world.server.baseUrl), async (dir) => {
-      const at = 300 + ctx.rand() * ctx.coldMs * 0.95;
+      const target = pick(ctx.rand, Object.keys(STAGE_SPAN));
+      const started = Date.now();
       const cli = startCli(dir, ['build', '--plain']);
-      await Promise.race([sleep(at), cli.child]);
+      await momentIn(ctx, cli, target);
+      const at = Date.now() - started;
       const stage = stageAt(cli.output());
       try {
         process.kill(group ? -cli.child.pid! : cli.child.pid!, 'SIGKILL');
@@ -76,9 +94,11 @@ function killTrial(group: boolean) {
 /** Ctrl-C (SIGINT to the CLI) at a random moment: exit 130, "stopping", and the next run completes. */
 async function sigintTrial(ctx: TrialContext): Promise<string | undefined> {
   return withWorkspace(await emptyWorkspace(ctx.world.server.baseUrl), async (dir) => {
-    const at = 300 + ctx.rand() * ctx.coldMs * 0.95;
+    const started = Date.now();
     const cli = startCli(dir, ['build', '--plain']);
-    const finished = await Promise.race([sleep(at).then(() => false), cli.child.then(() => true)]);
+    await momentIn(ctx, cli, pick(ctx.rand, Object.keys(STAGE_SPAN)));
+    const at = Date.now() - started;
+    const finished = cli.child.exitCode !== null;
     const stage = stageAt(cli.output());
     if (!finished) process.kill(cli.child.pid!, 'SIGINT');
     const result = await cli.child;

@@ -45,7 +45,7 @@ try {
   for (const [index, faultClass] of CLASSES.entries()) {
     if (only && !only.includes(faultClass.name)) continue;
     // One random stream per class: adding trials to one class does not change another's.
-    const ctx: TrialContext = { world, rand: rng(seed + index * 7919), golden, trialDir, coldMs, log: (line) => say(`  ${faultClass.name}: ${line}`) };
+    const ctx: TrialContext = { world, rand: rng(seed + index * 7919), golden, trialDir, log: (line) => say(`  ${faultClass.name}: ${line}`) };
     const row = { name: faultClass.name, tried: 0, survived: 0, skipped: 0 };
     for (let i = 0; i < Math.max(1, Math.round(faultClass.defaultTrials * scale)); i++) {
       world.server.faults.reset();
