@@ -147,7 +147,7 @@ async function diskFullTrial(ctx: TrialContext): Promise<string | undefined> {
     ctx.log(`disk of ${sizeKb} KiB: exit ${faulted.code}`);
     if (faulted.code !== 8 && faulted.code !== 0) return `disk full (${sizeKb} KiB): exit ${faulted.code}, expected 8: ${tail(faulted.output)}`;
     execFileSync('mount', ['-o', 'remount,size=256m', mnt]);
-    const problem = await recovers(dir);
+    const problem = await recovers(dir, path.join(mnt, 'dist'));
     return problem && `after disk full (${sizeKb} KiB) and space freed: ${problem}`;
   } finally {
     execFileSync('umount', ['-l', mnt]);

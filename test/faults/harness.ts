@@ -80,7 +80,7 @@ export async function finishedWorkspace(golden: string, dir: string): Promise<Wo
 }
 
 /** Files a run must never leave behind once a later run finished. */
-export async function leftovers(dir: string): Promise<string[]> {
+export async function leftovers(dir: string, dist = path.join(dir, 'dist')): Promise<string[]> {
   const found: string[] = [];
   const walk = async (d: string, depth: number) => {
     if (depth > 3 || !existsSync(d)) return;
@@ -90,23 +90,23 @@ export async function leftovers(dir: string): Promise<string[]> {
       if (entry.isDirectory()) await walk(full, depth + 1);
     }
   };
-  await walk(path.join(dir, 'dist'), 0);
+  await walk(dist, 0);
   return found;
 }
 
 /** The judgement after a fault: a normal run exits 0, its artifact installs and verifies, no temp files. */
-export async function recovers(dir: string): Promise<string | undefined> {
+export async function recovers(dir: string, dist = path.join(dir, 'dist')): Promise<string | undefined> {
   const run = await runCli(dir, ['build', '--plain']);
   if (run.code !== 0) return `the next normal run exited ${run.code}: ${tail(run.output)}`;
   const to = await mkdtemp(path.join(os.tmpdir(), 'bq-fault-install-'));
   try {
-    await installArtifact(path.join(dir, 'dist'), { to });
+    await installArtifact(dist, { to });
   } catch (error) {
     return `the artifact does not verify: ${(error as Error).message}`;
   } finally {
     await rm(to, { recursive: true, force: true });
   }
-  const left = await leftovers(dir);
+  const left = await leftovers(dir, dist);
   if (left.length) return `left behind: ${left.join(', ')}`;
   return undefined;
 }
