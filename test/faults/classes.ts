@@ -57,6 +57,9 @@ const STAGE_SPAN: Record<string, number> = {
   patch: 500, configure: 400, compile: 20_000, smoke: 1500, package: 300, publish: 100,
 };
 
+/** FAULTS_STAGES=depot-tools,checkout aims the kill and Ctrl-C classes at these stages only. */
+const targetStages = () => process.env.FAULTS_STAGES?.split(',').filter((stage) => stage in STAGE_SPAN) ?? Object.keys(STAGE_SPAN);
+
 /** Resolves after the CLI announced `stage` and then a random part of its span (or when it ended). */
 async function momentIn(ctx: TrialContext, cli: Cli, stage: string): Promise<void> {
   const announced = new Promise<void>((resolve) => {
@@ -70,7 +73,7 @@ async function momentIn(ctx: TrialContext, cli: Cli, stage: string): Promise<voi
 function killTrial(group: boolean) {
   return async (ctx: TrialContext) =>
     withWorkspace(await emptyWorkspace(ctx.world.server.baseUrl), async (dir) => {
-      const target = pick(ctx.rand, Object.keys(STAGE_SPAN));
+      const target = pick(ctx.rand, targetStages());
       const started = Date.now();
       const cli = startCli(dir, ['build', '--plain']);
       await momentIn(ctx, cli, target);
@@ -96,7 +99,7 @@ async function sigintTrial(ctx: TrialContext): Promise<string | undefined> {
   return withWorkspace(await emptyWorkspace(ctx.world.server.baseUrl), async (dir) => {
     const started = Date.now();
     const cli = startCli(dir, ['build', '--plain']);
-    await momentIn(ctx, cli, pick(ctx.rand, Object.keys(STAGE_SPAN)));
+    await momentIn(ctx, cli, pick(ctx.rand, targetStages()));
     const at = Date.now() - started;
     const finished = cli.child.exitCode !== null;
     const stage = stageAt(cli.output());

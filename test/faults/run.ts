@@ -4,6 +4,7 @@
  *   SEED=<n>           reproduce a run (the seed is printed first)
  *   FAULTS_SCALE=<k>   trials per class = default x k (default 1: about 8 minutes on 2 cores)
  *   FAULTS_CLASSES=a,b only these classes
+ *   FAULTS_STAGES=a,b  kill and Ctrl-C only in these stages (to reproduce a stage's defect)
  *
  * Builds one finished workspace against the local upstream (the golden build), then runs each
  * class's trials one after another and prints `class tried=N survived=M` and a total. Exit 0 only
