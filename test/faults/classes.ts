@@ -321,9 +321,9 @@ async function secretsTrial(ctx: TrialContext): Promise<string | undefined> {
 }
 
 export const CLASSES: FaultClass[] = [
-  { name: 'kill9-process', what: 'kill -9 of build-quiche alone at a random moment of a cold build (every stage)', defaultTrials: 2, trial: killTrial(false) },
-  { name: 'kill9-group', what: "kill -9 of build-quiche's whole process group (CI timeout, OOM kill, closed terminal)", defaultTrials: 2, trial: killTrial(true) },
-  { name: 'sigint', what: 'Ctrl-C (SIGINT) at a random moment of a cold build', defaultTrials: 2, trial: sigintTrial },
+  { name: 'kill9-process', what: 'kill -9 of build-quiche alone at a random moment of a cold build (every stage)', defaultTrials: 1, trial: killTrial(false) },
+  { name: 'kill9-group', what: "kill -9 of build-quiche's whole process group (CI timeout, OOM kill, closed terminal)", defaultTrials: 1, trial: killTrial(true) },
+  { name: 'sigint', what: 'Ctrl-C (SIGINT) at a random moment of a cold build', defaultTrials: 1, trial: sigintTrial },
   { name: 'network', what: 'the upstream answers 5xx or cuts a response (TCP reset or close) on git or gitiles requests during a cold checkout', defaultTrials: 2, trial: networkTrial },
   { name: 'disk-full', what: 'cache and dist on a tmpfs of 0.6-3.5 MiB; then the tmpfs is grown (space freed)', defaultTrials: 1, trial: diskFullTrial },
   { name: 'concurrent', what: 'two runs on one cache at once, forcing the same stage', defaultTrials: 1, trial: concurrentTrial },

@@ -2,7 +2,7 @@
  * The fault-injection suite: `npm run faults`.
  *
  *   SEED=<n>           reproduce a run (the seed is printed first)
- *   FAULTS_SCALE=<k>   trials per class = default x k (default 1: about 8 minutes on 2 cores)
+ *   FAULTS_SCALE=<k>   trials per class = default x k (default 1: 16 trials; 10: 160 trials)
  *   FAULTS_CLASSES=a,b only these classes
  *   FAULTS_STAGES=a,b  kill and Ctrl-C only in these stages (to reproduce a stage's defect)
  *
