@@ -126,5 +126,13 @@ export function toBuildQuicheError(error: unknown): BuildQuicheError {
     return new InterruptedError('Interrupted.', { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
+  // A full disk can surface from any write (state, guards, logs, a tarball): always exit 8, never "internal".
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new DiskSpaceError(`The disk is full: ${message}`, {
+      hint: 'Free space where the cache and dist dirs are (see `build-quiche doctor`), then run again: finished work is kept.',
+      cause: error,
+    });
+  }
   return new BuildQuicheError('internal', message, { cause: error });
 }

@@ -57,6 +57,8 @@ class EntryRules {
   check(entry: ReadEntry): string {
     const raw = entry.path;
     if (!ALLOWED_TYPES.has(entry.type)) refuse(this.archive, raw, `is a ${entry.type} (only files, directories and links are allowed)`);
+    // An artifact never needs them, and tar running as root would recreate them: a privilege escalation.
+    if (((entry.mode ?? 0) & 0o6000) !== 0) refuse(this.archive, raw, `has the setuid/setgid bit set (mode ${((entry.mode ?? 0) & 0o7777).toString(8)})`);
     if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) refuse(this.archive, raw, 'has an absolute path');
     if (raw.split(/[/\\]/).includes('..')) refuse(this.archive, raw, "has a '..' component");
     const parts = cleanParts(raw);

@@ -19,12 +19,5 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     controller.abort();
   });
 }
-// `build-quiche ... | head`: a closed pipe stops the run like Ctrl-C instead of crashing on EPIPE.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    controller.abort();
-  });
-}
 const code = await runCli(process.argv.slice(2), processIo(), controller.signal);
 process.exitCode = code;

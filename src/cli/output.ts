@@ -1,3 +1,4 @@
+import { redact } from '../util/redact.js';
 import type { EventSink } from '../engine/events.js';
 import { jsonRenderer } from './render/json.js';
 import { ListrView } from './render/listr.js';
@@ -16,9 +17,26 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * A line writer for a process stream. When the reader goes away (`build-quiche build --json | head`)
+ * the output goes quiet and the run carries on: a closed pipe is no reason to interrupt a build
+ * half-way, and must not change what the state says about finished work.
+ */
+function lineWriter(stream: NodeJS.WriteStream): (line: string) => void {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
+  return (line) => {
+    if (!closed) stream.write(`${redact(line)}\n`);
+  };
+}
+
+/** Every line the CLI prints passes redact(): no configured secret reaches a terminal, a pipe or --json. */
 export const processIo = (): Io => ({
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
+  stdout: lineWriter(process.stdout),
+  stderr: lineWriter(process.stderr),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,
 });

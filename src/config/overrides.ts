@@ -82,14 +82,26 @@ function coerce(leaf: ConfigLeaf, raw: string, source: string): unknown {
       if (['0', 'false', 'no', 'off'].includes(lowered)) return false;
       return fail('true or false');
     }
-    case 'string-list':
-      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'string-list': {
+      // One rule for every list: a JSON list when it looks like one (as for json fields), else comma-separated.
+      if (!raw.trim().startsWith('[')) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      const list = parseJson(raw);
+      return Array.isArray(list) && list.every((item) => typeof item === 'string') ? list : fail('a JSON list of strings or comma-separated text');
+    }
     case 'json':
       try {
         return JSON.parse(raw);
       } catch {
         return fail('JSON');
       }
+  }
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
   }
 }
 

@@ -54,10 +54,24 @@ export interface SeriesEntry {
   line: number;
 }
 
+/** C0 controls except tab and CR, DEL, and U+FFFD (what a byte that is not UTF-8 decodes to). */
+const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/;
+
+/** A line as a quoted string with every unprintable character escaped, cut to a readable length. */
+function escapeForDisplay(raw: string): string {
+  const shown = raw.length > 80 ? `${raw.slice(0, 80)}…` : raw;
+  return JSON.stringify(shown).replace(/[\u007f\ufffd]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The entries of a series file's text, without reading the patches. */
 export function parseSeriesText(text: string, source: string): SeriesEntry[] {
   const entries: SeriesEntry[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
+    if (NOT_TEXT.test(raw)) {
+      throw new ConfigError(`${source}:${index + 1}: not a line of text (control or non-UTF-8 bytes): ${escapeForDisplay(raw)}.`, {
+        hint: 'A series file lists patch file names, one a line. Is patches.series pointing at the right file?',
+      });
+    }
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (!line) return;
     const [name, ...tokens] = line.split(/\s+/) as [string, ...string[]];

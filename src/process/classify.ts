@@ -11,7 +11,7 @@ const RULES: Array<[FailureClass, RegExp]> = [
   ['lock', /index\.lock|Your repo is locked|Unable to create '.*\.lock'/i],
   [
     'not-found',
-    /couldn't find remote ref|not our ref|unknown revision|did not match any file|reference is not a tree|Could not find revision|Couldn't find revision|remote error: upload-pack: not our ref|fatal: invalid reference|Repository not found|returned error: 404|HTTP 404/i,
+    /couldn't find remote ref|not our ref|unknown revision|did not match any file|reference is not a tree|Could not find revision|Couldn't find revision|remote error: upload-pack: not our ref|fatal: invalid reference|Repository not found|repository '[^']*' not found|returned error: 404|HTTP 404/i,
   ],
   [
     'network',

@@ -225,7 +225,9 @@ export function failureFor(result: ExecResult, logPath?: string, message?: strin
     'dirty-tree': 'A repository has local changes. Commit, stash or discard them, then run again.',
     'not-found': 'A revision, tag or repository does not exist upstream. Check the pin and the URLs in the config.',
   };
-  return new BuildQuicheError(failureClass, message ?? `${result.command} failed with exit code ${result.exitCode}.`, {
+  const cause = causeLine(result.tail);
+  const headline = `${result.command} failed with exit code ${result.exitCode}${cause ? `: ${cause}` : ''}.`;
+  return new BuildQuicheError(failureClass, message ?? headline, {
     hint: hints[failureClass],
     logPath,
     tail: result.tail.slice(-20),
@@ -243,4 +245,15 @@ export function execSyncQuiet(file: string, args: readonly string[], options: { 
   } catch {
     return null;
   }
+}
+
+/**
+ * The line that says why a command failed ("fatal: unable to access …: Could not resolve host: x"),
+ * so a retry note or a headline names the cause, not only the exit code: the last line that looks
+ * like an error, else the last line printed.
+ */
+export function causeLine(tail: readonly string[]): string | undefined {
+  const lines = tail.map((line) => line.trim()).filter(Boolean);
+  const line = lines.findLast((l) => /\b(fatal|error|ERROR|failed|Could not|unable to)\b/.test(l)) ?? lines.at(-1);
+  return line && line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

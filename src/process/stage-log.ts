@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { BuildQuicheError } from '../errors.js';
+import { redact } from '../util/redact.js';
 
 /**
  * Everything a stage's subprocesses print goes to its log file, whole; only a rolling tail stays in
@@ -23,7 +24,8 @@ export class StageLog {
     });
   }
 
-  write(line: string): void {
+  write(raw: string): void {
+    const line = redact(raw);
     if (!this.failed) this.stream.write(`${line}\n`);
     this.ring.push(line);
     if (this.ring.length > this.keep) this.ring.shift();

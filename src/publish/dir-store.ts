@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { renameDirInto } from '../artifacts/atomic.js';
@@ -10,6 +9,7 @@ import { IntegrityError } from '../errors.js';
 import { sha256File, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { changedSincePackaged, receiveTarball } from './transfer.js';
 import { assertFingerprint } from './assert-fingerprint.js';
+import { stagingPath, sweepDeadStaging } from './put-staging.js';
 import type { ArtifactStore, PutResult, StoreCallOptions, StoredArtifact } from './store.js';
 
 /**
@@ -47,6 +47,7 @@ export class DirStore implements ArtifactStore {
     assertFingerprint(fingerprint);
     const dir = path.join(this.root, fingerprint);
     const tarballName = `${artifact.name}.tar.gz`;
+    await sweepDeadStaging(this.root);
     const existing = (await this.read(fingerprint).catch(() => undefined))?.entry;
     if (existing?.sha256 === artifact.sha256 && (await sha256File(path.join(this.root, existing.tarball))) === artifact.sha256) {
       if ((await this.indexedSha256(fingerprint)) !== artifact.sha256) await this.rebuildIndex();
@@ -54,7 +55,7 @@ export class DirStore implements ArtifactStore {
     }
 
     await mkdir(this.root, { recursive: true });
-    const staging = path.join(this.root, `.put-${fingerprint.slice(0, 16)}-${randomBytes(4).toString('hex')}`);
+    const staging = stagingPath(this.root, fingerprint);
     try {
       await mkdir(staging);
       const copy = path.join(staging, tarballName);

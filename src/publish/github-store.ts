@@ -23,6 +23,7 @@ import { sha256, sha256File } from '../util/fs.js';
 import { changedSincePackaged, receiveTarball } from './transfer.js';
 import { assertFingerprint } from './assert-fingerprint.js';
 import type { ArtifactStore, PutResult, StoreCallOptions, StoredArtifact } from './store.js';
+import { redact, registerSecret } from '../util/redact.js';
 
 /**
  * GitHub Releases as an artifact store. One release per fingerprint:
@@ -51,7 +52,6 @@ interface Upload {
 
 export class GitHubStore implements ArtifactStore {
   readonly #octokit: Octokit;
-  readonly #redact: (text: string) => string;
   readonly owner: string;
   readonly repo: string;
 
@@ -63,7 +63,7 @@ export class GitHubStore implements ArtifactStore {
     const [owner, repo] = config.repo.split('/') as [string, string];
     this.owner = owner;
     this.repo = repo;
-    this.#redact = (text) => text.split(token).join('[REDACTED]');
+    registerSecret(token);
     this.#octokit = new Octokit({
       auth: token,
       baseUrl: config.apiUrl.replace(/\/$/, ''),
@@ -288,7 +288,7 @@ export class GitHubStore implements ArtifactStore {
     if (error instanceof BuildQuicheError) return error;
     if (signal?.aborted || (error as Error | undefined)?.name === 'AbortError') return new InterruptedError(`Interrupted while ${action}.`);
     const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 0;
-    const message = this.#redact(String((error as Error | undefined)?.message ?? error)).replace(/ - https:\/\/docs\.github\.com\S*/, '');
+    const message = redact(String((error as Error | undefined)?.message ?? error)).replace(/ - https:\/\/docs\.github\.com\S*/, '');
     const data = { status };
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (status === 0 && code === 'ENOSPC') return new DiskSpaceError(`${where} failed: the disk is full.`, { data });

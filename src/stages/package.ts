@@ -15,6 +15,8 @@ export interface PackageInputs {
   fingerprint: string;
   binaries: Array<{ name: string; sha256: string }>;
   smoke: ReturnType<typeof smokeSummary> | null;
+  /** Where the tarball goes: `--dist-dir NEW` on a finished cache must put one in NEW. */
+  distDir: string;
 }
 
 /**
@@ -47,6 +49,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
       fingerprint: buildFingerprint(identity),
       binaries: ctx.upstream<CompileOutput>('compile').binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
       smoke: smoke ? smokeSummary(smoke) : null,
+      distDir: ctx.app.paths.distDir,
     };
   },
   async run(ctx, inputs) {
@@ -55,7 +58,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
     const certsDir = (await ensureTestCerts(path.join(ctx.app.paths.smoke, 'certs'))).dir;
     const { identity } = inputs;
     const artifact = await createArtifact({
-      distDir: ctx.app.paths.distDir,
+      distDir: inputs.distDir,
       name: artifactNameOf(identity, ctx.app.config),
       binaries: compile.binaries.map((b) => ({ name: b.name, path: b.path })),
       certsDir,

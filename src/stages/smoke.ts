@@ -2,7 +2,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppContext } from './context.js';
 import { defineStage, type StageContext } from '../engine/stage.js';
-import { SmokeTestError, type BuildQuicheError } from '../errors.js';
+import { InterruptedError, SmokeTestError, type BuildQuicheError } from '../errors.js';
 import { ensureTestCerts, type TestCerts } from '../smoke/certs.js';
 import { matchMigrations } from '../smoke/event-lines.js';
 import { freeUdpPort } from '../smoke/udp-port.js';
@@ -70,6 +70,8 @@ async function startServer(ctx: Ctx, binary: Binary, certs: TestCerts): Promise<
   void running.then((r) => (exited = r));
   await sleep(100);
   if (exited) {
+    // Ctrl-C while the server starts is an interruption, not a broken server.
+    if (ctx.signal.aborted) throw new InterruptedError(`Interrupted while ${binary.name} was starting.`, { cause: exited.error });
     throw new SmokeTestError(`${binary.name} exited at start (${exited.exited ?? exited.error?.message}).`, {
       hint: 'See the stage log for what the server printed.',
     });

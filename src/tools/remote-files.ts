@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NetworkError, NotFoundError } from '../errors.js';
+import { BuildQuicheError, NetworkError, NotFoundError } from '../errors.js';
 import type { Exec, ExecOptions } from '../process/exec.js';
 import { withRetry, type RetryPolicy } from '../process/retry.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
@@ -138,7 +138,17 @@ export class RemoteFiles {
     }
     if (!(await hasCommit(gitDir, commit))) {
       // Blob-less and one commit deep: DEPS of chromium/src costs KBs, not the 1.5 GB of its tree.
-      await this.retrying(() => git(['fetch', '--depth=1', '--filter=blob:none', '--no-tags', 'origin', commit]));
+      await this.retrying(() => git(['fetch', '--depth=1', '--filter=blob:none', '--no-tags', 'origin', commit])).catch((error: unknown) => {
+        if (!(error instanceof BuildQuicheError) || error.failureClass !== 'not-found') throw error;
+        // The headline says what is missing where; the git command line stays in the log.
+        throw new NotFoundError(`Commit ${commit} does not exist at ${url}.`, {
+          hint: 'Check chromium.version (a version tag, or a full 40-character src commit) and chromium.srcUrl.',
+          logPath: error.logPath,
+          tail: error.tail,
+          cause: error,
+          data: { url, commit },
+        });
+      });
     }
     // Existence first (this also lazily fetches the blob), then the bytes without logging them.
     const exists = await git(['cat-file', '-e', `${commit}:${file}`], { allowFailure: true });

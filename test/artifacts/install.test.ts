@@ -170,6 +170,16 @@ describe('installArtifact', () => {
     await expectRefused(file, to, /hard link escaping/);
   });
 
+  it('refuses a setuid file entry (mode 6755) and extracts nothing', async () => {
+    const { file, to } = await hostile([{ path: 'quiche-1-unpatched-linux-x64/bin/', type: 'Directory' }, { path: 'quiche-1-unpatched-linux-x64/bin/quic_server', data: 'x', mode: 0o6755 }]);
+    await expectRefused(file, to, /"quiche-1-unpatched-linux-x64\/bin\/quic_server" has the setuid\/setgid bit set \(mode 6755\)/);
+  });
+
+  it('refuses a setgid directory entry', async () => {
+    const { file, to } = await hostile([{ path: 'quiche-1-unpatched-linux-x64/bin/', type: 'Directory', mode: 0o2755 }]);
+    await expectRefused(file, to, /setuid\/setgid bit set \(mode 2755\)/);
+  });
+
   it('refuses device and fifo entries', async () => {
     const { file, to } = await hostile([{ path: 'quiche-1-unpatched-linux-x64/pipe', type: 'FIFO' }]);
     await expectRefused(file, to, /"quiche-1-unpatched-linux-x64\/pipe" is a FIFO/);

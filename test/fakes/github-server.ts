@@ -53,6 +53,8 @@ export interface FakeGitHubOptions {
   repos: string[];
   /** Leave out assets' `digest` (as for assets uploaded before GitHub computed it). */
   omitDigest?: boolean;
+  /** Quote the first N characters of a rejected Authorization header in the 401 message, as some proxies do. */
+  echoCredentials?: number;
 }
 
 export interface FakeGitHub {
@@ -167,7 +169,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const api = parts[0] === 'uploads' ? parts.slice(1) : parts;
     if (api[0] !== 'repos' || api.length < 4) return reply(404, { message: 'Not Found', documentation_url: DOCS });
     if (!req.headers.authorization) return reply(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' });
-    if (!entry.authenticated) return reply(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
+    if (!entry.authenticated) {
+      const quoted = options.echoCredentials ? ` "${req.headers.authorization.slice(0, options.echoCredentials)}…"` : '';
+      return reply(401, { message: `Bad credentials${quoted}`, documentation_url: DOCS, status: '401' });
+    }
     const repo = `${api[1]}/${api[2]}`;
     if (!options.repos.includes(repo) || api[3] !== 'releases') return reply(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
     const rest = api.slice(4);

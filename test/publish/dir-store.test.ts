@@ -1,4 +1,7 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { installArtifact } from '../../src/artifacts/install.js';
@@ -106,5 +109,35 @@ describe('directory store', () => {
   it('rejects a fingerprint that is not hex instead of touching other paths', async () => {
     const store = new DirStore('/nonexistent');
     await expect(store.find('../../etc')).rejects.toThrow(/not a build fingerprint/);
+  });
+});
+
+describe('directory store after a put was killed (kill -9 between staging and rename)', () => {
+  const deadPid = () => {
+    const child = spawnSync('true');
+    return child.pid!;
+  };
+
+  it('the next put sweeps the dead put staging dirs of this host, even when the artifact is already stored', async () => {
+    const { store, root, artifact } = await storeWithSample();
+    await store.put(artifact);
+    const tag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+    const leftover = path.join(root, `.put-${tag}-${deadPid()}-${FINGERPRINT.slice(0, 16)}-0badf00d`);
+    await mkdir(leftover);
+    await writeFile(path.join(leftover, `${artifact.name}.tar.gz`), 'half a tarball');
+    await mkdir(`${leftover}.old`);
+    expect((await store.put(artifact)).status).toBe('exists');
+    expect((await readdir(root)).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('leaves a running put and other hosts staging dirs alone', async () => {
+    const { store, root, artifact } = await storeWithSample();
+    const tag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+    const running = `.put-${tag}-${process.pid}-${FINGERPRINT.slice(0, 16)}-00000001`;
+    const otherHost = `.put-00000000-${deadPid()}-${FINGERPRINT.slice(0, 16)}-00000002`;
+    await mkdir(path.join(root, running), { recursive: true });
+    await mkdir(path.join(root, otherHost));
+    await store.put(artifact);
+    expect((await readdir(root)).filter((name) => name.startsWith('.')).sort()).toEqual([running, otherHost].sort());
   });
 });

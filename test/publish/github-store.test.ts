@@ -143,6 +143,20 @@ describe('GitHub Releases store', () => {
     expect(JSON.stringify(error)).not.toContain(wrong);
   });
 
+  it('hides a token a server or proxy quotes back in its error, even cut to a prefix', async () => {
+    const echoing = await startFakeGitHub({ token: TOKEN, repos: [REPO], echoCredentials: 'token '.length + 14 });
+    try {
+      const { artifact } = await packageSample();
+      const wrong = 'proxyPassXq9v7Lm2Zt4Rk8Wn';
+      const error = await store(wrong, echoing).put(artifact).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain('401 Bad credentials "token [REDACTED]…"');
+      expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain(wrong.slice(0, 8));
+    } finally {
+      await echoing.close();
+    }
+  });
+
   it('never lets the token reach results, errors or console output', async () => {
     const captured: string[] = [];
     const capture = (...args: unknown[]) => {

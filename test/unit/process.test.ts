@@ -16,6 +16,9 @@ describe('classifying failures from output', () => {
     ['You have uncommitted changes', 'dirty-tree'],
     ["fatal: Unable to create '/x/.git/index.lock': File exists.", 'lock'],
     ["fatal: couldn't find remote ref refs/tags/999.0.0.1", 'not-found'],
+    // git over smart HTTP when the server answers 404 for the repository (a wrong srcUrl)
+    ["fatal: repository 'http://127.0.0.1:47001/chromium/nope.git/' not found", 'not-found'],
+    ["remote: Repository not found.\nfatal: repository 'https://github.com/x/y.git/' not found", 'not-found'],
   ])('%s -> %s', (line, failureClass) => {
     expect(classifyOutput([line], 1)).toBe(failureClass);
   });
@@ -47,6 +50,12 @@ describe('exec', () => {
     const error = await exec('sh', ['-c', 'echo "fatal: early EOF" >&2; exit 128']).catch((e) => e);
     expect(isBuildQuicheError(error) && error.failureClass).toBe('network');
     expect(error.tail).toEqual(['fatal: early EOF']);
+  });
+
+  it("a failed command's message names the cause, so retry notes and headlines say why", async () => {
+    const script = 'echo "Cloning into x..." >&2; echo "fatal: unable to access \'http://nohost/x.git/\': Could not resolve host: nohost" >&2; echo done >&2; exit 128';
+    const error = await exec('sh', ['-c', script]).catch((e) => e);
+    expect(error.message).toMatch(/failed with exit code 128: fatal: unable to access 'http:\/\/nohost\/x\.git\/': Could not resolve host: nohost\.$/);
   });
 
   it('a missing program is a tool error that names it', async () => {

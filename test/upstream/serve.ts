@@ -1,25 +1,32 @@
 /**
  * Serves the local upstream for hand runs:
  *
- *   npx tsx test/upstream/serve.ts [--port N] [--root DIR]
+ *   npx tsx test/upstream/serve.ts [--port N] [--root DIR] [--dir DIR]
  *
- * Builds (or reuses) the cached upstream, starts the loopback server and prints its base URL,
- * the tags and commits, and a .gclient snippet that points gclient at it. Stays up until Ctrl-C.
+ * Builds (or reuses) the cached upstream, starts the loopback server, writes a build-quiche
+ * pipeline.config.ts pointing at it into --dir (default $TMPDIR/build-quiche-serve) and prints it,
+ * with the base URL, the tags and commits and a .gclient snippet. Stays up until Ctrl-C.
  * Faults can be set from another shell: curl -X POST $URL/_faults -d '{"fail":{"count":2}}'.
  */
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { offlineConfig } from '../support/world.js';
+import { writeConfigFile } from '../support/cli.js';
 import { buildUpstream, cachedUpstream, TAG_150, TAG_152, type UpstreamInfo } from './build.js';
 import { startUpstreamServer } from './server.js';
 
-function parseArgs(argv: string[]): { port?: number; root?: string } {
-  const result: { port?: number; root?: string } = {};
+function parseArgs(argv: string[]): { port?: number; root?: string; dir?: string } {
+  const result: { port?: number; root?: string; dir?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i];
     if (name === '--port') result.port = Number.parseInt(value() ?? '', 10);
     else if (name === '--root') result.root = value();
+    else if (name === '--dir') result.dir = value();
     else if (name === '--help' || name === '-h') {
-      process.stdout.write('usage: tsx test/upstream/serve.ts [--port N] [--root DIR]\n');
+      process.stdout.write('usage: tsx test/upstream/serve.ts [--port N] [--root DIR] [--dir DIR]\n');
       process.exit(0);
     } else {
       process.stderr.write(`unknown argument: ${arg}\n`);
@@ -33,7 +40,7 @@ function parseArgs(argv: string[]): { port?: number; root?: string } {
   return result;
 }
 
-function describe(info: UpstreamInfo, baseUrl: string): string {
+function describe(info: UpstreamInfo, baseUrl: string, configFile: string, configText: string): string {
   const tag = (name: typeof TAG_152 | typeof TAG_150) => {
     const pin = info.tags[name];
     return [
@@ -82,6 +89,10 @@ then: gclient sync --no-history --nohooks -D -r src@refs/tags/${TAG_152} --ignor
 gitiles: curl ${baseUrl}/chromium/src/+/refs/tags/${TAG_152}/DEPS?format=TEXT | base64 -d
 faults:  curl ${baseUrl}/_faults ; curl -X POST ${baseUrl}/_faults -d '{"fail":{"count":2,"status":503}}'
 
+build-quiche config (${configFile}):
+${configText}
+then: cd ${path.dirname(configFile)} && build-quiche build     (or: npx tsx ${path.resolve('src/cli/entry.ts')} build)
+
 Ctrl-C to stop.
 `;
 }
@@ -89,7 +100,9 @@ Ctrl-C to stop.
 const args = parseArgs(process.argv.slice(2));
 const info = args.root ? await buildUpstream(args.root) : await cachedUpstream();
 const server = await startUpstreamServer({ reposDir: info.reposDir, port: args.port });
-process.stdout.write(describe(info, server.baseUrl));
+const dir = path.resolve(args.dir ?? path.join(os.tmpdir(), 'build-quiche-serve'));
+const configFile = await writeConfigFile(dir, offlineConfig(server.baseUrl, dir));
+process.stdout.write(describe(info, server.baseUrl, configFile, await readFile(configFile, 'utf8')));
 
 const stop = async () => {
   await server.close();

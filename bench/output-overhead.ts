@@ -1,0 +1,69 @@
+// npm run bench:output: what the UI costs on a build that prints 100,000 lines (ninja's "[i/N] CXX ..."
+// lines). A generator prints them as fast as it can; A is the raw command with its output to
+// /dev/null, B the same command through exec() with the stage log, ninja progress parsing and the
+// plain renderer's progress line (what a compile stage does). Prints medians of BENCH_ROUNDS rounds,
+// the overhead B/A - 1 (goal <= 5%), and this process' peak RSS (goal <= 150 MB).
+import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseProgress } from '../src/tools/builder-output.js';
+import { ProgressMeter } from '../src/cli/render/format.js';
+import { exec } from '../src/process/exec.js';
+import { StageLog } from '../src/process/stage-log.js';
+
+const LINES = Number(process.env.BENCH_LINES ?? 100_000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+// A build that prints LINES ninja lines, with a little work per line (as a compile has) so that the
+// reader, not the pipe, is what is measured.
+const generator = `import sys
+n = ${LINES}
+w = sys.stdout.write
+for i in range(1, n + 1):
+    w(f"[{i}/{n}] CXX obj/net/third_party/quiche/src/quiche/quic/core/quic_file_{i % 1000}.o\\n")
+`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const dir = await mkdtemp(path.join(os.tmpdir(), 'bq-bench-output-'));
+const raw: number[] = [];
+const ui: number[] = [];
+let rendered = 0;
+try {
+  for (let round = 0; round < rounds; round++) {
+    let started = performance.now();
+    await execa('sh', ['-c', `python3 -c '${generator}' > /dev/null`]);
+    raw.push(performance.now() - started);
+
+    started = performance.now();
+    const log = new StageLog(path.join(dir, `compile-${round}.log`));
+    const meter = new ProgressMeter();
+    let lastDraw = 0;
+    await exec('python3', ['-c', generator], {
+      log,
+      captureStdout: false,
+      onLine: (line) => {
+        const progress = parseProgress(line);
+        // The renderers draw at most every 100 ms; parsing runs on every line.
+        if (progress && performance.now() - lastDraw > 100) {
+          lastDraw = performance.now();
+          rendered += meter.describe({ done: progress.done, total: progress.total }).length;
+        }
+      },
+    });
+    await log.close();
+    ui.push(performance.now() - started);
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+const a = median(raw);
+const b = median(ui);
+const rssMb = process.resourceUsage().maxRSS / 1024;
+process.stdout.write(
+  `${LINES} lines, ${rounds} rounds, load average ${os.loadavg()[0]!.toFixed(1)}\n` +
+    `raw build to /dev/null: ${(a / 1000).toFixed(2)} s (median)\n` +
+    `through exec + stage log + progress: ${(b / 1000).toFixed(2)} s (median)\n` +
+    `UI overhead: ${((b / a - 1) * 100).toFixed(1)}% (goal <= 5%)\n` +
+    `peak RSS of this process: ${rssMb.toFixed(0)} MB (goal <= 150 MB)\n` +
+    (rendered ? '' : 'warning: no progress line was drawn\n'),
+);

@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
+import { offlineConfig, startWorld, workspace, type World } from '../support/world.js';
+import { strays } from './harness.js';
+
+/**
+ * Defects the fault suite found whose fix lies in files being restructured at the time (the engine,
+ * the CLI's main module, the source stages). Each test states the expected behaviour and is marked
+ * `it.fails` until the fix lands; then the marker goes and the test stays.
+ */
+let world: World;
+let ws: { dir: string; remove(): Promise<void> };
+beforeAll(async () => {
+  world = await startWorld();
+  ws = await workspace('bq-defects-');
+  await writeConfigFile(ws.dir, offlineConfig(world.server.baseUrl, ws.dir));
+});
+afterAll(async () => {
+  await ws?.remove();
+  await world?.close();
+});
+
+describe('known defects (fix pending in the engine, the CLI main module or the source stages)', () => {
+  // Defect: preflight is an `always` stage; the engine never records it, so `status` prints "never run".
+  it.fails('status shows when preflight last checked the host, not "never run"', async () => {
+    const run = await spawnCli(['build', '--until', 'resolve'], { cwd: ws.dir });
+    expect(run.exitCode, run.all).toBe(0);
+    const status = await spawnCli(['status'], { cwd: ws.dir });
+    expect(status.all).toMatch(/^preflight\s/m);
+    expect(status.all).not.toMatch(/^preflight\s+never run/m);
+  }, 120_000);
+
+  // Defect: kill -9 of build-quiche alone leaves ninja and the compilers running (their process groups
+  // are its children's own); nothing stops them until a next run takes over the lock.
+  it.fails("kill -9 of build-quiche during compile leaves none of its subprocesses running", async () => {
+    const child = spawnCli(['build', '--plain'], { cwd: ws.dir });
+    await waitForLine(child, '▶ compile:', 180_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGKILL');
+    await child;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const left = await strays(ws.dir);
+    // Clean up what the defect leaves, so later tests start clean.
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    expect(existsSync(path.join(ws.dir, 'cache'))).toBe(true);
+    expect(left).toEqual([]);
+  }, 240_000);
+});
