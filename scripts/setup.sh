@@ -13,14 +13,15 @@ SUDO=""
 # g++/make, openssl, readelf (binutils), and what preflight checks for Chromium's hooks.
 # The standalone quiche backend: cmake (BoringSSL, abseil, protobuf) and ccache (fast rebuilds).
 # The migration lab: iproute2 (namespaces, veth, tc), WireGuard (wireguard-go over /dev/net/tun when the
-# kernel has no module), tcpdump captures read with tshark, and chromium to screenshot the report.
+# kernel has no module), tcpdump captures read with tshark, chromium to screenshot the report, and
+# docker-compose (v1, Python) to validate examples/docker-compose without a container engine.
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   git python3 generate-ninja ninja-build g++ make openssl binutils curl lsb-release file xz-utils ca-certificates \
-  cmake ccache pkg-config iproute2 wireguard-tools wireguard-go tcpdump tshark chromium \
+  cmake ccache pkg-config iproute2 wireguard-tools wireguard-go tcpdump tshark chromium docker-compose \
   >/dev/null
 if [ "${1:-}" = "--docker" ]; then
-  $SUDO apt-get install -y -qq --no-install-recommends podman buildah runc debootstrap podman-compose >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends podman buildah runc debootstrap >/dev/null
 fi
 
 npm ci --no-audit --no-fund
