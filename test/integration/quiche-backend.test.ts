@@ -4,7 +4,7 @@
  * dependency pinning from quiche's own MODULE.bazel, the shallow verified checkout, retry of a 503,
  * resume after kill -9, the patch stage into the quiche checkout. No compiles (test/real does those).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,10 +30,19 @@ const EXPECTED = {
 };
 
 let server: UpstreamServer;
+let views: string;
 beforeAll(async () => {
   if (SKIP_REASON) return;
-  server = await startUpstreamServer({ reposDir: await upstreamViews() });
+  views = await upstreamViews();
+  server = await startUpstreamServer({ reposDir: views });
 });
+
+/** A series with no patches (the fabricated quiche has none of the files the default series patches). */
+function emptySeries(dir: string): string {
+  const file = path.join(dir, 'empty-series');
+  writeFileSync(file, '');
+  return file;
+}
 afterAll(async () => {
   await server?.close();
   await removeViews();
@@ -122,40 +131,36 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       expect(existsSync(path.join(dir, 'cache', 'quiche', 'src'))).toBe(false);
     }));
 
-  it('checks out quiche and each dependency one commit deep at the verified commit, retries a 503, and patches quiche', () =>
+  it('a dependency MODULE.bazel declares that build-quiche does not know stops the run naming it, until the config says to ignore it', () =>
     withWorkspace(async (dir) => {
-      const config = await resolved(quicheConfig(dir), dir);
-      expect((await runBuild(config, { until: 'quiche-deps' })).error).toBeUndefined();
-      server.faults.reset();
-      // The next protobuf request is the checkout's fetch.
-      server.faults.failNext(1, { status: 503, pathContains: '/protobuf/' });
-      const run = await runBuild(config, { until: 'patch' });
-      expect(run.error).toBeUndefined();
-      expect(server.requests.some((r) => r.fault === 'fail' && r.status === 503)).toBe(true);
-      expect(run.notes.some((n) => /checkout: protobuf: fetch failed .*retry 1/.test(n))).toBe(true);
+      // quiche's real MODULE.bazel plus one more bazel_dep, committed to a repository the server also serves.
+      const work = path.join(dir, 'work');
+      await exec('git', ['init', '-q', work]);
+      const moduleBazel = (await exec('git', ['--git-dir', path.join(views, 'quiche.git'), 'show', `${QUICHE_152}:MODULE.bazel`])).stdout;
+      await writeFile(path.join(work, 'MODULE.bazel'), `${moduleBazel}\nbazel_dep(name = "snappy", version = "1.2.1")\n`);
+      const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+      await exec('git', ['-C', work, 'add', 'MODULE.bazel'], { env });
+      await exec('git', ['-C', work, 'commit', '-q', '-m', 'adds snappy'], { env });
+      const commit = await git(work, 'rev-parse', 'HEAD');
+      const bare = path.join(views, `quiche-snappy-${path.basename(dir)}.git`);
+      await exec('git', ['clone', '-q', '--bare', work, bare]);
+      const url = `${server.baseUrl}/${path.basename(bare, '.git')}`;
+      const config = (ignore: boolean) =>
+        quicheConfig(dir, { url, revision: commit, dependencies: { googleurl: { url: `${server.baseUrl}/googleurl`, ref: GOOGLEURL_PIN }, ...(ignore ? { snappy: { ignore: true } } : {}) } });
 
-      const checkout = await outputsOf<QuicheCheckoutOutput>(dir, 'checkout');
-      const commits = { quiche: QUICHE_152, ...Object.fromEntries(Object.entries(EXPECTED).map(([n, e]) => [n, e.commit])) };
-      expect(Object.fromEntries(Object.entries(checkout.sources).map(([n, r]) => [n, r.commit]))).toEqual(commits);
-      for (const [name, repo] of Object.entries(checkout.sources)) {
-        expect(repo.path).toBe(path.join(dir, 'cache', 'quiche', 'src', `${name}-${repo.commit.slice(0, 12)}`));
-        expect(await headCommit(repo.path)).toBe(repo.commit);
-        expect(await git(repo.path, 'rev-parse', '--is-shallow-repository')).toBe('true');
-        expect(await git(repo.path, 'rev-list', '--count', 'HEAD')).toBe('1');
-      }
-      expect(checkout.repos.quiche).toEqual(checkout.sources.quiche);
-      // The patch stage wrote the series into the quiche checkout, and only there.
-      const patched = await outputsOf<{ files: Array<{ repo: string; path: string }> }>(dir, 'patch');
-      expect(patched.files.length).toBeGreaterThan(0);
-      expect(patched.files.every((f) => f.repo === 'quiche')).toBe(true);
-      expect((await git(checkout.sources.quiche!.path, 'diff', '--name-only')).split('\n').sort()).toEqual(patched.files.map((f) => f.path).sort());
+      const run = await runBuild(await resolved({ ...config(false), patches: { series: emptySeries(dir) } }, dir), { until: 'quiche-deps' });
+      expect(run.error).toBeInstanceOf(ConfigError);
+      expect((run.error as ConfigError).message).toBe("quiche's MODULE.bazel declares a dependency build-quiche does not know: snappy.");
+      expect((run.error as ConfigError).hint).toMatch(/quiche\.dependencies\.snappy = \{ ignore: true \}/);
 
-      const again = await runBuild(config, { until: 'patch' });
-      expect(again.error).toBeUndefined();
-      expect(again.skipped).toEqual(expect.arrayContaining(['quiche-deps', 'checkout', 'patch']));
+      const ignored = await runBuild(await resolved({ ...config(true), patches: { series: emptySeries(dir) } }, dir), { until: 'quiche-deps' });
+      expect(ignored.error).toBeUndefined();
+      expect((await outputsOf<QuicheDepsOutput>(dir, 'quiche-deps')).dependencies.map((d) => d.name)).toEqual(['boringssl', 'abseil-cpp', 'protobuf', 'googleurl', 'quic-trace']);
     }));
 
-  it('after kill -9 during a dependency fetch, the rerun resumes in the partial clone and verifies every commit', () =>
+  // One scenario for the checkout, because each full checkout of the six repositories costs seconds:
+  // a first run killed in a fetch, a rerun that meets a 503, then a no-op run.
+  it('after kill -9 during a dependency fetch the rerun resumes in the partial clone, retries a 503, checks out every repository one commit deep at its commit and patches quiche', () =>
     withWorkspace(async (dir) => {
       server.faults.reset();
       await writeConfigFile(dir, quicheConfig(dir));
@@ -174,12 +179,33 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       await writeFile(path.join(quiche, '.git', 'index.lock'), ''); // what a killed git leaves behind
 
       server.faults.reset();
-      const rerun = await spawnCli(['build', '--until', 'checkout', '--plain'], { cwd: dir });
-      if (process.env.BQ_DEBUG) console.log(rerun.all);
+      // protobuf comes after boringssl: its first fetch request fails with a 503.
+      server.faults.failNext(1, { status: 503, pathContains: '/protobuf/' });
+      const rerun = await spawnCli(['build', '--until', 'patch', '--plain'], { cwd: dir });
       expect(rerun.exitCode, rerun.all).toBe(0);
       expect(rerun.all).toMatch(/removed stale .*quiche-1ba0d99a5c2f\/\.git\/index\.lock/);
+      expect(server.requests.some((r) => r.fault === 'fail' && r.status === 503)).toBe(true);
+      expect(rerun.all).toMatch(/checkout: protobuf: fetch failed .*retry 1/);
       expect((await stat(path.join(boringssl, '.git'))).ino).toBe(partial);
-      expect(await headCommit(boringssl)).toBe(EXPECTED.boringssl.commit);
-      expect(await headCommit(quiche)).toBe(QUICHE_152);
+
+      const checkout = await outputsOf<QuicheCheckoutOutput>(dir, 'checkout');
+      const commits = { quiche: QUICHE_152, ...Object.fromEntries(Object.entries(EXPECTED).map(([n, e]) => [n, e.commit])) };
+      expect(Object.fromEntries(Object.entries(checkout.sources).map(([n, r]) => [n, r.commit]))).toEqual(commits);
+      for (const [name, repo] of Object.entries(checkout.sources)) {
+        expect(repo.path).toBe(path.join(dir, 'cache', 'quiche', 'src', `${name}-${repo.commit.slice(0, 12)}`));
+        expect(await headCommit(repo.path)).toBe(repo.commit);
+        expect(await git(repo.path, 'rev-parse', '--is-shallow-repository')).toBe('true');
+        expect(await git(repo.path, 'rev-list', '--count', 'HEAD')).toBe('1');
+      }
+      expect(checkout.repos.quiche).toEqual(checkout.sources.quiche);
+      // The patch stage wrote the series into the quiche checkout, and only there.
+      const patched = await outputsOf<{ files: Array<{ repo: string; path: string }> }>(dir, 'patch');
+      expect(patched.files.length).toBeGreaterThan(0);
+      expect(patched.files.every((f) => f.repo === 'quiche')).toBe(true);
+      expect((await git(quiche, 'diff', '--name-only')).split('\n').sort()).toEqual(patched.files.map((f) => f.path).sort());
+
+      const again = await runBuild(await resolved(quicheConfig(dir), dir), { until: 'patch' });
+      expect(again.error).toBeUndefined();
+      expect(again.skipped).toEqual(expect.arrayContaining(['quiche-deps', 'checkout', 'patch']));
     }));
 });
