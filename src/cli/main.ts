@@ -74,7 +74,7 @@ export function createProgram(ctx: CliContext): Command {
     .description("Patch and build Chromium's QUIC toy client and server from a pinned revision: resumable, cached, reproducible.")
     .version(TOOL_VERSION)
     .option('-c, --config <file>', 'config file (default: ./pipeline.config.ts, else built-in defaults)')
-    .addOption(new Option('--backend <backend>', 'how quiche is built (only chromium in this version)').choices([...BACKEND_IDS]))
+    .addOption(new Option('--backend <backend>', "how quiche is built: chromium (default) or quiche (standalone)").choices([...BACKEND_IDS]))
     .option('--pin <version>', 'Chromium version tag (or src commit) to build, e.g. 152.0.7977.83')
     .option('--cache-dir <dir>', 'state, logs, depot_tools and the checkout')
     .option('--dist-dir <dir>', 'where finished tarballs go')

@@ -154,6 +154,35 @@ const smoke = z
   })
   .prefault({});
 
+const commitHash = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-hex git commit hash (a shallow fetch needs the whole hash, and HEAD is verified against it)');
+
+const quicheDependency = z.strictObject({
+  url: z.string().min(1).optional().describe('Git URL to clone instead of the one MODULE.bazel implies.'),
+  ref: z.string().min(1).optional().describe('Tag or 40-hex commit to check out instead of the one MODULE.bazel implies.'),
+  ignore: z.boolean().optional().describe('Accept a MODULE.bazel entry build-quiche does not know as not needed by quic_client / quic_server.'),
+});
+
+const quiche = z
+  .strictObject({
+    url: z.string().min(1).default('https://quiche.googlesource.com/quiche').describe("Git URL of quiche (backend 'quiche')."),
+    revision: commitHash
+      .optional()
+      .describe("Build this quiche commit instead of the one Chromium's DEPS pins at chromium.version; then DEPS is not read and artifacts are named quiche-<commit12>."),
+    dependencies: z
+      .record(z.string(), quicheDependency)
+      .default({})
+      .describe("Per dependency of quiche's MODULE.bazel (boringssl, abseil-cpp, protobuf, googleurl, quic-trace, or an unknown name): { url, ref } overrides, { ignore: true } for an entry not needed. docs/quiche-backend.md has the table."),
+    mirrors: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe("URL prefix rewrites applied to quiche's and every dependency's URL, like git's url.<base>.insteadOf: { 'https://github.com/google/': 'http://127.0.0.1:8080/' }. The longest matching prefix wins."),
+    optimization: z.enum(['-O0', '-O1', '-O2', '-O3', '-Os', '-Og']).default('-O1').describe('Optimization for the dependencies and quiche (-O1 compiles about twice as fast as -O2).'),
+    cc: z.string().min(1).default('gcc-12').describe('C compiler for the CMake dependencies.'),
+    cxx: z.string().min(1).default('g++-12').describe('C++ compiler for the dependencies and quiche.'),
+    ccache: z.enum(['auto', 'on', 'off']).default('auto').describe("Compiler launcher: 'auto' uses ccache when it is on PATH, 'on' requires it, 'off' never uses it."),
+  })
+  .prefault({});
+
 const dirStore = z.strictObject({
   type: z.literal('dir'),
   path: z.string().optional().describe('Directory holding artifacts and index.json. Default: <distDir>/store.'),
@@ -199,8 +228,9 @@ export const configSchema = z
     backend: z
       .enum(BACKEND_IDS)
       .default('chromium')
-      .describe("How quiche is built: 'chromium' inside a Chromium tree (depot_tools, gclient, gn, siso/ninja). 'quiche' (standalone) is not available in this version."),
+      .describe("How quiche is built: 'chromium' inside a Chromium tree (depot_tools, gclient, gn, siso/ninja); 'quiche' standalone from quiche's own repository and the dependencies its MODULE.bazel names (CMake + a generated build.ninja; docs/quiche-backend.md)."),
     chromium,
+    quiche,
     depotTools,
     gclient,
     checkout,

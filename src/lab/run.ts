@@ -235,7 +235,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       name: artifact.name,
       fingerprint: artifact.manifest.fingerprint,
       chromium: artifact.manifest.chromium.version,
-      revisions: { src: artifact.manifest.inputs.src, quiche: artifact.manifest.inputs.quiche },
+      revisions: { src: artifact.manifest.inputs.src ?? 'none', quiche: artifact.manifest.inputs.quiche },
       patchset: artifact.manifest.patches.patchset,
       dir: artifact.dir,
     },

@@ -12,25 +12,35 @@ export interface BuildBackend {
   /** The config value that selects it (`backend: 'chromium'`). */
   id: string;
   title: string;
+  /**
+   * Pure stages that pin what the identity needs beyond the pin (e.g. dependency commits). They run
+   * after patch-check and before reuse, so an artifact can be found before anything is fetched, and
+   * identity() may read them.
+   */
+  resolveStages?: AnyStage<AppContext>[];
   /** Fetch and check out the sources; the last one has id `checkout` and outputs SourceOutput. */
   sourceStages: AnyStage<AppContext>[];
   /** Configure and build; the last one has id `compile` and outputs CompileOutput. */
   buildStages: AnyStage<AppContext>[];
   /**
    * The backend's part of the build identity (stages/build-identity.ts): what, besides the pin
-   * and the patches, decides the bytes that come out. Its hash keys artifacts in stores. The
-   * stages it reads must be in the `after` of every stage that computes the identity
-   * (IDENTITY_STAGES in build-identity.ts).
+   * and the patches, decides the bytes that come out. Its hash keys artifacts in stores. It reads
+   * only resolve, patch-check and the backend's resolveStages (identityStagesOf in build-identity.ts).
    */
   identity(ctx: InputContext<AppContext>): BackendIdentity;
+  /** The labels the identity and manifest record, when the backend builds fixed programs (not build.targets). */
+  targets?: string[];
   /** The repos patches may target. */
   patchRepos: readonly PatchRepo[];
   /** Appended to artifact names when this backend's artifacts must not collide with another's. */
   artifactSuffix?: string;
 }
 
-/** What the manifest records about the inputs of a build (artifacts/manifest.ts). */
-export interface BackendIdentity {
+/** A backend's part of the build identity (what the manifest records about its inputs). */
+export type BackendIdentity = ChromiumIdentity | StandaloneIdentity;
+
+/** Inside a Chromium tree: the Chromium pin, its tools and gn args decide the binaries. */
+export interface ChromiumIdentity {
   src: string;
   quiche: string;
   depotTools: string | null;
@@ -40,6 +50,27 @@ export interface BackendIdentity {
   /** Inputs that change what gets built; absent when empty, so fingerprints stay stable. */
   customDeps?: Record<string, string | null>;
 }
+
+/** One dependency of a standalone build, as cloned. */
+export interface DependencyPin {
+  name: string;
+  url: string;
+  /** What was asked for (a tag or a commit). */
+  ref: string;
+  /** What it resolved to and what the checkout verified. */
+  commit: string;
+}
+
+/** quiche built on its own: quiche's commit, every dependency's pin, the compiler and its flags. */
+export interface StandaloneIdentity {
+  /** The Chromium src commit whose DEPS pinned quiche; null when quiche.revision named the commit. */
+  src: string | null;
+  quiche: string;
+  dependencies: DependencyPin[];
+  toolchain: { compiler: string; cc: string; cxx: string; flags: string[] };
+}
+
+export const isStandaloneIdentity = (identity: BackendIdentity): identity is StandaloneIdentity => 'dependencies' in identity;
 
 /** The contract of the last source stage (`checkout`): where the repos patches apply to are. */
 export interface SourceOutput {

@@ -3,7 +3,7 @@ import type { AnyStage } from '../engine/stage.js';
 import type { BuildBackend } from './backend.js';
 import { backendFor } from './backends/index.js';
 import { chromiumBackend } from './backends/chromium/index.js';
-import { IDENTITY_STAGES } from './build-identity.js';
+import { identityStagesOf } from './build-identity.js';
 import type { AppContext } from './context.js';
 import { packageStage } from './package.js';
 import { patchCheckStage } from './patch-check.js';
@@ -19,10 +19,10 @@ import { smokeStage } from './smoke.js';
  * reuse stage found an artifact for exactly this build, the stage is disabled. The stage's own
  * `enabled` speaks first; its `after` gains what the rule reads, so plan predicts it.
  */
-export function gatedByReuse(stage: AnyStage<AppContext>): AnyStage<AppContext> {
+export function gatedByReuse(stage: AnyStage<AppContext>, identityStages: readonly string[] = identityStagesOf(chromiumBackend)): AnyStage<AppContext> {
   return {
     ...stage,
-    after: [...new Set([...stage.after, 'reuse', ...IDENTITY_STAGES])],
+    after: [...new Set([...stage.after, 'reuse', ...identityStages])],
     enabled: (ctx) => {
       const own = stage.enabled?.(ctx) ?? true;
       return own === true ? reusedArtifactReason(ctx) : own;
@@ -32,8 +32,11 @@ export function gatedByReuse(stage: AnyStage<AppContext>): AnyStage<AppContext> 
 
 /** The pipeline for one backend, in order (docs/architecture.md). */
 export function stagesWith(backend: BuildBackend): AnyStage<AppContext>[] {
-  const build = [...backend.sourceStages, patchStage, ...backend.buildStages, smokeStage, packageStage].map(gatedByReuse);
-  return [preflightStage, resolveStage, patchCheckStage, reuseStage, ...build, publishStage];
+  const identityStages = identityStagesOf(backend);
+  // Stages that compute the build identity read the backend's resolve stages too.
+  const readingIdentity = (stage: AnyStage<AppContext>): AnyStage<AppContext> => ({ ...stage, after: [...new Set([...stage.after, ...identityStages])] });
+  const build = [...backend.sourceStages, patchStage, ...backend.buildStages, smokeStage, packageStage].map((stage) => gatedByReuse(stage, identityStages));
+  return [preflightStage, resolveStage, patchCheckStage, ...(backend.resolveStages ?? []), readingIdentity(reuseStage), ...build, readingIdentity(publishStage)];
 }
 
 /** The pipeline the config selects (its `backend`). */

@@ -6,7 +6,7 @@ import { createArtifact, type ArtifactResult } from '../artifacts/package.js';
 import { defineStage } from '../engine/stage.js';
 import { ensureTestCerts } from '../smoke/certs.js';
 import { sha256File } from '../util/fs.js';
-import { artifactNameOf, buildFingerprint, buildIdentity, type BuildIdentity } from './build-identity.js';
+import { artifactNameOf, buildFingerprint, buildIdentity, manifestInputsOf, type BuildIdentity } from './build-identity.js';
 import type { CompileOutput } from './backend.js';
 import type { SmokeOutput } from './smoke.js';
 
@@ -64,12 +64,8 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
       certsDir,
       signal: ctx.signal,
       manifest: {
-        chromium: { version: identity.version },
-        inputs: { src: identity.src, quiche: identity.quiche, depotTools: identity.depotTools, gnVersion: identity.gnVersion },
+        ...manifestInputsOf(identity),
         patches: { patchset: identity.patchset, series: identity.patches },
-        gnArgs: identity.gnArgs,
-        targets: identity.targets,
-        builder: identity.builder,
         smoke: inputs.smoke,
         fingerprint: inputs.fingerprint,
         tool: { name: 'build-quiche', version: TOOL_VERSION },

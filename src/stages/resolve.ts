@@ -8,10 +8,13 @@ import { DEPOT_TOOLS_DEP_PATH, QUICHE_DEP_PATH, type ResolveOutput } from '../ch
 import { defineStage } from '../engine/stage.js';
 import { fingerprint } from '../engine/fingerprint.js';
 import { ConfigError, NotFoundError } from '../errors.js';
+import { rewriteUrl } from '../quiche/dependencies.js';
 import { writeJsonAtomic } from '../util/fs.js';
 
 export interface ResolveInputs {
   version: string;
+  /** quiche.revision: the quiche commit to build, with the URL it comes from; DEPS is not read. */
+  quicheCommit?: { revision: string; url: string };
   srcUrl: string;
   gitiles: string;
   customVars: Record<string, string | boolean | number>;
@@ -20,6 +23,21 @@ export interface ResolveInputs {
 }
 
 export const isCommitPin = (version: string) => /^[0-9a-f]{40}$/.test(version);
+
+/** The version label of a build of a quiche commit no Chromium pin named (artifacts: quiche-quiche-<commit12>-...). */
+export const quicheCommitLabel = (revision: string) => `quiche-${revision.slice(0, 12)}`;
+
+/** quiche.revision (and the URL quiche is read from, after mirrors) when the config names the quiche commit itself. */
+function quicheCommitOf(app: AppContext): ResolveInputs['quicheCommit'] {
+  const { quiche, backend } = app.config;
+  if (quiche.revision === undefined) return undefined;
+  if (backend !== 'quiche') {
+    throw new ConfigError(`quiche.revision is set, but the ${backend} backend builds the quiche that Chromium's DEPS pins.`, {
+      hint: "Use backend 'quiche' (--backend quiche) to build a quiche commit by itself, or drop quiche.revision and pick chromium.version.",
+    });
+  }
+  return { revision: quiche.revision, url: rewriteUrl(quiche.url, quiche.mirrors) };
+}
 
 /** The custom_vars gclient will see: the //net defaults, then the user's. */
 export function effectiveCustomVars(app: AppContext): Record<string, string | boolean | number> {
@@ -36,15 +54,36 @@ export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput
   title: 'Resolve the pin from DEPS',
   after: [],
   pure: true,
-  inputs: ({ app }) => ({
-    version: app.config.chromium.version,
-    srcUrl: app.config.chromium.srcUrl,
-    gitiles: app.config.chromium.gitiles,
-    customVars: effectiveCustomVars(app),
-    customDeps: app.config.gclient.customDeps,
-    targetOs: app.config.gclient.targetOs,
-  }),
+  inputs: ({ app }) => {
+    const quicheCommit = quicheCommitOf(app);
+    if (quicheCommit) {
+      return { version: quicheCommitLabel(quicheCommit.revision), quicheCommit, srcUrl: '', gitiles: 'off', customVars: {}, customDeps: {}, targetOs: [] };
+    }
+    return {
+      version: app.config.chromium.version,
+      srcUrl: app.config.chromium.srcUrl,
+      gitiles: app.config.chromium.gitiles,
+      customVars: effectiveCustomVars(app),
+      customDeps: app.config.gclient.customDeps,
+      targetOs: app.config.gclient.targetOs,
+    };
+  },
   async run(ctx, inputs) {
+    if (inputs.quicheCommit) {
+      ctx.report.note(`quiche.revision ${inputs.quicheCommit.revision}: building that quiche commit; Chromium's DEPS is not read`);
+      return {
+        version: inputs.version,
+        ref: inputs.quicheCommit.revision,
+        srcUrl: '',
+        srcCommit: '',
+        quicheRevision: inputs.quicheCommit.revision,
+        quicheUrl: inputs.quicheCommit.url,
+        depotToolsRevision: undefined,
+        gnVersion: undefined,
+        deps: [],
+        via: 'git',
+      };
+    }
     const cacheFile = path.join(ctx.app.paths.resolveCache, 'pins', `${fingerprint(inputs).slice(0, 24)}.json`);
     const cached = await readFile(cacheFile, 'utf8').then((text) => JSON.parse(text) as ResolveOutput).catch(() => undefined);
     if (cached) {
@@ -96,7 +135,7 @@ export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput
     await writeJsonAtomic(cacheFile, output);
     return output;
   },
-  describe: (r) => `src ${r.srcCommit.slice(0, 8)}, quiche ${r.quicheRevision.slice(0, 8)}${r.depotToolsRevision ? `, depot_tools ${r.depotToolsRevision.slice(0, 8)}` : ''}`,
+  describe: (r) => `${r.srcCommit ? `src ${r.srcCommit.slice(0, 8)}` : r.version}, quiche ${r.quicheRevision.slice(0, 8)}${r.depotToolsRevision ? `, depot_tools ${r.depotToolsRevision.slice(0, 8)}` : ''}`,
 });
 
 /** gclient's custom_deps: `null` drops a dep, `url@rev` replaces its source and pin. */

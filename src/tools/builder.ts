@@ -91,3 +91,9 @@ export async function dryRun(options: { exec: Exec; command: string; outDir: str
   if (dry.exitCode !== 0) return `${options.command} -n failed`;
   return /no work to do|everything is up-to-date/.test(`${dry.stdout}\n${dry.stderr}`) ? true : 'the builder has work left';
 }
+
+/** `ninja -t deps`: every object with the headers it was compiled with (from .ninja_deps). */
+export async function ninjaDeps(options: { exec: Exec; command: string; outDir: string }): Promise<string> {
+  const result = await options.exec(options.command, ['-C', options.outDir, '-t', 'deps'], { captureStdout: true, timeoutMs: 300_000 });
+  return result.stdout;
+}

@@ -2,7 +2,7 @@
  * CMake as typed calls: configure, build (with ninja's `[N/M]` progress surfaced), install. Output goes
  * through exec() so it lands in the stage log and failures carry the log's tail.
  */
-import { exec, type ExecOptions, type ExecResult } from '../process/exec.js';
+import { exec as defaultExec, type Exec, type ExecOptions, type ExecResult } from '../process/exec.js';
 
 export interface BuildProgress {
   done: number;
@@ -11,7 +11,10 @@ export interface BuildProgress {
   description: string;
 }
 
-type CommonOptions = Pick<ExecOptions, 'log' | 'signal' | 'tracker' | 'env' | 'onLine'>;
+type CommonOptions = Pick<ExecOptions, 'log' | 'signal' | 'tracker' | 'env' | 'onLine'> & {
+  /** A stage's exec (logged to its stage log, tracked by the run lock); default: the plain one. */
+  exec?: Exec;
+};
 
 export interface CmakeBuildOptions extends CommonOptions {
   jobs?: number;
@@ -31,7 +34,8 @@ export function parseProgressLine(line: string): BuildProgress | undefined {
 
 /** `cmake <args>`: args from cmake-recipes' configureArgs() (they include -S and -B). */
 export function configure(args: readonly string[], options: CommonOptions = {}): Promise<ExecResult> {
-  return exec('cmake', args, { ...options, captureStdout: false });
+  const { exec = defaultExec, ...rest } = options;
+  return exec('cmake', args, { ...rest, captureStdout: false });
 }
 
 export function build(buildDir: string, options: CmakeBuildOptions = {}): Promise<ExecResult> {
@@ -42,6 +46,7 @@ export function build(buildDir: string, options: CmakeBuildOptions = {}): Promis
     ...(options.targets?.length ? ['--target', ...options.targets] : []),
   ];
   const [file, ...prefix] = options.wrapper?.length ? [...options.wrapper, 'cmake'] : ['cmake'];
+  const exec = options.exec ?? defaultExec;
   return exec(file!, [...prefix, ...args], {
     log: options.log,
     signal: options.signal,
@@ -58,6 +63,6 @@ export function build(buildDir: string, options: CmakeBuildOptions = {}): Promis
 
 /** `cmake --install`, of everything or of one component (see CmakeRecipe.installComponents). */
 export function install(buildDir: string, options: CommonOptions & { component?: string } = {}): Promise<ExecResult> {
-  const { component, ...rest } = options;
+  const { component, exec = defaultExec, ...rest } = options;
   return exec('cmake', ['--install', buildDir, ...(component ? ['--component', component] : [])], { ...rest, captureStdout: false });
 }

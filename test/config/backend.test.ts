@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { plan } from '../../src/api/pipeline.js';
-import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { stagesFor } from '../../src/stages/index.js';
+import { backendFor } from '../../src/stages/backends/index.js';
+import { quicheBackend } from '../../src/stages/backends/quiche/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -24,19 +23,31 @@ describe('backend selection', () => {
     ]);
   });
 
-  it('a backend this version does not have is a config error naming it, before anything runs', async () => {
+  it('--backend quiche selects the standalone backend: its dependency stage before reuse, its build stages after patch', async () => {
     const config = await loadConfig({ cwd: dir, env: {}, flags: { backend: 'quiche' } });
-    const error = await plan({ config }).catch((e: unknown) => e);
+    expect(config.backend).toBe('quiche');
+    expect(backendFor(config)).toBe(quicheBackend);
+    expect(stagesFor(config).map((stage) => stage.id)).toEqual([
+      'preflight', 'resolve', 'patch-check', 'quiche-deps', 'reuse', 'checkout', 'patch', 'dependencies', 'configure', 'compile', 'smoke', 'package', 'publish',
+    ]);
+  });
+
+  it('quiche settings default to the public quiche repository, -O1, gcc-12 and ccache when present', async () => {
+    const config = await loadConfig({ cwd: dir, env: {}, flags: { backend: 'quiche' } });
+    expect(config.quiche).toEqual({ url: 'https://quiche.googlesource.com/quiche', dependencies: {}, mirrors: {}, optimization: '-O1', cc: 'gcc-12', cxx: 'g++-12', ccache: 'auto' });
+  });
+
+  it('an abbreviated quiche.revision is a config error naming the field (exit 2)', async () => {
+    const error = await loadConfig({ cwd: dir, env: {}, inline: { backend: 'quiche', quiche: { revision: '1ba0d99a' } } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).message).toBe('backend quiche is not available in this version.');
+    expect((error as ConfigError).message).toMatch(/quiche\.revision/);
+    expect((error as ConfigError).message).toMatch(/40-hex/);
     expect((error as ConfigError).exitCode).toBe(2);
   });
 
-  it('--backend quiche exits 2 and creates no cache', async () => {
-    const out: string[] = [];
-    const code = await runCli(['plan', '--plain', '--backend', 'quiche', '--cache-dir', path.join(dir, 'cache')], { stdout: (l) => out.push(l), stderr: (l) => out.push(l), isTTY: false, env: {} });
-    expect(code).toBe(2);
-    expect(out.join('\n')).toMatch(/backend quiche is not available in this version/);
-    expect(existsSync(path.join(dir, 'cache'))).toBe(false);
+  it('an unknown key in a dependency override is a config error naming it', async () => {
+    const error = await loadConfig({ cwd: dir, env: {}, inline: { backend: 'quiche', quiche: { dependencies: { googleurl: { commit: 'x' } } } } as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(/quiche\.dependencies\.googleurl/);
   });
 });

@@ -52,3 +52,12 @@ export async function removeViews(): Promise<void> {
   if (viewRoot) await rm(viewRoot, { recursive: true, force: true });
   viewRoot = undefined;
 }
+
+/** Every repository of ../shared/upstream. */
+export const UPSTREAM_REPOS = ['quiche.git', 'abseil-cpp.git', 'boringssl.git', 'protobuf.git', 'googleurl.git', 'quic-trace.git'] as const;
+
+/** A directory of views of every upstream repository, for the local upstream server to serve (git http-backend). */
+export async function upstreamViews(): Promise<string> {
+  for (const repo of UPSTREAM_REPOS) await view(repo);
+  return viewRoot!;
+}

@@ -2,9 +2,10 @@ import type { ResolvedConfig } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildBackend } from '../backend.js';
 import { chromiumBackend } from './chromium/index.js';
+import { quicheBackend } from './quiche/index.js';
 
 /** Every backend this version can build with, by config value. */
-const BACKENDS: Partial<Record<ResolvedConfig['backend'], BuildBackend>> = { chromium: chromiumBackend };
+const BACKENDS: Partial<Record<ResolvedConfig['backend'], BuildBackend>> = { chromium: chromiumBackend, quiche: quicheBackend };
 
 /** The backend the config selects; one this version does not have is a config error (exit 2). */
 export function backendFor(config: Pick<ResolvedConfig, 'backend'>): BuildBackend {

@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { defineStage, type StageContext } from '../../../engine/stage.js';
+import { DirtyTreeError, isBuildQuicheError, NotFoundError } from '../../../errors.js';
+import { ownedChanges, revertAppliedPatches } from '../../../patches/ledger.js';
+import { withRetry } from '../../../process/retry.js';
+import { dirtyFiles, gitAt, hasCommit, headCommit } from '../../../tools/git.js';
+import { repairStaleLocks } from '../../../tools/gclient.js';
+import type { RepoState } from '../../../chromium/types.js';
+import type { SourceOutput } from '../../backend.js';
+import { ledgerLocation, type AppContext } from '../../context.js';
+import { checkoutDir } from './layout.js';
+import type { QuicheDepsOutput } from './resolve-dependencies.js';
+
+export interface QuicheCheckoutInputs {
+  /** quiche first, then every cloned dependency. */
+  repos: Array<{ name: string; url: string; commit: string; dir: string }>;
+}
+
+export interface QuicheCheckoutOutput extends SourceOutput {
+  repos: { quiche: RepoState };
+  /** Every checkout by name (quiche included), each verified at its commit. */
+  sources: Record<string, RepoState>;
+}
+
+type Ctx = StageContext<AppContext>;
+
+/**
+ * quiche and each dependency, one commit deep: `git init` + `git fetch --depth=1 <commit>` +
+ * detached checkout, then HEAD verified. Nothing is ever deleted, so a fetch killed half-way resumes;
+ * stale index.lock files are removed first; network failures are retried. Checkouts are keyed by
+ * commit and shared by every build that pins it. Before a checkout moves, our own patches are taken
+ * out and anybody else's changes stop the run.
+ */
+export const quicheCheckoutStage = defineStage<AppContext, QuicheCheckoutInputs, QuicheCheckoutOutput>({
+  id: 'checkout',
+  title: 'Check out quiche and its dependencies',
+  after: ['quiche-deps'],
+  inputs: ({ app, upstream }) => {
+    const deps = upstream<QuicheDepsOutput>('quiche-deps');
+    const repos = [{ name: 'quiche', ...deps.quiche }, ...deps.dependencies.map((d) => ({ name: d.name, url: d.url, commit: d.commit }))];
+    return { repos: repos.map((repo) => ({ ...repo, dir: checkoutDir(app, repo.name, repo.commit) })) };
+  },
+  async repair(ctx, guard) {
+    const dirs = ((guard.data.dirs as string[] | undefined) ?? []).filter((dir) => existsSync(path.join(dir, '.git')));
+    await repairStaleLocks(dirs, (message) => ctx.report.note(message));
+  },
+  async run(ctx, inputs) {
+    await ctx.guard.update({ dirs: inputs.repos.map((r) => r.dir) });
+    await releaseOldQuiche(ctx, inputs);
+    const sources: Record<string, RepoState> = {};
+    for (const repo of inputs.repos) {
+      ctx.report.progress({ done: Object.keys(sources).length, total: inputs.repos.length, message: repo.name });
+      sources[repo.name] = { path: repo.dir, commit: await checkOut(ctx, repo) };
+    }
+    ctx.report.progress({ done: inputs.repos.length, total: inputs.repos.length });
+    return { repos: { quiche: sources.quiche! }, sources };
+  },
+  async verify(_ctx, { inputs }) {
+    for (const repo of inputs.repos) {
+      const head = await headCommit(repo.dir);
+      if (head !== repo.commit) return `${repo.name} at ${repo.dir} is at ${head ?? 'no commit'}, expected ${repo.commit}`;
+    }
+    return true;
+  },
+  describe: (o) => Object.entries(o.sources).map(([name, repo]) => `${name} ${repo.commit.slice(0, 8)}`).join(', '),
+});
+
+async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): Promise<string> {
+  const git = gitAt(repo.dir, ctx.exec);
+  if (!existsSync(path.join(repo.dir, '.git'))) {
+    // init + fetch rather than clone: a killed fetch leaves a repo the next run fetches into.
+    await mkdir(repo.dir, { recursive: true });
+    await git(['init', '-q']);
+    await git(['remote', 'add', 'origin', repo.url]);
+  } else {
+    await repairStaleLocks([repo.dir], (message) => ctx.report.note(message));
+    await git(['remote', 'set-url', 'origin', repo.url]);
+  }
+  let head = await headCommit(repo.dir);
+  if (head === repo.commit) {
+    ctx.report.line(`${repo.name}: already at ${repo.commit}`);
+    return head;
+  }
+  if (!(await hasCommit(repo.dir, repo.commit))) {
+    ctx.report.line(`${repo.name}: fetching ${repo.commit} from ${repo.url}`);
+    await withRetry(() => git(['fetch', '--depth=1', '--no-tags', 'origin', repo.commit]), ctx.app.config.retry, {
+      signal: ctx.signal,
+      onRetry: (error, attempt, left) => ctx.report.note(`${repo.name}: fetch failed (${error.message.split('\n')[0]}); retry ${attempt}, ${left} left`),
+    }).catch((error: unknown) => {
+      if (isBuildQuicheError(error) && error.failureClass === 'not-found') {
+        throw new NotFoundError(`${repo.name}: commit ${repo.commit} is not available at ${repo.url}.`, {
+          hint: repo.name === 'quiche' ? 'Check quiche.url / quiche.mirrors (and quiche.revision).' : `Set quiche.dependencies.${repo.name} = { url, ref } (or quiche.mirrors) to a repository that has it.`,
+          cause: error,
+        });
+      }
+      throw error;
+    });
+  }
+  if (head !== undefined) await refuseForeignEdits(ctx, repo.name, repo.dir);
+  await git(['checkout', '-q', '--force', '--detach', repo.commit]);
+  head = await headCommit(repo.dir);
+  if (head !== repo.commit) {
+    throw new NotFoundError(`${repo.name} is at ${head ?? 'no commit'} after checkout, expected ${repo.commit}.`, { hint: `Remove ${repo.dir} and run again.` });
+  }
+  return head;
+}
+
+/** A checkout about to move: only our own patches (the ledger knows them) may be in the way. */
+async function refuseForeignEdits(ctx: Ctx, name: string, dir: string): Promise<void> {
+  const at = ledgerLocation(ctx.app);
+  const owned = new Set((await ownedChanges(at)).map((rel) => path.resolve(at.gclientRoot, rel)));
+  const foreign = (await dirtyFiles(dir)).filter((f) => f.code !== '??' && !owned.has(path.resolve(dir, f.path))).map((f) => `${path.join(dir, f.path)} (${f.code.trim()})`);
+  if (foreign.length) {
+    throw new DirtyTreeError(`Local changes in the ${name} checkout would be lost by moving it:\n  ${foreign.join('\n  ')}`, {
+      hint: `These are not build-quiche's patches. Commit, stash or discard them (git -C ${dir} stash), then run again. Nothing was changed.`,
+      data: { files: foreign },
+    });
+  }
+  const { reverted } = await revertAppliedPatches(at, { only: [dir] });
+  if (reverted.length) ctx.report.note(`${name}: reverted our patches in ${reverted.length} file(s) before moving it`);
+}
+
+/**
+ * A new quiche pin uses another checkout; the previous one is shared with other builds of its commit,
+ * so our patches come out of it first (a foreign edit there stops the run, nothing written).
+ */
+async function releaseOldQuiche(ctx: Ctx, inputs: QuicheCheckoutInputs): Promise<void> {
+  const previous = (ctx.previous?.outputs as QuicheCheckoutOutput | undefined)?.repos?.quiche?.path;
+  const current = inputs.repos.find((r) => r.name === 'quiche')!.dir;
+  if (!previous || previous === current || !existsSync(previous)) return;
+  const { reverted } = await revertAppliedPatches(ledgerLocation(ctx.app), { only: [previous] });
+  if (reverted.length) ctx.report.note(`took our patches out of ${previous} (${reverted.length} file(s)) before switching quiche checkouts`);
+}

@@ -1,0 +1,21 @@
+import path from 'node:path';
+import type { AppContext } from '../../context.js';
+
+/**
+ * Where the standalone backend keeps things under the cache dir. Checkouts and install prefixes are
+ * keyed by commit (and, for prefixes, by compiler and flags), so builds that pin the same commit share
+ * them; the out dir is keyed by everything that goes into build.ninja.
+ *
+ *   cache/quiche/src/<name>-<commit12>        shallow checkouts (quiche is patched in place)
+ *   cache/quiche/build/<prefix name>          CMake build trees of the dependencies
+ *   cache/quiche/prefix/<prefix name>         their installs; INSTALLED_MARKER is written last
+ *   cache/quiche/out/<key>                    build.ninja, obj/, gen/, bin/epoll_quic_{client,server}
+ */
+export const quicheCache = (app: AppContext) => path.join(app.paths.cacheDir, 'quiche');
+export const checkoutDir = (app: AppContext, name: string, commit: string) => path.join(quicheCache(app), 'src', `${name}-${commit.slice(0, 12)}`);
+export const buildDir = (app: AppContext, prefixName: string) => path.join(quicheCache(app), 'build', prefixName);
+export const prefixDir = (app: AppContext, prefixName: string) => path.join(quicheCache(app), 'prefix', prefixName);
+export const outDir = (app: AppContext, key: string) => path.join(quicheCache(app), 'out', key);
+
+/** Written after `cmake --install` finished: a prefix without it is from a killed build and is redone. */
+export const INSTALLED_MARKER = '.build-quiche-installed';
