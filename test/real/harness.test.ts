@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec } from '../../src/process/exec.js';
 import { QUICHE_URL, rewriteUrl } from '../../src/quiche/dependencies.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
+import { spawn } from 'node:child_process';
+import { descendants } from './by-hand.js';
 import { ensureViews, GOOGLEURL_URL, googleurlPin, mirrorsFor, quiche152, UPSTREAM_DIR, VIEW_LAYOUT } from './upstream-views.js';
 import { loadRealConfig, realConfig } from './real-config.js';
 
@@ -65,6 +67,19 @@ describe.skipIf(!UPSTREAM_DIR)('real tier harness', () => {
       expect(loaded.config.backend).toBe('quiche');
     } else {
       expect(loaded.unavailable).toMatch(/quiche/);
+    }
+  });
+});
+
+describe('the process tree the kill -9 tests watch', () => {
+  it('lists the command lines of children and grandchildren', async () => {
+    const parent = spawn('sh', ['-c', 'sh -c "sleep 31.5" & sleep 31.25; wait'], { stdio: 'ignore', detached: true });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(descendants(parent.pid!)).toEqual(expect.arrayContaining(['sleep 31.5', 'sleep 31.25']));
+      expect(descendants(process.pid)).toEqual(expect.arrayContaining(['sleep 31.5']));
+    } finally {
+      process.kill(-parent.pid!, 'SIGKILL');
     }
   });
 });

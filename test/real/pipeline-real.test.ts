@@ -10,18 +10,16 @@
  * compiles once (the main build); the kill runs start from an empty build cache but compile from a warm
  * ccache, which makes them cheap.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserConfig } from '../../src/config/schema.js';
-import { matchMigrations } from '../../src/smoke/event-lines.js';
-import { freeUdpPort } from '../../src/smoke/udp-port.js';
 import type { SmokeOutput } from '../../src/stages/smoke.js';
 import { spawnCli, writeConfigFile } from '../support/cli.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
+import { descendants, migrateByHand } from './by-hand.js';
 import { CCACHE_DIR, loadRealConfig, realConfig, realEnv, VIEWS_DIR, workDir } from './real-config.js';
 import { ensureViews, UPSTREAM_DIR } from './upstream-views.js';
 
@@ -81,27 +79,6 @@ async function cli(dir: string, args: string[], killWhen?: (pid: number) => Prom
   return { exitCode: result.exitCode, events: parseEvents(String(result.all ?? '')), output: String(result.all ?? ''), seconds: (Date.now() - started) / 1000, killed };
 }
 
-/** Command lines of every live descendant of `pid` (build-quiche's subprocesses run in their own groups). */
-function descendants(pid: number): string[] {
-  const parent = new Map<number, number>();
-  const cmdline = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      cmdline.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const isBelow = (p: number): boolean => {
-    for (let q = parent.get(p); q !== undefined && q > 1; q = parent.get(q)) if (q === pid) return true;
-    return false;
-  };
-  return [...cmdline.entries()].filter(([p]) => isBelow(p)).map(([, c]) => c);
-}
-
 /** Every object in the manifest that records a repository (url, ref, commit), by name. */
 function recordedRepos(value: unknown, name = ''): Array<{ name: string; url: string; commit: string }> {
   if (!value || typeof value !== 'object') return [];
@@ -144,29 +121,13 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
   });
 
   it('the installed epoll_quic_client, run by hand against the installed epoll_quic_server, migrates with matching CIDs', async () => {
-    const bin = (name: string) => Object.values(installed.binaries).find((f) => path.basename(f) === name)!;
-    const certs = path.join(installed.dir, 'certs');
-    const port = await freeUdpPort();
-    const serverLines: string[] = [];
-    const quicServer = spawn(bin('epoll_quic_server'), [`--port=${port}`, `--certificate_file=${certs}/leaf_cert.pem`, `--key_file=${certs}/leaf_cert.pkcs8`, '--generate_dynamic_responses']);
-    quicServer.stdout.setEncoding('utf8').on('data', (chunk: string) => serverLines.push(...chunk.split('\n')));
-    try {
-      await sleep(500);
-      const clientArgs = ['--host=127.0.0.1', `--port=${port}`, '--disable_certificate_verification', '--quiet', '--migrate_local_addresses=127.0.0.1,127.0.0.2,127.0.0.3', '--migrate_interval_ms=300', 'https://localhost/50000000'];
-      const client = spawn(bin('epoll_quic_client'), clientArgs);
-      let clientOut = '';
-      client.stdout.setEncoding('utf8').on('data', (chunk: string) => (clientOut += chunk));
-      const code = await new Promise<number | null>((resolve) => client.on('close', resolve));
-      await sleep(300);
-      expect(code, clientOut).toBe(0);
-      expect(clientOut).toContain('Request succeeded (200).');
-      const match = matchMigrations(clientOut.split('\n'), serverLines);
-      expect(match.clientOk.length).toBeGreaterThan(0);
-      expect(match.matched).toHaveLength(match.clientOk.length);
-      expect([match.unmatched, match.clientFailed, match.revertedClientOk]).toEqual([[], [], []]);
-    } finally {
-      quicServer.kill('SIGKILL');
-    }
+    const binDir = path.dirname(Object.values(installed.binaries).find((f) => path.basename(f) === 'epoll_quic_client')!);
+    const run = await migrateByHand(binDir, path.join(installed.dir, 'certs'));
+    expect(run.exitCode, run.clientOut).toBe(0);
+    expect(run.clientOut).toContain('Request succeeded (200).');
+    expect(run.match.clientOk.length).toBeGreaterThan(0);
+    expect(run.match.matched).toHaveLength(run.match.clientOk.length);
+    expect([run.match.unmatched, run.match.clientFailed, run.match.duplicateClientPairs, run.match.revertedClientOk]).toEqual([[], [], [], []]);
   });
 
   describe('kill -9, then the next run resumes and finishes', () => {
