@@ -38,6 +38,8 @@ export interface ExecOptions {
   failure?: (result: ExecResult) => BuildQuicheError | undefined;
   /** Grace period between SIGTERM and SIGKILL of the process group. */
   killGraceMs?: number;
+  /** Called with the child's pid once it runs (e.g. to sample /proc/<pid> while it works). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ExecResult {
@@ -131,6 +133,7 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   // In terminal mode the child leads no group of its own: never signal "its" group (ours).
   const pid = terminal ? undefined : child.pid;
   if (pid !== undefined) LIVE_GROUPS.add(pid);
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
 
   let aborted = false;
   let timedOut = false;

@@ -48,31 +48,83 @@ export function hostOf(endpoint: string | undefined): string | undefined {
 export interface MigrationMatch {
   clientOk: EventLine[];
   clientFailed: EventLine[];
+  /** MIGRATION_DISABLED lines: the client gave up migrating. */
+  clientDisabled: EventLine[];
   serverSeen: EventLine[];
-  /** Client migrations whose server_cid change the server reported too. */
+  /** Client migrations whose server_cid change the server reported too; each server line used once. */
   matched: Array<{ client: EventLine; server: EventLine }>;
   unmatched: EventLine[];
+  /** Client `result=ok` lines whose server_cid pair an earlier ok line already used (a reused pair). */
+  duplicateClientPairs: EventLine[];
+  /** Server PEER_MIGRATION lines repeating a pair already matched (e.g. after a PEER_PATH_REVERTED). */
+  repeatedOnServer: EventLine[];
+  /** Every PEER_PATH_REVERTED the server printed. */
+  reverted: EventLine[];
+  /** Client `result=ok` migrations the server reverted: the two sides tell different stories. */
+  revertedClientOk: Array<{ client: EventLine; revert: EventLine }>;
   distinctLocalHosts: string[];
 }
 
+/** `127.0.0.2:52011%wg0` -> `127.0.0.2:52011`: the server prints no interface. */
+const endpointOf = (endpoint: string | undefined) => endpoint?.split('%')[0];
+
+/**
+ * Pairs the client's MIGRATION lines with the server's PEER_MIGRATION lines by server connection ID
+ * pair (`server_cid=OLD->NEW`) and destination host. A migration moves to a connection ID never used
+ * before, so a pair must be unique: a pair matches at most once on each side, and a repeat is reported
+ * instead of counted. A server PEER_PATH_REVERTED undoes the PEER_MIGRATION before it that moved to its
+ * `from` address; when the client reported that move as ok, the two sides disagree.
+ */
 export function matchMigrations(clientLines: string[], serverLines: string[]): MigrationMatch {
-  const client = clientLines.map(parseEventLine).filter((e): e is EventLine => e?.kind === 'MIGRATION');
-  const server = serverLines.map(parseEventLine).filter((e): e is EventLine => e?.kind === 'PEER_MIGRATION');
+  const clientEvents = clientLines.map(parseEventLine).filter((e): e is EventLine => e !== undefined);
+  const serverEvents = serverLines.map(parseEventLine).filter((e): e is EventLine => e !== undefined);
+  const client = clientEvents.filter((e) => e.kind === 'MIGRATION');
+  const server = serverEvents.filter((e) => e.kind === 'PEER_MIGRATION');
   const clientOk = client.filter((e) => e.fields.result === 'ok');
+
+  const usedServerLines = new Set<EventLine>();
+  const matchedPairs = new Set<string>();
   const matched: MigrationMatch['matched'] = [];
   const unmatched: EventLine[] = [];
+  const duplicateClientPairs: EventLine[] = [];
   for (const migration of clientOk) {
-    const peer = server.find((s) => s.fields.server_cid === migration.fields.server_cid && hostOf(s.fields.to) === hostOf(migration.fields.to));
-    if (peer) matched.push({ client: migration, server: peer });
-    else unmatched.push(migration);
+    const pair = migration.fields.server_cid;
+    if (pair === undefined || matchedPairs.has(pair)) {
+      duplicateClientPairs.push(migration);
+      continue;
+    }
+    const peer = server.find((s) => !usedServerLines.has(s) && s.fields.server_cid === pair && hostOf(s.fields.to) === hostOf(migration.fields.to));
+    if (!peer) {
+      unmatched.push(migration);
+      continue;
+    }
+    usedServerLines.add(peer);
+    matchedPairs.add(pair);
+    matched.push({ client: migration, server: peer });
   }
+  const repeatedOnServer = server.filter((s) => !usedServerLines.has(s) && matchedPairs.has(s.fields.server_cid ?? ''));
+
+  const reverted = serverEvents.filter((e) => e.kind === 'PEER_PATH_REVERTED');
+  const revertedClientOk: MigrationMatch['revertedClientOk'] = [];
+  for (const revert of reverted) {
+    const before = serverEvents.slice(0, serverEvents.indexOf(revert));
+    const undone = before.reverse().find((e) => e.kind === 'PEER_MIGRATION' && endpointOf(e.fields.to) === endpointOf(revert.fields.from));
+    const clientSide = undone && clientOk.find((c) => c.fields.server_cid === undone.fields.server_cid);
+    if (clientSide) revertedClientOk.push({ client: clientSide, revert });
+  }
+
   const hosts = new Set(clientOk.flatMap((e) => [hostOf(e.fields.from), hostOf(e.fields.to)]).filter((h): h is string => !!h));
   return {
     clientOk,
     clientFailed: client.filter((e) => e.fields.result !== 'ok'),
+    clientDisabled: clientEvents.filter((e) => e.kind === 'MIGRATION_DISABLED'),
     serverSeen: server,
     matched,
     unmatched,
+    duplicateClientPairs,
+    repeatedOnServer,
+    reverted,
+    revertedClientOk,
     distinctLocalHosts: [...hosts].sort(),
   };
 }

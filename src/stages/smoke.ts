@@ -4,7 +4,8 @@ import type { AppContext } from './context.js';
 import { defineStage, type StageContext } from '../engine/stage.js';
 import { InterruptedError, SmokeTestError, type BuildQuicheError } from '../errors.js';
 import { ensureTestCerts, type TestCerts } from '../smoke/certs.js';
-import { matchMigrations } from '../smoke/event-lines.js';
+import { matchMigrations, type MigrationMatch } from '../smoke/event-lines.js';
+import { sampleSockets, type SocketSampler, type SocketSamples } from '../smoke/sockets.js';
 import { freeUdpPort } from '../smoke/udp-port.js';
 import type { Binary, CompileOutput } from './backend.js';
 
@@ -19,6 +20,26 @@ export interface PairResult {
   ok: boolean;
 }
 
+/** How a migration run moves the connection: on a timer (hard or validated switch) or after requests. */
+export type MigrationMode = 'hard' | 'validate' | 'every-n';
+
+export interface ModeResult {
+  mode: MigrationMode;
+  migrations: number;
+  matched: number;
+  failed: number;
+  /** Local hosts the connection used in this run. */
+  hosts: string[];
+  /** The most UDP/TCP sockets the client held at once (sampled from /proc/<pid>/fd). */
+  maxSockets: number;
+  socketSamples: number;
+  /** Server PEER_PATH_REVERTED lines, and those that undid a move the client reported as ok. */
+  reverted: number;
+  revertedClientOk: number;
+  /** Server PEER_MIGRATION lines repeating an already matched pair (not counted twice). */
+  repeatedOnServer: number;
+}
+
 export interface MigrationResult {
   checked: boolean;
   /** Why it was not checked (e.g. the client has no migration flags). */
@@ -28,6 +49,10 @@ export interface MigrationResult {
   matched?: number;
   failed?: number;
   addresses?: string[];
+  /** One entry per mode run, in order. */
+  modes?: ModeResult[];
+  /** Modes not run, and why (e.g. the client's --help does not offer validate). */
+  modesSkipped?: Partial<Record<MigrationMode, string>>;
 }
 
 export interface SmokeOutput {
@@ -106,7 +131,7 @@ function clientArgs(port: number, help: string, url: string, extra: string[] = [
 }
 
 /** The server may take a moment to bind: retry the first fetch briefly. */
-async function fetchOnce(ctx: Ctx, client: Binary, args: string[], attempts: number): Promise<string[]> {
+async function fetchOnce(ctx: Ctx, client: Binary, args: string[], attempts: number, onSpawn?: (pid: number) => void): Promise<string[]> {
   let lines: string[] = [];
   for (let attempt = 1; attempt <= attempts; attempt++) {
     lines = [];
@@ -115,6 +140,7 @@ async function fetchOnce(ctx: Ctx, client: Binary, args: string[], attempts: num
       captureStdout: false,
       timeoutMs: ctx.app.config.smoke.timeoutMs,
       onLine: (line) => lines.push(line),
+      onSpawn,
     });
     if (result.exitCode === 0 && lines.some((l) => l.includes('Request succeeded (200).'))) return lines;
     if (attempt < attempts) await sleep(300);
@@ -125,6 +151,101 @@ async function fetchOnce(ctx: Ctx, client: Binary, args: string[], attempts: num
   });
 }
 
+/**
+ * The most sockets a migrating client may hold at once: the current path's, a probed new path's while
+ * it is validated, and one spare. More means old paths stay open, one more per migration.
+ */
+export const MAX_CLIENT_SOCKETS = 3;
+
+/** The help text of one flag (quiche's --help wraps descriptions over lines). */
+function flagHelp(help: string, flag: string): string | undefined {
+  const flat = help.replace(/\s+/g, ' ');
+  const at = flat.indexOf(flag);
+  if (at < 0) return undefined;
+  const next = flat.indexOf(' --', at + flag.length);
+  return flat.slice(at, next < 0 ? undefined : next);
+}
+
+/** Whether the client offers --migrate_mode=validate (the fixture programs support only hard). */
+export function offersValidateMode(help: string): boolean {
+  const text = flagHelp(help, '--migrate_mode');
+  return !!text && /validate/.test(text) && !/validate[^.;]*not supported|not supported[^.;]*validate/i.test(text);
+}
+
+/** The runs the migration check makes, with the client flags of each (hard timer, validate timer, every-N). */
+function migrationRuns(smoke: AppContext['config']['smoke'], help: string): { runs: Array<{ mode: MigrationMode; flags: string[]; requests: number }>; skipped: ModeResultSkips } {
+  const addresses = `--migrate_local_addresses=${smoke.addresses.join(',')}`;
+  const timer = [addresses, `--migrate_interval_ms=${smoke.migrateIntervalMs}`];
+  const hasModeFlag = help.includes('--migrate_mode');
+  const runs: Array<{ mode: MigrationMode; flags: string[]; requests: number }> = [{ mode: 'hard', flags: [...timer, ...(hasModeFlag ? ['--migrate_mode=hard'] : [])], requests: 1 }];
+  const skipped: ModeResultSkips = {};
+  if (offersValidateMode(help)) runs.push({ mode: 'validate', flags: [...timer, '--migrate_mode=validate'], requests: 1 });
+  else skipped.validate = 'the client\'s --help does not offer --migrate_mode=validate';
+  if (help.includes('migrate_every_n_requests')) {
+    const requests = smoke.addresses.length + 1;
+    runs.push({ mode: 'every-n', flags: [addresses, '--migrate_every_n_requests=1', `--num_requests=${requests}`], requests });
+  } else skipped['every-n'] = 'the client has no --migrate_every_n_requests';
+  return { runs, skipped };
+}
+type ModeResultSkips = NonNullable<MigrationResult['modesSkipped']>;
+
+/** What is wrong with one migration run; empty when the two sides tell the same, complete story. */
+export function migrationProblems(match: MigrationMatch, sockets: SocketSamples, requests: number, successes: number): string[] {
+  const problems: string[] = [];
+  const raw = (events: Array<{ raw: string }>) => events.map((e) => e.raw).join(' | ');
+  if (successes < requests) problems.push(`the transfer did not complete: ${successes} of ${requests} request(s) succeeded`);
+  if (match.clientOk.length === 0) problems.push('the client reported no successful MIGRATION');
+  if (match.clientFailed.length) problems.push(`${match.clientFailed.length} MIGRATION line(s) without result=ok: ${raw(match.clientFailed)}`);
+  if (match.clientDisabled.length) problems.push(`the client stopped migrating: ${raw(match.clientDisabled)}`);
+  if (match.unmatched.length) problems.push(`${match.unmatched.length} client migration(s) have no matching PEER_MIGRATION on the server: ${raw(match.unmatched)}`);
+  if (match.duplicateClientPairs.length) problems.push(`${match.duplicateClientPairs.length} client migration(s) reuse a server_cid pair already matched: ${raw(match.duplicateClientPairs)}`);
+  if (match.revertedClientOk.length) {
+    problems.push(
+      `the server reverted ${match.revertedClientOk.length} migration(s) the client reported as ok (PEER_PATH_REVERTED${match.repeatedOnServer.length ? `, then the same PEER_MIGRATION again ${match.repeatedOnServer.length} time(s)` : ''}): ${raw(match.revertedClientOk.map((r) => r.revert))}`,
+    );
+  }
+  if (match.distinctLocalHosts.length < 2) problems.push(`the connection used ${match.distinctLocalHosts.length} local address(es), expected at least 2`);
+  if (sockets.max > MAX_CLIENT_SOCKETS) {
+    problems.push(`the client held up to ${sockets.max} sockets (counts seen: ${sockets.seen.join(', ')}), more than ${MAX_CLIENT_SOCKETS}: old paths are not closed after migrating`);
+  }
+  return problems;
+}
+
+/** One migration run: its numbers, and what is wrong with it (empty when nothing). */
+async function runMode(ctx: Ctx, server: Server, client: Binary, help: string, run: { mode: MigrationMode; flags: string[]; requests: number }): Promise<{ result: ModeResult; problems: string[] }> {
+  const smoke = ctx.app.config.smoke;
+  const url = `https://localhost/${run.mode === 'every-n' ? Math.min(smoke.responseBytes, 1_000_000) : smoke.responseBytes}`;
+  const firstServerLine = server.lines.length;
+  let sampler: SocketSampler | undefined;
+  let clientLines: string[];
+  let sockets: SocketSamples = { samples: 0, max: 0, seen: [] };
+  try {
+    clientLines = await fetchOnce(ctx, client, clientArgs(server.port, help, url, run.flags), 1, (pid) => (sampler = sampleSockets(pid)));
+  } finally {
+    sockets = (await sampler?.stop()) ?? sockets;
+  }
+  await sleep(200); // let the server flush its last PEER_ lines
+  const match = matchMigrations(clientLines, server.lines.slice(firstServerLine));
+  const result: ModeResult = {
+    mode: run.mode,
+    migrations: match.clientOk.length,
+    matched: match.matched.length,
+    failed: match.clientFailed.length,
+    hosts: match.distinctLocalHosts,
+    maxSockets: sockets.max,
+    socketSamples: sockets.samples,
+    reverted: match.reverted.length,
+    revertedClientOk: match.revertedClientOk.length,
+    repeatedOnServer: match.repeatedOnServer.length,
+  };
+  const successes = clientLines.filter((l) => l.includes('Request succeeded (200).')).length;
+  const problems = migrationProblems(match, sockets, run.requests, successes);
+  ctx.report.note(
+    `migration ${run.mode}: ${result.matched} of ${result.migrations} migration(s) matched across ${result.hosts.join(', ')}; client sockets max ${result.maxSockets} (${result.socketSamples} samples); server reverts ${result.reverted}${problems.length ? `; FAILED: ${problems.join('; ')}` : ''}`,
+  );
+  return { result, problems };
+}
+
 async function checkMigration(ctx: Ctx, server: Server, client: Binary, help: string): Promise<MigrationResult> {
   const smoke = ctx.app.config.smoke;
   if (!help.includes('migrate_local_addresses')) {
@@ -133,36 +254,39 @@ async function checkMigration(ctx: Ctx, server: Server, client: Binary, help: st
     ctx.report.note(`migration check skipped: ${skipped}`);
     return { checked: false, skipped };
   }
-  const migrationFlags = [
-    `--migrate_local_addresses=${smoke.addresses.join(',')}`,
-    `--migrate_interval_ms=${smoke.migrateIntervalMs}`,
-    ...(help.includes('migrate_every_n_requests') ? ['--migrate_every_n_requests=1', `--num_requests=${smoke.addresses.length + 1}`] : []),
-  ];
-  const url = `https://localhost/${smoke.responseBytes}`;
-  const clientLines = await fetchOnce(ctx, client, clientArgs(server.port, help, url, migrationFlags), 1);
-  await sleep(200); // let the server flush its last PEER_ lines
-  const match = matchMigrations(clientLines, server.lines);
-  const result: MigrationResult = {
-    checked: true,
-    client: client.name,
-    migrations: match.clientOk.length,
-    matched: match.matched.length,
-    failed: match.clientFailed.length,
-    // The configured set, not the hosts seen: how many get used depends on timing.
-    addresses: smoke.addresses,
-  };
+  const { runs, skipped } = migrationRuns(smoke, help);
+  for (const [mode, why] of Object.entries(skipped)) ctx.report.note(`migration ${mode} mode skipped: ${why}`);
+  const modes: ModeResult[] = [];
   const problems: string[] = [];
-  if (match.clientOk.length === 0) problems.push('the client reported no successful MIGRATION');
-  if (match.unmatched.length) problems.push(`${match.unmatched.length} client migration(s) have no matching PEER_MIGRATION on the server: ${match.unmatched.map((e) => e.raw).join(' | ')}`);
-  if (match.distinctLocalHosts.length < 2) problems.push(`the connection used ${match.distinctLocalHosts.length} local address(es), expected at least 2`);
+  // Every mode runs even after one fails, so one report shows every defect.
+  for (const run of runs) {
+    const outcome = await runMode(ctx, server, client, help, run).catch((error: unknown) => {
+      if (!(error instanceof SmokeTestError)) throw error;
+      return { result: undefined, problems: [error.message] };
+    });
+    if (outcome.result) modes.push(outcome.result);
+    problems.push(...outcome.problems.map((p) => `${run.mode} mode: ${p}`));
+  }
   if (problems.length) {
     throw new SmokeTestError(`Migration check failed: ${problems.join('; ')}.`, {
-      hint: 'See the stage log for the MIGRATION and PEER_MIGRATION lines.',
-      data: result,
+      hint: 'See the stage log for the MIGRATION and PEER_ lines of both sides.',
+      data: { modes },
     });
   }
-  ctx.report.note(`migration ok: ${match.matched.length} migration(s) across ${match.distinctLocalHosts.join(', ')}, each seen by the server with the same connection IDs`);
-  return result;
+  const sum = (key: 'migrations' | 'matched' | 'failed') => modes.reduce((n, m) => n + m[key], 0);
+  const hosts = [...new Set(modes.flatMap((m) => m.hosts))].sort();
+  ctx.report.note(`migration ok: ${sum('matched')} migration(s) across ${hosts.join(', ')} in ${modes.map((m) => m.mode).join(', ')} mode(s), each seen by the server with the same connection IDs`);
+  return {
+    checked: true,
+    client: client.name,
+    migrations: sum('migrations'),
+    matched: sum('matched'),
+    failed: sum('failed'),
+    // The configured set, not the hosts seen: how many get used depends on timing.
+    addresses: smoke.addresses,
+    modes,
+    modesSkipped: skipped,
+  };
 }
 
 /**

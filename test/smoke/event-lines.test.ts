@@ -44,3 +44,58 @@ describe('migration event lines', () => {
     expect(match.unmatched.map((e) => e.fields.seq)).toEqual(['3']);
   });
 });
+
+// Shaped like the real epoll_quic_client / epoll_quic_server in validate mode: 16-hex connection IDs,
+// ports per path, and a server that reverts a move (PEER_PATH_REVERTED) and then reports it again.
+const realClient = [
+  'MIGRATION seq=1 trigger=timer mode=validate from=127.0.0.1:45123 to=127.0.0.2:38811 server_cid=a1b2c3d4e5f60718->0f1e2d3c4b5a6978 result=ok t_ms=512 took_ms=1',
+  'MIGRATION seq=2 trigger=timer mode=validate from=127.0.0.2:38811 to=127.0.0.3:51002 server_cid=0f1e2d3c4b5a6978->77aa88bb99cc00dd result=ok t_ms=1015 took_ms=1',
+  'Request succeeded (200).',
+];
+const realServer = [
+  'PEER_MIGRATION conn=a1b2c3d4e5f60718 from=127.0.0.1:45123 to=127.0.0.2:38811 type=IPV4_SUBNET_CHANGE server_cid=a1b2c3d4e5f60718->0f1e2d3c4b5a6978 validated=pending',
+  'PEER_VALIDATED conn=a1b2c3d4e5f60718 peer=127.0.0.2:38811',
+  'PEER_MIGRATION conn=a1b2c3d4e5f60718 from=127.0.0.2:38811 to=127.0.0.3:51002 type=IPV4_SUBNET_CHANGE server_cid=0f1e2d3c4b5a6978->77aa88bb99cc00dd validated=pending',
+  'PEER_VALIDATED conn=a1b2c3d4e5f60718 peer=127.0.0.3:51002',
+];
+const revertedServer = [
+  realServer[0]!,
+  'PEER_PATH_REVERTED conn=a1b2c3d4e5f60718 from=127.0.0.2:38811 to=127.0.0.1:45123',
+  realServer[0]!,
+  ...realServer.slice(1),
+];
+
+describe('CID pairs match once', () => {
+  it('matches every real-shaped validate-mode migration with no revert or repeat', () => {
+    const match = matchMigrations(realClient, realServer);
+    expect(match.matched).toHaveLength(2);
+    expect([match.unmatched, match.duplicateClientPairs, match.repeatedOnServer, match.reverted, match.revertedClientOk]).toEqual([[], [], [], [], []]);
+  });
+
+  it('a server line is used by one client migration only: a client repeating a pair is reported, not matched twice', () => {
+    const repeated = [realClient[0]!, realClient[0]!.replace('seq=1', 'seq=2')];
+    const match = matchMigrations(repeated, [realServer[0]!, realServer[0]!]);
+    expect(match.matched).toHaveLength(1);
+    expect(match.duplicateClientPairs.map((e) => e.fields.seq)).toEqual(['2']);
+  });
+
+  it('PEER_PATH_REVERTED then the same PEER_MIGRATION again counts one match and reports the revert and the repeat', () => {
+    const match = matchMigrations(realClient, revertedServer);
+    expect(match.matched).toHaveLength(2);
+    expect(match.reverted).toHaveLength(1);
+    expect(match.repeatedOnServer.map((e) => e.fields.server_cid)).toEqual(['a1b2c3d4e5f60718->0f1e2d3c4b5a6978']);
+    expect(match.revertedClientOk.map((r) => r.client.fields.seq)).toEqual(['1']);
+  });
+
+  it('a revert of a move the client itself reported as failed is consistent', () => {
+    const failed = [realClient[0]!.replace('result=ok', 'result=failed reason=path_validation_failed rollback=ok'), realClient[1]!];
+    const match = matchMigrations(failed, revertedServer.slice(0, 2).concat(realServer.slice(2)));
+    expect(match.reverted).toHaveLength(1);
+    expect(match.revertedClientOk).toEqual([]);
+  });
+
+  it('collects MIGRATION_DISABLED lines', () => {
+    const match = matchMigrations([...realClient, 'MIGRATION_DISABLED reason=max_failures'], realServer);
+    expect(match.clientDisabled.map((e) => e.fields.reason)).toEqual(['max_failures']);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * What a user does with an installed artifact: start its epoll_quic_server with the packaged test
+ * certs, run its epoll_quic_client against it with migration flags, and compare both sides' lines.
+ * Also the process-tree look-up the kill -9 tests use to pick their moment.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { matchMigrations, type MigrationMatch } from '../../src/smoke/event-lines.js';
+import { freeUdpPort } from '../../src/smoke/udp-port.js';
+
+export interface ByHandRun {
+  exitCode: number | null;
+  clientOut: string;
+  serverLines: string[];
+  match: MigrationMatch;
+}
+
+/** Server and client from `binDir`, certs from `certsDir` (leaf_cert.pem / leaf_cert.pkcs8). */
+export async function migrateByHand(binDir: string, certsDir: string, extraClientArgs: string[] = []): Promise<ByHandRun> {
+  const port = await freeUdpPort();
+  const serverLines: string[] = [];
+  const server = spawn(path.join(binDir, 'epoll_quic_server'), [`--port=${port}`, `--certificate_file=${certsDir}/leaf_cert.pem`, `--key_file=${certsDir}/leaf_cert.pkcs8`, '--generate_dynamic_responses']);
+  server.stdout.setEncoding('utf8').on('data', (chunk: string) => serverLines.push(...chunk.split('\n')));
+  try {
+    await sleep(500);
+    const args = ['--host=127.0.0.1', `--port=${port}`, '--disable_certificate_verification', '--quic_version=RFCv1', '--quiet', '--migrate_local_addresses=127.0.0.1,127.0.0.2,127.0.0.3', '--migrate_interval_ms=300', ...extraClientArgs, 'https://localhost/20000000'];
+    const client = spawn(path.join(binDir, 'epoll_quic_client'), args);
+    let clientOut = '';
+    client.stdout.setEncoding('utf8').on('data', (chunk: string) => (clientOut += chunk));
+    client.stderr.resume();
+    const exitCode = await new Promise<number | null>((resolve) => client.on('close', resolve));
+    await sleep(300); // the server's last PEER_ lines
+    return { exitCode, clientOut, serverLines, match: matchMigrations(clientOut.split('\n'), serverLines) };
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
+/** Command lines of every live descendant of `pid` (build-quiche's subprocesses run in their own groups). */
+export function descendants(pid: number): string[] {
+  const parent = new Map<number, number>();
+  const cmdline = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      cmdline.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim());
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const isBelow = (p: number): boolean => {
+    for (let q = parent.get(p); q !== undefined && q > 1; q = parent.get(q)) if (q === pid) return true;
+    return false;
+  };
+  return [...cmdline.entries()].filter(([p]) => isBelow(p)).map(([, c]) => c);
+}
