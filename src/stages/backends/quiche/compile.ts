@@ -12,6 +12,7 @@ import type { AppContext } from '../../context.js';
 import { jobsFor } from '../../host-check.js';
 import type { QuicheCheckoutOutput } from './checkout.js';
 import type { QuicheConfigureOutput } from './configure.js';
+import { compilerCacheEnv } from './layout.js';
 
 export interface QuicheCompileInputs {
   outDir: string;
@@ -52,7 +53,7 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
       outDir: inputs.outDir,
       targets: TARGETS.map((t) => `bin/${t.output}`),
       jobs: ctx.app.config.build.jobs ?? jobsFor(ctx.app.config),
-      env: {},
+      env: compilerCacheEnv(ctx.app),
       onProgress: (progress) => ctx.report.progress(progress),
     });
     if (result.exitCode !== 0) {

@@ -7,7 +7,7 @@ import type { InstalledDependency } from '../../../quiche/build-plan.js';
 import { build, configure, install } from '../../../tools/cmake.js';
 import type { AppContext } from '../../context.js';
 import { jobsFor } from '../../host-check.js';
-import { buildDir, INSTALLED_MARKER, prefixDir } from './layout.js';
+import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir } from './layout.js';
 import type { QuicheCheckoutOutput } from './checkout.js';
 import type { QuicheDepsOutput } from './resolve-dependencies.js';
 
@@ -81,10 +81,12 @@ async function buildOne(ctx: Ctx, dep: DependencyBuildsInputs['builds'][number],
   await rm(prefix, { recursive: true, force: true });
   await mkdir(tree, { recursive: true });
   ctx.report.line(`${dep.name}: configuring in ${tree}`);
-  await configure(configureArgs(dep.name, dep.source, tree, prefix, toolchain, needed), { exec: ctx.exec });
+  const env = compilerCacheEnv(ctx.app);
+  await configure(configureArgs(dep.name, dep.source, tree, prefix, toolchain, needed), { exec: ctx.exec, env });
   let lastProgress = 0;
   await build(tree, {
     exec: ctx.exec,
+    env,
     jobs: ctx.app.config.build.jobs ?? jobsFor(ctx.app.config),
     ...(recipe.buildTargets ? { targets: recipe.buildTargets } : {}),
     onProgress: (progress) => {

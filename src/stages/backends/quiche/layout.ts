@@ -17,5 +17,12 @@ export const buildDir = (app: AppContext, prefixName: string) => path.join(quich
 export const prefixDir = (app: AppContext, prefixName: string) => path.join(quicheCache(app), 'prefix', prefixName);
 export const outDir = (app: AppContext, key: string) => path.join(quicheCache(app), 'out', key);
 
+/**
+ * ccache's base_dir: paths under the quiche cache are hashed relative to the compile's directory, so a
+ * second cache dir (another checkout of the project, CI's kill-and-resume runs) hits the objects the
+ * first one compiled. A user's own CCACHE_BASEDIR wins.
+ */
+export const compilerCacheEnv = (app: AppContext): Record<string, string> => ({ CCACHE_BASEDIR: app.env.CCACHE_BASEDIR ?? quicheCache(app) });
+
 /** Written after `cmake --install` finished: a prefix without it is from a killed build and is redone. */
 export const INSTALLED_MARKER = '.build-quiche-installed';
