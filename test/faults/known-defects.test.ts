@@ -32,9 +32,9 @@ describe('known defects (fix pending in the engine, the CLI main module or the s
     expect(status.all).not.toMatch(/^preflight\s+never run/m);
   }, 120_000);
 
-  // Defect: kill -9 of build-quiche alone leaves ninja and the compilers running (their process groups
-  // are its children's own); nothing stops them until a next run takes over the lock.
-  it.fails("kill -9 of build-quiche during compile leaves none of its subprocesses running", async () => {
+  // Was a defect: kill -9 of build-quiche alone left ninja and the compilers running (their process
+  // groups are their own); src/process/reaper.ts now takes them down with it.
+  it("kill -9 of build-quiche during compile leaves none of its subprocesses running", async () => {
     const child = spawnCli(['build', '--plain'], { cwd: ws.dir });
     await waitForLine(child, '▶ compile:', 180_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
