@@ -21,6 +21,8 @@ export interface GclientOptions {
   signal: AbortSignal;
   /** The repos whose stale index.lock files are cleared before each try. */
   repos: () => Promise<string[]>;
+  /** Runs before each try after the first (e.g. the checkout stage removing half-made clones). */
+  beforeTry?: () => Promise<void>;
   note: (message: string) => void;
 }
 
@@ -37,8 +39,10 @@ export async function repairStaleLocks(repos: string[], note: (message: string) 
 }
 
 export async function gclient(args: string[], options: GclientOptions): Promise<void> {
+  let tries = 0;
   await withRetry(
     async () => {
+      if (tries++ > 0) await options.beforeTry?.();
       // A killed attempt leaves locks behind; clear stale ones before each try.
       await repairStaleLocks(await options.repos(), options.note);
       await options.exec('gclient', args, { cwd: options.root, env: options.env });

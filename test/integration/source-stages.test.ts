@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headCommit } from '../../src/tools/git.js';
 import { doctor } from '../../src/api/pipeline.js';
 import { isBuildQuicheError } from '../../src/errors.js';
 import { isRunning } from '../../src/process/liveness.js';
 import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
-import { offlineConfig, resolved, runBuild, startWorld, TAG_150, TAG_152, workspace, type World } from '../support/world.js';
+import { offlineConfig, resolved, runBuild, type RecordedRun, startWorld, TAG_150, TAG_152, workspace, type World } from '../support/world.js';
 
 const QUICHE = 'src/net/third_party/quiche/src';
 let world: World;
@@ -87,6 +88,36 @@ describe('checkout', () => {
       expect(run.ran).toContain('checkout');
       expect(run.notes.join('\n')).toMatch(/removed stale .*index\.lock/);
       expect(run.notes.join('\n')).toMatch(/quiche\/src: (empty|wrong-commit).*removing it and syncing again/);
+      await expectAtPin(dir, TAG_152);
+    }));
+
+  it("repairs the cache's own checkout that a kill -9 left as an empty src clone", () =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(config, { until: 'depot-tools' })).error).toBeUndefined();
+      // What a kill -9 in the first clone of src leaves: gclient's `git init` and nothing fetched.
+      await mkdir(path.join(root(dir), 'src'), { recursive: true });
+      await execa('git', ['init', '-q'], { cwd: path.join(root(dir), 'src') });
+      const run = await runBuild(config, { until: 'checkout' });
+      expect(run.error).toBeUndefined();
+      expect(run.notes.join('\n')).toMatch(/src: empty.*did not finish; removing it/);
+      await expectAtPin(dir, TAG_152);
+    }));
+
+  it.each(['src', 'quiche'])('a network failure in the first clone of %s is a network error, and the next run repairs the empty clone', (repo) =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(config, { until: 'depot-tools' })).error).toBeUndefined();
+      world.server.faults.failNext(10_000, { status: 503, pathContains: `${repo}.git/git-upload-pack` });
+      let failed: RecordedRun;
+      try {
+        failed = await runBuild(config, { until: 'checkout' });
+      } finally {
+        world.server.faults.reset();
+      }
+      expect(isBuildQuicheError(failed.error) && failed.error.exitCode, String(failed.error)).toBe(7);
+      const rerun = await runBuild(config, { until: 'checkout' });
+      expect(rerun.error).toBeUndefined();
       await expectAtPin(dir, TAG_152);
     }));
 
