@@ -151,6 +151,37 @@ describe('checkout', () => {
     }));
 });
 
+describe('depot-tools', () => {
+  const depotTools = (dir: string) => path.join(dir, 'cache', 'depot_tools');
+
+  it('repairs a depot_tools that a kill -9 left after `git init` (no origin, a stale config.lock)', () =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(config, { until: 'resolve' })).error).toBeUndefined();
+      await mkdir(depotTools(dir), { recursive: true });
+      await execa('git', ['init', '-q'], { cwd: depotTools(dir) });
+      await writeFile(path.join(depotTools(dir), '.git', 'config.lock'), '');
+      const run = await runBuild(config, { until: 'depot-tools' });
+      expect(run.error).toBeUndefined();
+      expect(run.notes.join('\n')).toMatch(/removed stale .*config\.lock/);
+      expect(await headCommit(depotTools(dir))).toBe(world.upstream.tags[TAG_152].depotToolsRevision);
+    }));
+
+  it('clones depot_tools afresh when its objects are broken (a disk that filled up mid-write)', () =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(config, { until: 'depot-tools' })).error).toBeUndefined();
+      const objects = path.join(depotTools(dir), '.git', 'objects');
+      for (const sub of await readdir(objects, { recursive: true, withFileTypes: true })) {
+        if (sub.isFile()) await writeFile(path.join(sub.parentPath, sub.name), '');
+      }
+      const run = await runBuild(config, { until: 'depot-tools', force: ['depot-tools'] });
+      expect(run.error).toBeUndefined();
+      expect(run.notes.join('\n')).toMatch(/depot_tools is broken .*cloning it afresh/);
+      expect(await headCommit(depotTools(dir))).toBe(world.upstream.tags[TAG_152].depotToolsRevision);
+    }));
+});
+
 describe('killed runs', () => {
   it('kill -9 during the first clone takes gclient down with it, and a rerun repairs and completes', () =>
     withWorkspace(async (dir) => {
