@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { BuildQuicheError, InternalError, UsageError, toBuildQuicheError } from '../errors.js';
+import { BuildQuicheError, InternalError, InterruptedError, UsageError, toBuildQuicheError } from '../errors.js';
 import { StageLog } from '../process/stage-log.js';
 import type { ChildTracker } from '../process/exec.js';
 import { createStageContext, newRunId, verifyExec } from './context.js';
@@ -227,6 +227,9 @@ export class Pipeline<C> {
           continue;
         }
         const decision = await this.decide(stage, state, outputs, options, signal, unusable, { logDir, lock });
+        // Interrupted while deciding (e.g. in compile's dry run): nothing of the stage ran, so its
+        // record stays as it was and no failure guard is written; an aborted verify says nothing.
+        if (signal.aborted) throw new InterruptedError(`Interrupted while checking whether ${stage.id} is up to date.`);
         if (decision.status === 'skip' || decision.status === 'disabled') {
           outputs[stage.id] = decision.status === 'skip' ? state.get(stage.id)!.outputs : undefined;
           skipped.push(stage.id);
