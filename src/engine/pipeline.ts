@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildQuicheError, InternalError, InterruptedError, UsageError, toBuildQuicheError } from '../errors.js';
 import { StageLog } from '../process/stage-log.js';
@@ -157,6 +157,19 @@ export class Pipeline<C> {
   /** Every stage's last record, for `status`. */
   async records(): Promise<Record<string, StageRecord>> {
     return { ...(await StateStore.open(this.files.stateFile)).all() };
+  }
+
+  /**
+   * When an `always` stage (a host check) last ran, for `status`: it keeps no record (that would
+   * rewrite state.json on every run), but each run leaves its log; the newest one says when.
+   */
+  async lastChecked(stageId: string): Promise<string | undefined> {
+    const runs = (await readdir(this.files.logsDir).catch(() => [] as string[])).sort().reverse();
+    for (const run of runs) {
+      const log = await stat(path.join(this.files.logsDir, run, `${stageId}.log`)).catch(() => undefined);
+      if (log) return log.mtime.toISOString();
+    }
+    return undefined;
   }
 
   /**
