@@ -136,6 +136,38 @@ describe('checkout', () => {
       await expectAtPin(dir, TAG_152);
     }));
 
+  it("stops before compile on a hand edit in the cache's checkout that no patch touches, naming it and changing nothing", () =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(config, { until: 'patch' })).error).toBeUndefined();
+      const patched = path.join(root(dir), QUICHE, 'quiche/quic/tools/quic_toy_client.cc');
+      const patchedBefore = await readFile(patched, 'utf8');
+      const edited = path.join(root(dir), QUICHE, 'quiche/quic/tools/quic_toy_server.cc');
+      await writeFile(edited, `${await readFile(edited, 'utf8')}\n// my experiment\n`);
+      const run = await runBuild(config, { until: 'compile' });
+      expect(isBuildQuicheError(run.error) && run.error.exitCode, String(run.error)).toBe(5);
+      expect((run.error as Error).message).toContain('src/net/third_party/quiche/src/quiche/quic/tools/quic_toy_server.cc');
+      expect(run.ran).toEqual([]);
+      expect(await readFile(edited, 'utf8')).toMatch(/my experiment/);
+      expect(await readFile(patched, 'utf8')).toBe(patchedBefore);
+    }));
+
+  it('stops on a local commit in quiche instead of moving away from it, naming the commit', () =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(config, { until: 'checkout' })).error).toBeUndefined();
+      const quiche = path.join(root(dir), QUICHE);
+      const edited = path.join(quiche, 'quiche/quic/tools/quic_toy_server.cc');
+      await writeFile(edited, `${await readFile(edited, 'utf8')}\n// my experiment\n`);
+      await execa('git', ['-c', 'user.name=Dev', '-c', 'user.email=dev@example.org', 'commit', '-qam', 'My experiment'], { cwd: quiche });
+      const local = await headCommit(quiche);
+      const run = await runBuild(config, { until: 'checkout' });
+      expect(isBuildQuicheError(run.error) && run.error.exitCode, String(run.error)).toBe(5);
+      expect((run.error as Error).message).toMatch(/src\/net\/third_party\/quiche\/src: 1 local commit .*\n\s+[0-9a-f]+ My experiment/);
+      expect(await headCommit(quiche)).toBe(local);
+      expect(await readFile(edited, 'utf8')).toMatch(/my experiment/);
+    }));
+
   it('fails fast on a missing tag with a clear error and exit code, state untouched', () =>
     withWorkspace(async (dir) => {
       const good = await resolved(offlineConfig(world.server.baseUrl, dir), dir);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { depotToolsEnvFor, ledgerLocation, type AppContext } from '../../context.js';
-import { dirtyFiles } from '../../../tools/git.js';
+import { commitsSince, dirtyFiles } from '../../../tools/git.js';
 import { renderGclientFile } from '../../../chromium/gclient-file.js';
 import { QUICHE_DEP_PATH, type CheckoutOutput, type ResolveOutput } from '../../../chromium/types.js';
 import { checkDeps, describeDep, type DepCheck } from '../../../chromium/verify-checkout.js';
@@ -165,6 +165,7 @@ async function repairLocks(ctx: Ctx, repos: string[]): Promise<void> {
 async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   const moving = checks.filter((c) => c.state === 'wrong-commit');
   if (moving.length === 0) return;
+  await refuseMovingLocalCommits(ctx, moving);
   const owned = new Set(await ownedChanges(ledgerLocation(ctx.app)));
   const foreign: string[] = [];
   for (const check of moving) {
@@ -213,6 +214,31 @@ async function removeHalfMadeClones(ctx: Ctx): Promise<void> {
       await rm(path.join(parent, name), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A repo whose HEAD is no longer the commit this stage last verified was moved by someone else: most
+ * often a local commit on top of the pin. Syncing would silently leave it behind, so stop and name it.
+ */
+async function refuseMovingLocalCommits(ctx: Ctx, moving: DepCheck[]): Promise<void> {
+  const verified = (ctx.previous?.outputs as Partial<CheckoutOutput> | null | undefined)?.verified ?? {};
+  const moved: string[] = [];
+  for (const check of moving) {
+    const last = verified[check.path];
+    if (!last || !check.actual || check.actual === last) continue;
+    const dir = path.join(ctx.app.paths.gclientRoot, check.path);
+    const commits = await commitsSince(dir, last);
+    moved.push(
+      commits?.length
+        ? `${check.path}: ${commits.length} local commit${commits.length === 1 ? '' : 's'} on top of ${last.slice(0, 12)}:\n    ${commits.join('\n    ')}`
+        : `${check.path}: HEAD was moved to ${check.actual.slice(0, 12)} (build-quiche left it at ${last.slice(0, 12)})`,
+    );
+  }
+  if (moved.length === 0) return;
+  throw new DirtyTreeError(`A repo in the checkout was moved since build-quiche checked it out; syncing would leave that work behind:\n  ${moved.join('\n  ')}`, {
+    hint: 'Keep the work (push it, or turn it into a patch: build-quiche patches export), then put the repo back at the pin (git -C <repo> checkout --detach <pin>) and run again. Nothing was changed.',
+    data: { moved },
+  });
 }
 
 async function removeBrokenDeps(ctx: Ctx, broken: DepCheck[], adopted: boolean): Promise<void> {
