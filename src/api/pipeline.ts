@@ -61,6 +61,8 @@ export interface StageStatus {
   summary?: string;
   /** Present when the last run died or failed inside this stage. */
   guard?: Pick<GuardInfo, 'runId' | 'pid' | 'startedAt' | 'failure'>;
+  /** A check that runs every time (keeps no record): when it last ran, if any run is logged. */
+  everyRun?: { lastCheckedAt?: string };
 }
 
 export interface StatusReport {
@@ -86,6 +88,7 @@ export async function status(options: ApiOptions = {}): Promise<StatusReport> {
       ...(record ? { record: { finishedAt: record.finishedAt, durationMs: record.durationMs, runId: record.runId, fingerprint: record.fingerprint } } : {}),
       ...(record ? { summary: describeOutputs(stage, record.outputs) } : {}),
       ...(guard ? { guard: { runId: guard.runId, pid: guard.pid, startedAt: guard.startedAt, failure: guard.failure } } : {}),
+      ...(stage.always ? { everyRun: { lastCheckedAt: await pipeline.lastChecked(stage.id) } } : {}),
     });
   }
   const lock = await readLockInfo(pipeline.files.lockFile);

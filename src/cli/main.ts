@@ -152,7 +152,9 @@ export function createProgram(ctx: CliContext): Command {
             : `INTERRUPTED (run ${s.guard.runId}, pid ${s.guard.pid}); the next run repairs it`
           : s.record
             ? `done ${s.record.finishedAt} in ${formatDuration(s.record.durationMs)}${s.summary ? `: ${s.summary}` : ''}`
-            : 'never run';
+            : s.everyRun
+              ? `checked on every run${s.everyRun.lastCheckedAt ? `; last ${s.everyRun.lastCheckedAt}` : ''}`
+              : 'never run';
         ctx.io.stdout(`${s.stage.padEnd(width)}  ${state}`);
       }
     });

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { exec } from '../process/exec.js';
+import { causeLine, exec } from '../process/exec.js';
 import { StageLog } from '../process/stage-log.js';
-import { ImageBuildError } from './errors.js';
+import { ImageBuildError, ImagePullNetworkError, showsNetworkFailure } from './errors.js';
 import type { ContainerEngine } from './engine.js';
 
 export const DOCKERFILE = 'Dockerfile.builder';
@@ -142,11 +142,17 @@ export async function ensureImage(options: EnsureImageOptions): Promise<ImageRes
       captureStdout: false,
       onLine: options.onLine,
       failure: (result) =>
-        new ImageBuildError(`Building the builder image ${tag} with ${options.engine.command} failed (exit code ${result.exitCode}).`, {
-          hint: `The log has the whole build output. Check that the base image ${options.spec.baseImage} exists or can be pulled, and that the distribution's apt mirror and the npm registry are reachable.`,
-          logPath: log.path,
-          tail: result.tail.slice(-20),
-        }),
+        showsNetworkFailure(result.tail)
+          ? new ImagePullNetworkError(`Building the builder image ${tag} with ${options.engine.command} failed: the network is unreachable (${causeLine(result.tail) ?? `exit code ${result.exitCode}`}).`, {
+              hint: `The engine could not pull ${options.spec.baseImage} or reach a mirror. Check the network (or the proxy settings: HTTPS_PROXY is passed through), then run again.`,
+              logPath: log.path,
+              tail: result.tail.slice(-20),
+            })
+          : new ImageBuildError(`Building the builder image ${tag} with ${options.engine.command} failed (exit code ${result.exitCode}).`, {
+              hint: `The log has the whole build output. Check that the base image ${options.spec.baseImage} exists or can be pulled, and that the distribution's apt mirror and the npm registry are reachable.`,
+              logPath: log.path,
+              tail: result.tail.slice(-20),
+            }),
     });
   } finally {
     await log.close();

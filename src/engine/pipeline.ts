@@ -1,6 +1,6 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BuildQuicheError, InternalError, UsageError, toBuildQuicheError } from '../errors.js';
+import { BuildQuicheError, InternalError, InterruptedError, UsageError, toBuildQuicheError } from '../errors.js';
 import { StageLog } from '../process/stage-log.js';
 import type { ChildTracker } from '../process/exec.js';
 import { createStageContext, newRunId, verifyExec } from './context.js';
@@ -160,6 +160,19 @@ export class Pipeline<C> {
   }
 
   /**
+   * When an `always` stage (a host check) last ran, for `status`: it keeps no record (that would
+   * rewrite state.json on every run), but each run leaves its log; the newest one says when.
+   */
+  async lastChecked(stageId: string): Promise<string | undefined> {
+    const runs = (await readdir(this.files.logsDir).catch(() => [] as string[])).sort().reverse();
+    for (const run of runs) {
+      const log = await stat(path.join(this.files.logsDir, run, `${stageId}.log`)).catch(() => undefined);
+      if (log) return log.mtime.toISOString();
+    }
+    return undefined;
+  }
+
+  /**
    * Forget stage records (and guards) so they run again; the stages' own files are not touched.
    * `first` runs under the same lock before the records go (e.g. deleting what those stages made).
    */
@@ -227,6 +240,9 @@ export class Pipeline<C> {
           continue;
         }
         const decision = await this.decide(stage, state, outputs, options, signal, unusable, { logDir, lock });
+        // Interrupted while deciding (e.g. in compile's dry run): nothing of the stage ran, so its
+        // record stays as it was and no failure guard is written; an aborted verify says nothing.
+        if (signal.aborted) throw new InterruptedError(`Interrupted while checking whether ${stage.id} is up to date.`);
         if (decision.status === 'skip' || decision.status === 'disabled') {
           outputs[stage.id] = decision.status === 'skip' ? state.get(stage.id)!.outputs : undefined;
           skipped.push(stage.id);

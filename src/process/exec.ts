@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { BuildQuicheError, InterruptedError, ToolError, type FailureClass } from '../errors.js';
 import { killGroup, processStartTicks, type ProcessId } from './proc.js';
 import { classifyOutput } from './classify.js';
+import { guardGroup, releaseGroup } from './reaper.js';
 import type { StageLog } from './stage-log.js';
 
 export type Stream = 'stdout' | 'stderr';
@@ -132,7 +133,10 @@ export async function exec(file: string, args: readonly string[], options: ExecO
 
   // In terminal mode the child leads no group of its own: never signal "its" group (ours).
   const pid = terminal ? undefined : child.pid;
-  if (pid !== undefined) LIVE_GROUPS.add(pid);
+  if (pid !== undefined) {
+    LIVE_GROUPS.add(pid);
+    guardGroup(pid);
+  }
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
 
   let aborted = false;
@@ -158,6 +162,7 @@ export async function exec(file: string, args: readonly string[], options: ExecO
       killGroup(pid, 'SIGKILL');
       await child;
       LIVE_GROUPS.delete(pid);
+      releaseGroup(pid);
       throw error;
     }
   }
@@ -177,6 +182,7 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   if (forceKill) clearTimeout(forceKill);
   if (pid !== undefined) {
     LIVE_GROUPS.delete(pid);
+    releaseGroup(pid);
     await options.tracker?.remove(pid);
   }
 

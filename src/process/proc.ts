@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isRunning } from './liveness.js';
 
 /** A process identity that survives pid reuse: the pid plus its start time in clock ticks. */
 export interface ProcessId {
@@ -22,14 +23,8 @@ export function selfId(pid = process.pid): ProcessId {
   return { pid, startTicks: processStartTicks(pid) };
 }
 
-export function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** A zombie counts as gone: it runs nothing and holds nothing, though pid 1 may reap it late. */
+export const pidExists = (pid: number): boolean => isRunning(pid);
 
 /** True when that very process (not a later one that reused its pid) still runs. */
 export function isAlive(id: ProcessId): boolean {

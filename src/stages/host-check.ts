@@ -1,9 +1,10 @@
-import { statfs } from 'node:fs/promises';
+import { access, constants, readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import { exec } from '../process/exec.js';
+import { writeJsonAtomic } from '../util/fs.js';
 
 /**
  * Host checks with numbers, shared by the preflight stage and `build-quiche doctor`: free disk at
@@ -51,15 +52,77 @@ const PACKAGE_FOR: Record<string, string> = {
 const VERSION_ARGS: Record<string, string[]> = { openssl: ['version'], lsb_release: ['--version'] };
 const MINIMUM: Record<string, [number, number]> = { git: [2, 25], python3: [3, 8] };
 
-async function checkTool(name: string): Promise<ToolCheck> {
+/**
+ * Probed tool versions, kept between runs in <cacheDir>/host-tools.json: a no-op rerun would otherwise
+ * start two processes per tool (most of its time). A probe is reused only while the binary it ran is
+ * the same file (realpath, size, mtime, inode); for a pyenv shim, also while pyenv would pick the
+ * same interpreter.
+ */
+interface ToolProbe {
+  key: string;
+  version?: string;
+}
+type ProbeCache = Record<string, ToolProbe>;
+
+const probeCacheFile = (config: ResolvedConfig) => path.join(config.cacheDir, 'host-tools.json');
+
+async function readProbeCache(config: ResolvedConfig): Promise<ProbeCache> {
+  try {
+    const parsed = JSON.parse(await readFile(probeCacheFile(config), 'utf8')) as { schema?: number; tools?: ProbeCache };
+    return parsed.schema === 1 && parsed.tools ? parsed.tools : {};
+  } catch {
+    return {}; // none yet, or unreadable: probe
+  }
+}
+
+/** `command -v`, in-process: the first executable file of that name on PATH. */
+async function findOnPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      if ((await stat(candidate)).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function identity(file: string): Promise<string> {
+  const real = await realpath(file);
+  const info = await stat(real);
+  const key = `${real}:${info.size}:${info.mtimeMs}:${info.ino}`;
+  return path.basename(path.dirname(file)) === 'shims' ? `${key}|${await shimSelection(file)}` : key;
+}
+
+/**
+ * A pyenv shim stays the same file while the interpreter behind it changes: add what pyenv chooses
+ * the version by (PYENV_VERSION, the nearest .python-version, the global version file) to its key.
+ */
+async function shimSelection(shim: string): Promise<string> {
+  const root = process.env.PYENV_ROOT ?? path.dirname(path.dirname(shim));
+  const read = (file: string) => readFile(file, 'utf8').catch(() => '');
+  let local = '';
+  for (let dir = process.cwd(); !local; dir = path.dirname(dir)) {
+    local = await read(path.join(dir, '.python-version'));
+    if (path.dirname(dir) === dir) break;
+  }
+  return JSON.stringify([process.env.PYENV_VERSION ?? '', local, await read(path.join(root, 'version'))]);
+}
+
+async function checkTool(name: string, cache: ProbeCache): Promise<ToolCheck> {
   const fix = `Install it: apt-get install ${PACKAGE_FOR[name] ?? name}`;
-  const which = await exec('sh', ['-c', `command -v ${name}`], { allowFailure: true });
-  const found = which.exitCode === 0 && which.stdout.trim() !== '';
-  if (!found) return { name, found, problem: `${name} not found on PATH`, fix };
-  // The first line either stream prints (some tools print their version on stderr).
-  let version: string | undefined;
-  await exec(name, VERSION_ARGS[name] ?? ['--version'], { allowFailure: true, timeoutMs: 10_000, onLine: (line) => (version ??= line.trim() || undefined) }).catch(() => undefined);
-  const check: ToolCheck = { name, found, path: which.stdout.trim(), version };
+  const found = await findOnPath(name);
+  if (!found) return { name, found: false, problem: `${name} not found on PATH`, fix };
+  const key = await identity(found).catch(() => undefined);
+  let version = key && cache[name]?.key === key ? cache[name].version : undefined;
+  if (!key || cache[name]?.key !== key) {
+    // The first line either stream prints (some tools print their version on stderr).
+    await exec(name, VERSION_ARGS[name] ?? ['--version'], { allowFailure: true, timeoutMs: 10_000, onLine: (line) => (version ??= line.trim() || undefined) }).catch(() => undefined);
+    if (key) cache[name] = { key, version };
+  }
+  const check: ToolCheck = { name, found: true, path: found, version };
   const minimum = MINIMUM[name];
   const match = version?.match(/(\d+)\.(\d+)/);
   if (minimum && match) {
@@ -94,7 +157,13 @@ export async function checkHost(config: ResolvedConfig, extraTools: string[] = [
   const availableGb = round(os.freemem() / GB);
   const cores = os.availableParallelism();
   const suggestedJobs = jobsFor(config);
-  const tools = await Promise.all([...new Set([...config.preflight.tools, ...extraTools])].map(checkTool));
+  const cache = await readProbeCache(config);
+  const before = JSON.stringify(cache);
+  const tools = await Promise.all([...new Set([...config.preflight.tools, ...extraTools])].map((name) => checkTool(name, cache)));
+  if (JSON.stringify(cache) !== before && existsSync(config.cacheDir)) {
+    // Only a speed-up: a full disk or a read-only cache must not fail the host check.
+    await writeJsonAtomic(probeCacheFile(config), { schema: 1, tools: cache }).catch(() => undefined);
+  }
   const root = process.getuid?.() === 0;
   const problems: string[] = [];
   const warnings: string[] = [];

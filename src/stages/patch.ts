@@ -4,6 +4,7 @@ import type { SourceOutput } from './backend.js';
 import { defineStage } from '../engine/stage.js';
 import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';
 import { parseSeries, patchsetId, seriesSummary } from '../patches/series.js';
+import { refuseForeignChanges } from './clean-tree.js';
 
 export interface PatchInputs {
   patchset: string;
@@ -35,6 +36,7 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   async run(ctx) {
     const series = await parseSeries(ctx.app.config.patches.series);
     const { repos } = ctx.upstream<SourceOutput>('checkout');
+    await refuseForeignChanges(ctx.app, repos);
     const result = await applySeries({
       series,
       repos,
@@ -54,6 +56,8 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
     return { patchset: result.patchset, files };
   },
   async verify({ app }, record) {
+    // Checked on every run, before compile: an edit made since the last run must not be built in.
+    await refuseForeignChanges(app, record.inputs.repos);
     return verifyLedger(app.paths.appliedPatches, record.outputs.patchset);
   },
   async repair(ctx, guard) {

@@ -1,10 +1,10 @@
 import type { Exec } from '../process/exec.js';
 import { withRetry, type RetryPolicy } from '../process/retry.js';
 import { ToolError } from '../errors.js';
-import { removeStaleIndexLocks } from './git-locks.js';
+import { removeStaleGitLocks } from './git-locks.js';
 
 /**
- * gclient (depot_tools). It has no lock of its own and a killed run leaves git index.lock files
+ * gclient (depot_tools). It has no lock of its own and a killed run leaves git lock files (index.lock, config.lock ...)
  * behind that make every later run fail ("Your repo is locked"), so each try first clears stale
  * locks in the repos it will touch (never partial clones: that is the checkout stage's call), and
  * network failures are retried.
@@ -19,14 +19,16 @@ export interface GclientOptions {
   env: Record<string, string>;
   retry: RetryPolicy;
   signal: AbortSignal;
-  /** The repos whose stale index.lock files are cleared before each try. */
+  /** The repos whose stale git lock files are cleared before each try. */
   repos: () => Promise<string[]>;
+  /** Runs before each try after the first (e.g. the checkout stage removing half-made clones). */
+  beforeTry?: () => Promise<void>;
   note: (message: string) => void;
 }
 
-/** Remove stale index.lock files in these repos; a lock a live process holds is a ToolError. */
+/** Remove stale git lock files in these repos; a lock a live process holds is a ToolError. */
 export async function repairStaleLocks(repos: string[], note: (message: string) => void): Promise<void> {
-  for (const repair of await removeStaleIndexLocks(repos)) {
+  for (const repair of await removeStaleGitLocks(repos)) {
     if (repair.removed) note(`removed stale ${repair.lock} (no git process was using it)`);
     else {
       throw new ToolError(`${repair.lock} is held by running process(es) ${repair.holders.join(', ')}.`, {
@@ -37,8 +39,10 @@ export async function repairStaleLocks(repos: string[], note: (message: string) 
 }
 
 export async function gclient(args: string[], options: GclientOptions): Promise<void> {
+  let tries = 0;
   await withRetry(
     async () => {
+      if (tries++ > 0) await options.beforeTry?.();
       // A killed attempt leaves locks behind; clear stale ones before each try.
       await repairStaleLocks(await options.repos(), options.note);
       await options.exec('gclient', args, { cwd: options.root, env: options.env });

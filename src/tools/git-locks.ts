@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * Stale `index.lock` files: git leaves one behind when it is killed, and every later git (and
- * gclient: "Your repo is locked") refuses to run. A lock is stale when no live process is working
- * inside that repository; only then is it removed.
+ * Stale git lock files (`.git/index.lock`, `config.lock`, `shallow.lock`, `HEAD.lock` ...): git leaves
+ * one behind when it is killed, and every later git (and gclient: "Your repo is locked") refuses to
+ * run. A lock is stale when no live process is working inside that repository; only then is it removed.
  */
 
 function processesWorkingIn(dir: string): number[] {
@@ -34,15 +34,27 @@ export interface LockRepair {
   holders: number[];
 }
 
-/** Remove stale index.lock files in these repos; report live ones without touching them. */
-export async function removeStaleIndexLocks(repos: string[]): Promise<LockRepair[]> {
+const lockFilesIn = (repo: string): string[] => {
+  const gitDir = path.join(repo, '.git');
+  if (!existsSync(gitDir)) return [];
+  try {
+    return readdirSync(gitDir).filter((name) => name.endsWith('.lock')).map((name) => path.join(gitDir, name));
+  } catch {
+    return []; // a .git file (worktree) or unreadable: nothing of ours to repair
+  }
+};
+
+/** Remove stale git lock files in these repos; report live ones without touching them. */
+export async function removeStaleGitLocks(repos: string[]): Promise<LockRepair[]> {
   const repairs: LockRepair[] = [];
   for (const repo of repos) {
-    const lock = path.join(repo, '.git', 'index.lock');
-    if (!existsSync(lock)) continue;
+    const locks = lockFilesIn(repo);
+    if (locks.length === 0) continue;
     const holders = processesWorkingIn(repo);
-    if (holders.length === 0) await rm(lock, { force: true });
-    repairs.push({ lock, removed: holders.length === 0, holders });
+    for (const lock of locks) {
+      if (holders.length === 0) await rm(lock, { force: true });
+      repairs.push({ lock, removed: holders.length === 0, holders });
+    }
   }
   return repairs;
 }

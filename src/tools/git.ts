@@ -31,6 +31,20 @@ export async function hasCommit(dir: string, rev: string): Promise<boolean> {
   }
 }
 
+/**
+ * The commits HEAD has on top of `base` ("<short hash> <subject>", newest first); undefined when
+ * `base` is not an ancestor of HEAD (or is not in the repo).
+ */
+export async function commitsSince(dir: string, base: string): Promise<string[] | undefined> {
+  const git = simpleGit(dir);
+  try {
+    await git.raw(['merge-base', '--is-ancestor', base, 'HEAD']);
+  } catch {
+    return undefined;
+  }
+  return (await git.raw(['log', '--format=%h %s', `${base}..HEAD`])).split('\n').filter(Boolean);
+}
+
 export interface DirtyFile {
   path: string;
   /** Porcelain XY code, e.g. ' M', '??'. */

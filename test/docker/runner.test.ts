@@ -17,6 +17,7 @@ import {
   IMAGE_INPUTS,
   imageHash,
   ImageBuildError,
+  ImagePullNetworkError,
   planContainer,
   rootSwapMap,
   runContainerized,
@@ -347,6 +348,15 @@ describe('driving the engine', () => {
     const result = await runContainerized({ argv: ['doctor'], config: f.config, io: { ...f.io, env }, env, engine: f.engine, ids: self });
     expect(result.image.tag).toMatch(/-1234-1234$/);
     for (const file of [f.config.cacheDir, f.config.distDir, result.image.logPath!]) expect((await stat(file)).uid, file).toBe(1234);
+  });
+
+  test('an image build that cannot pull its base image for lack of network is a network error (exit 7)', async () => {
+    const offline = 'Error: initializing source docker://ubuntu:24.04: pinging container registry registry-1.docker.io: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host';
+    const f = await fake('pull-offline', { 'no-image': '', 'build-fails': offline });
+    const error = await runContainerized({ argv: ['plan'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImagePullNetworkError);
+    expect((error as ImagePullNetworkError).exitCode).toBe(7);
+    expect((error as Error).message).toContain('no such host');
   });
 
   test('a failed image build is an ImageBuildError with the log and its last lines', async () => {

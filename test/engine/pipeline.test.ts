@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { Guards } from '../../src/engine/guard.js';
-import { InternalError, LockHeldError, UsageError } from '../../src/errors.js';
+import { InternalError, InterruptedError, LockHeldError, UsageError } from '../../src/errors.js';
 import { fileStage, removeDir, tempDir, toyPipeline, type ToyApp } from './helpers.js';
 
 let app: ToyApp;
@@ -118,6 +118,19 @@ describe('state, guards and repair', () => {
     app.runs = [];
     await toyPipeline(app, stages()).run();
     expect(app.runs).toEqual(['c']);
+  });
+
+  it('an interruption while verifying an up-to-date stage writes no failure guard: the record stays valid', async () => {
+    await toyPipeline(app, stages()).run();
+    const controller = new AbortController();
+    // Ctrl-C while b's up-to-date check (compile's dry run) runs: the check reports it could not tell.
+    const interrupted = () => [fileStage('a', []), fileStage('b', ['a'], { verify: async () => (controller.abort(), 'dry run interrupted') }), fileStage('c', ['b'])];
+    app.runs = [];
+    await expect(toyPipeline(app, interrupted()).run({ signal: controller.signal })).rejects.toBeInstanceOf(InterruptedError);
+    expect(app.runs).toEqual([]);
+    expect(await new Guards(path.join(app.dir, 'state', 'guards')).read('b')).toBeUndefined();
+    await toyPipeline(app, stages()).run();
+    expect(app.runs).toEqual([]);
   });
 
   it('writes no guard for a pure stage, so its failure leaves nothing behind', async () => {

@@ -1,4 +1,7 @@
+import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { isRunning } from '../../src/process/liveness.js';
 import { InterruptedError, isBuildQuicheError } from '../../src/errors.js';
 import { classifyOutput } from '../../src/process/classify.js';
 import { exec } from '../../src/process/exec.js';
@@ -29,6 +32,24 @@ describe('classifying failures from output', () => {
 });
 
 describe('exec', () => {
+  it.each(['the process alone', 'its whole process group'])('no subprocess outlives a kill -9 of %s', async (target) => {
+    const child = execa(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'fixtures', 'exec-forever.ts')], {
+      detached: true,
+      reject: false,
+      cleanup: false,
+    });
+    const line = await new Promise<string>((resolve) => child.stdout.on('data', (d: Buffer) => /tree \d+/.test(d.toString()) && resolve(d.toString())));
+    const tree = Number(/tree (\d+)/.exec(line)![1]);
+    expect(isRunning(tree)).toBe(true);
+    process.kill(target === 'the process alone' ? child.pid! : -child.pid!, 'SIGKILL');
+    await child;
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline && isRunning(tree)) await new Promise((r) => setTimeout(r, 50));
+    const survived = isRunning(tree);
+    if (survived) process.kill(-tree, 'SIGKILL');
+    expect(survived).toBe(false);
+  }, 30_000);
+
   it('stops the whole process group on abort, grandchildren included', async () => {
     const controller = new AbortController();
     const started = Date.now();

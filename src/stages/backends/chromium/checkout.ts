@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { depotToolsEnvFor, ledgerLocation, type AppContext } from '../../context.js';
-import { dirtyFiles } from '../../../tools/git.js';
+import { commitsSince, dirtyFiles } from '../../../tools/git.js';
 import { renderGclientFile } from '../../../chromium/gclient-file.js';
 import { QUICHE_DEP_PATH, type CheckoutOutput, type ResolveOutput } from '../../../chromium/types.js';
 import { checkDeps, describeDep, type DepCheck } from '../../../chromium/verify-checkout.js';
@@ -63,12 +63,14 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
   },
   async repair(ctx) {
     await repairLocks(ctx, await repoDirs(ctx));
+    if (!ctx.app.paths.adopted) await removeHalfMadeClones(ctx);
   },
   async run(ctx, inputs) {
     const resolve = ctx.upstream<ResolveOutput>('resolve');
     const root = inputs.gclientRoot;
     await prepareRoot(ctx, inputs);
     await repairLocks(ctx, await repoDirs(ctx));
+    if (!inputs.adopted) await removeHalfMadeClones(ctx);
 
     let checks = await checkDeps(root, resolve);
     const needsSync = checks.some((c) => c.state !== 'ok');
@@ -85,7 +87,7 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
       const broken = checks.filter((c) => c.state !== 'ok');
       if (broken.length) {
         // Known gclient failure: a killed first clone leaves a dep that every later sync "succeeds" on.
-        // The only fix is to remove that dep and sync again; never src itself, never work we did not make.
+        // The only fix is to remove that dep and sync again; never work we did not make.
         await removeBrokenDeps(ctx, broken, inputs.adopted);
         await sync(ctx, inputs);
         checks = await checkDeps(root, resolve);
@@ -163,6 +165,7 @@ async function repairLocks(ctx: Ctx, repos: string[]): Promise<void> {
 async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   const moving = checks.filter((c) => c.state === 'wrong-commit');
   if (moving.length === 0) return;
+  await refuseMovingLocalCommits(ctx, moving);
   const owned = new Set(await ownedChanges(ledgerLocation(ctx.app)));
   const foreign: string[] = [];
   for (const check of moving) {
@@ -183,9 +186,65 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   if (reverted.reverted.length) ctx.report.note(`reverted our patches in ${reverted.reverted.length} file(s) before moving the pin`);
 }
 
+/**
+ * What a killed or cut-off first clone leaves in the cache's own checkout: a pinned repo that is
+ * empty, has no .git, or whose HEAD does not resolve (gclient takes such a .git for a checkout and
+ * "syncs" it forever without filling it), and gclient's temporary clone dirs (`_gclient_*`). Removing
+ * them lets the next sync clone afresh. src included: an empty src holds no finished work. Only for
+ * our own checkout; an adopted one is the user's.
+ */
+async function removeHalfMadeClones(ctx: Ctx): Promise<void> {
+  const root = ctx.app.paths.gclientRoot;
+  let resolve: ResolveOutput;
+  try {
+    resolve = ctx.upstream<ResolveOutput>('resolve');
+  } catch {
+    return; // no pins known yet: nothing can be judged half made
+  }
+  for (const check of await checkDeps(root, resolve)) {
+    if (check.state !== 'empty') continue;
+    ctx.report.note(`${describeDep(check)}: a clone that did not finish; removing it so the sync clones it afresh`);
+    await rm(path.join(root, check.path), { recursive: true, force: true });
+  }
+  const parents = new Set([root, ...resolve.deps.map((dep) => path.dirname(path.join(root, dep.path)))]);
+  for (const parent of parents) {
+    for (const name of await readdir(parent).catch(() => [] as string[])) {
+      if (!name.startsWith('_gclient_')) continue;
+      ctx.report.note(`removing gclient's unfinished clone ${path.join(parent, name)}`);
+      await rm(path.join(parent, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * A repo whose HEAD is no longer the commit this stage last verified was moved by someone else: most
+ * often a local commit on top of the pin. Syncing would silently leave it behind, so stop and name it.
+ */
+async function refuseMovingLocalCommits(ctx: Ctx, moving: DepCheck[]): Promise<void> {
+  const verified = (ctx.previous?.outputs as Partial<CheckoutOutput> | null | undefined)?.verified ?? {};
+  const moved: string[] = [];
+  for (const check of moving) {
+    const last = verified[check.path];
+    if (!last || !check.actual || check.actual === last) continue;
+    const dir = path.join(ctx.app.paths.gclientRoot, check.path);
+    const commits = await commitsSince(dir, last);
+    moved.push(
+      commits?.length
+        ? `${check.path}: ${commits.length} local commit${commits.length === 1 ? '' : 's'} on top of ${last.slice(0, 12)}:\n    ${commits.join('\n    ')}`
+        : `${check.path}: HEAD was moved to ${check.actual.slice(0, 12)} (build-quiche left it at ${last.slice(0, 12)})`,
+    );
+  }
+  if (moved.length === 0) return;
+  throw new DirtyTreeError(`A repo in the checkout was moved since build-quiche checked it out; syncing would leave that work behind:\n  ${moved.join('\n  ')}`, {
+    hint: 'Keep the work (push it, or turn it into a patch: build-quiche patches export), then put the repo back at the pin (git -C <repo> checkout --detach <pin>) and run again. Nothing was changed.',
+    data: { moved },
+  });
+}
+
 async function removeBrokenDeps(ctx: Ctx, broken: DepCheck[], adopted: boolean): Promise<void> {
   for (const check of broken) {
-    if (check.path === 'src' || check.state === 'missing') continue;
+    // src is removed only when it holds nothing (our own checkout): everything else lives inside it.
+    if ((check.path === 'src' && (adopted || check.state !== 'empty')) || check.state === 'missing') continue;
     if (adopted && check.state === 'wrong-commit') {
       throw new NotFoundError(`${check.path} in the adopted checkout stays at ${check.actual} after sync (pinned ${check.expected}).`, {
         hint: `build-quiche does not delete work in a checkout it did not make. Remove ${check.path} yourself and run again.`,
@@ -218,6 +277,8 @@ function gclientOptions(ctx: Ctx, inputs: CheckoutInputs): GclientOptions {
     retry: ctx.app.config.retry,
     signal: ctx.signal,
     repos: () => repoDirs(ctx),
+    // A try cut off by the network leaves a half-made clone the next try would "sync" as it is.
+    beforeTry: inputs.adopted ? undefined : () => removeHalfMadeClones(ctx),
     note: (message) => ctx.report.note(message),
   };
 }

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../../context.js';
 import { gitAt, headCommit, hasCommit } from '../../../tools/git.js';
-import { removeStaleIndexLocks } from '../../../tools/git-locks.js';
+import { removeStaleGitLocks } from '../../../tools/git-locks.js';
 import type { ResolveOutput } from '../../../chromium/types.js';
-import { defineStage } from '../../../engine/stage.js';
-import { ConfigError, isBuildQuicheError, NotFoundError } from '../../../errors.js';
+import { defineStage, type StageContext } from '../../../engine/stage.js';
+import { ConfigError, isBuildQuicheError, NotFoundError, toBuildQuicheError, type FailureClass } from '../../../errors.js';
 import { withRetry } from '../../../process/retry.js';
 
 export interface DepotToolsInputs {
@@ -41,43 +41,21 @@ export const depotToolsStage = defineStage<AppContext, DepotToolsInputs, DepotTo
     return { url: app.config.depotTools.url, revision };
   },
   async repair(ctx) {
-    for (const repair of await removeStaleIndexLocks([ctx.app.paths.depotTools])) {
-      ctx.report.note(repair.removed ? `removed stale ${repair.lock}` : `${repair.lock} is held by pid ${repair.holders.join(', ')}`);
-    }
+    await removeStaleLocks(ctx);
   },
   async run(ctx, inputs) {
     const dir = ctx.app.paths.depotTools;
-    const git = gitAt(dir, ctx.exec);
-    if (!existsSync(path.join(dir, '.git'))) {
-      // init + fetch rather than clone: an interrupted fetch resumes here, nothing is deleted.
-      await mkdir(dir, { recursive: true });
-      await git(['init', '-q']);
-      await git(['remote', 'add', 'origin', inputs.url]);
-    } else {
-      await git(['remote', 'set-url', 'origin', inputs.url]);
+    await removeStaleLocks(ctx);
+    try {
+      return await checkOutPin(ctx, inputs);
+    } catch (error) {
+      // A run killed or starved of disk mid-way can leave a repo git cannot check out from (missing
+      // or truncated objects). depot_tools is always the cache's own: clone it afresh, once.
+      if (ctx.signal.aborted || KEPT_FAILURES.includes(toBuildQuicheError(error).failureClass)) throw error;
+      ctx.report.note(`depot_tools is broken (${(error as Error).message.split('\n')[0]}); cloning it afresh`);
+      await rm(dir, { recursive: true, force: true });
+      return checkOutPin(ctx, inputs);
     }
-    if (!(await hasCommit(dir, inputs.revision))) {
-      await withRetry(() => git(['fetch', '--depth=1', '--no-tags', 'origin', inputs.revision]), ctx.app.config.retry, {
-        signal: ctx.signal,
-        onRetry: (error, attempt) => ctx.report.note(`fetch failed (attempt ${attempt}): ${error.message}; retrying`),
-      }).catch((error: unknown) => {
-        if (isBuildQuicheError(error) && error.failureClass === 'not-found') {
-          throw new NotFoundError(`depot_tools revision ${inputs.revision} does not exist at ${inputs.url}.`, {
-            hint: 'Check depotTools.url / depotTools.revision.',
-            cause: error,
-          });
-        }
-        throw error;
-      });
-    }
-    await git(['checkout', '-q', '--force', '--detach', inputs.revision]);
-    // Belt and braces with DEPOT_TOOLS_UPDATE=0: the file also stops updates started outside us.
-    await writeFile(path.join(dir, '.disable_auto_update'), 'build-quiche pins depot_tools; see DEPS.\n');
-    const head = await headCommit(dir);
-    if (!sameCommit(head, inputs.revision)) {
-      throw new NotFoundError(`depot_tools is at ${head ?? 'no commit'} after checkout, expected ${inputs.revision}.`);
-    }
-    return { path: dir, revision: head! };
   },
   async verify(_ctx, { inputs, outputs }) {
     const head = await headCommit(outputs.path);
@@ -87,3 +65,49 @@ export const depotToolsStage = defineStage<AppContext, DepotToolsInputs, DepotTo
   },
   describe: (o) => `depot_tools ${o.revision.slice(0, 12)}`,
 });
+
+type Ctx = StageContext<AppContext>;
+
+/** Failures a fresh clone would not fix: they are reported as they are. */
+const KEPT_FAILURES: FailureClass[] = ['interrupted', 'network', 'not-found', 'disk'];
+
+async function removeStaleLocks(ctx: Ctx): Promise<void> {
+  for (const repair of await removeStaleGitLocks([ctx.app.paths.depotTools])) {
+    ctx.report.note(repair.removed ? `removed stale ${repair.lock}` : `${repair.lock} is held by pid ${repair.holders.join(', ')}`);
+  }
+}
+
+async function checkOutPin(ctx: Ctx, inputs: DepotToolsInputs): Promise<DepotToolsOutput> {
+  const dir = ctx.app.paths.depotTools;
+  const git = gitAt(dir, ctx.exec);
+  if (!existsSync(path.join(dir, '.git'))) {
+    // init + fetch rather than clone: an interrupted fetch resumes here, nothing is deleted.
+    await mkdir(dir, { recursive: true });
+    await git(['init', '-q']);
+  }
+  // A run killed between `init` and `remote add` leaves a repo without origin.
+  const origin = await git(['remote', 'get-url', 'origin'], { allowFailure: true });
+  await git(origin.exitCode === 0 ? ['remote', 'set-url', 'origin', inputs.url] : ['remote', 'add', 'origin', inputs.url]);
+  if (!(await hasCommit(dir, inputs.revision))) {
+    await withRetry(() => git(['fetch', '--depth=1', '--no-tags', 'origin', inputs.revision]), ctx.app.config.retry, {
+      signal: ctx.signal,
+      onRetry: (error, attempt) => ctx.report.note(`fetch failed (attempt ${attempt}): ${error.message}; retrying`),
+    }).catch((error: unknown) => {
+      if (isBuildQuicheError(error) && error.failureClass === 'not-found') {
+        throw new NotFoundError(`depot_tools revision ${inputs.revision} does not exist at ${inputs.url}.`, {
+          hint: 'Check depotTools.url / depotTools.revision.',
+          cause: error,
+        });
+      }
+      throw error;
+    });
+  }
+  await git(['checkout', '-q', '--force', '--detach', inputs.revision]);
+  // Belt and braces with DEPOT_TOOLS_UPDATE=0: the file also stops updates started outside us.
+  await writeFile(path.join(dir, '.disable_auto_update'), 'build-quiche pins depot_tools; see DEPS.\n');
+  const head = await headCommit(dir);
+  if (!sameCommit(head, inputs.revision)) {
+    throw new NotFoundError(`depot_tools is at ${head ?? 'no commit'} after checkout, expected ${inputs.revision}.`);
+  }
+  return { path: dir, revision: head! };
+}
