@@ -51,7 +51,10 @@ async function naive(dir: string, gnArgs: Record<string, number | boolean>): Pro
 const scenarios = ['cold', 'no-op rerun', 'gn arg change'] as const;
 const results: Record<string, { ours: Sample[]; naive: Sample[] }> = Object.fromEntries(scenarios.map((s) => [s, { ours: [], naive: [] }]));
 for (let round = 1; round <= rounds; round++) {
-  for (const [name, run] of [['ours', ours], ['naive', naive]] as const) {
+  for (const [name, run] of [
+    ['ours', ours],
+    ['naive', naive],
+  ] as const) {
     const dir = await mkdtemp(path.join(os.tmpdir(), `bq-bench-${name}-`));
     try {
       results.cold![name].push(await run(dir, {}));
@@ -72,5 +75,7 @@ for (const name of scenarios) {
   const o = median(results[name]!.ours.map((s) => s.seconds));
   const n = median(results[name]!.naive.map((s) => s.seconds));
   const rss = median(results[name]!.ours.map((s) => s.maxRssMb ?? 0));
-  console.log(`${name.padEnd(15)} ${o.toFixed(2).padStart(9)} s ${n.toFixed(2).padStart(7)} s ${(n / o).toFixed(2).padStart(12)}x ${rss.toFixed(0).padStart(16)} MB`);
+  console.log(
+    `${name.padEnd(15)} ${o.toFixed(2).padStart(9)} s ${n.toFixed(2).padStart(7)} s ${(n / o).toFixed(2).padStart(12)}x ${rss.toFixed(0).padStart(16)} MB`,
+  );
 }

@@ -29,7 +29,16 @@ export { GitHubStore } from './publish/github-store.js';
 // Configuration.
 export { defineConfig } from './config/define.js';
 export { loadConfig, validateConfig, type LoadConfigOptions, type ResolvedConfig } from './config/load.js';
-export { configSchema, BACKEND_IDS, DEFAULT_CHROMIUM_VERSION, DEFAULT_GN_ARGS, DEFAULT_TARGETS, type Config, type StoreConfig, type UserConfig } from './config/schema.js';
+export {
+  configSchema,
+  BACKEND_IDS,
+  DEFAULT_CHROMIUM_VERSION,
+  DEFAULT_GN_ARGS,
+  DEFAULT_TARGETS,
+  type Config,
+  type StoreConfig,
+  type UserConfig,
+} from './config/schema.js';
 
 // Progress events (onEvent) and plan entries.
 export type { EventSink, PipelineEvent, PlanEntry, PlanStatus } from './engine/events.js';
@@ -61,7 +70,19 @@ export {
 export { ContainerEngineNotFoundError, ContainerRunError, ImageBuildError } from './docker/errors.js';
 
 // The migration lab (`build-quiche lab`, docs/lab.md): namespaces, capture, observer view, report, sweep.
-export { cleanupLeftovers, LAB_DEFAULTS, LAB_STATE_DIR, MIGRATE_MODES, parseSweep, runLab, runSweep, SCENARIOS, summaryLines, sweepTable, writeReport } from './lab/index.js';
+export {
+  cleanupLeftovers,
+  LAB_DEFAULTS,
+  LAB_STATE_DIR,
+  MIGRATE_MODES,
+  parseSweep,
+  runLab,
+  runSweep,
+  SCENARIOS,
+  summaryLines,
+  sweepTable,
+  writeReport,
+} from './lab/index.js';
 export type {
   FourTupleStats,
   GoodputBin,

@@ -32,7 +32,13 @@ async function appFor(options: PatchToolOptions): Promise<AppContext> {
 /** Resolve any pin (not only the configured one) exactly as the resolve stage does. */
 async function resolvePin(app: AppContext, version: string, options: PatchToolOptions): Promise<ResolveOutput> {
   const pinned = createAppContext({ ...app.config, chromium: { ...app.config.chromium, version } });
-  return withAdhocContext(pinned, pinned.paths.cacheDir, 'resolve', async (ctx) => resolveStage.run(ctx, await resolveStage.inputs(ctx)), options);
+  return withAdhocContext(
+    pinned,
+    pinned.paths.cacheDir,
+    'resolve',
+    async (ctx) => resolveStage.run(ctx, await resolveStage.inputs(ctx)),
+    options,
+  );
 }
 
 function localRepos(app: AppContext) {
@@ -58,9 +64,13 @@ export async function checkSeries(options: CheckSeriesOptions = {}): Promise<Che
   }
   const version = options.pin ?? app.config.chromium.version;
   const resolved = await resolvePin(app, version, options);
-  return withAdhocContext(app, app.paths.cacheDir, 'patch-check', (ctx) =>
-    checkPatches({ series, pin: { remote: remoteFilesFor(ctx), resolved, localRepos: localRepos(app) } }),
-  options);
+  return withAdhocContext(
+    app,
+    app.paths.cacheDir,
+    'patch-check',
+    (ctx) => checkPatches({ series, pin: { remote: remoteFilesFor(ctx), resolved, localRepos: localRepos(app) } }),
+    options,
+  );
 }
 
 export interface RebaseSeriesOptions extends PatchToolOptions {
@@ -76,18 +86,24 @@ export async function rebaseSeries(options: RebaseSeriesOptions): Promise<Rebase
   const app = await appFor(options);
   const from = await resolvePin(app, app.config.chromium.version, options);
   const to = await resolvePin(app, options.to, options);
-  return withAdhocContext(app, app.paths.cacheDir, 'patch-rebase', (ctx) => {
-    const remote = remoteFilesFor(ctx);
-    return rebasePatches({
-      series: app.config.patches.series,
-      from: readerFor(pinSources(remote, from, localRepos(app))),
-      to: readerFor(pinSources(remote, to)),
-      labels: { from: from.version, to: to.version },
-      write: !options.dryRun,
-      outDir: options.outDir,
-      workDir: options.workDir,
-    });
-  }, options);
+  return withAdhocContext(
+    app,
+    app.paths.cacheDir,
+    'patch-rebase',
+    (ctx) => {
+      const remote = remoteFilesFor(ctx);
+      return rebasePatches({
+        series: app.config.patches.series,
+        from: readerFor(pinSources(remote, from, localRepos(app))),
+        to: readerFor(pinSources(remote, to)),
+        labels: { from: from.version, to: to.version },
+        write: !options.dryRun,
+        outDir: options.outDir,
+        workDir: options.workDir,
+      });
+    },
+    options,
+  );
 }
 
 export interface ExportSeriesOptions extends PatchToolOptions {
@@ -101,7 +117,8 @@ export interface ExportSeriesOptions extends PatchToolOptions {
 export async function exportSeries(options: ExportSeriesOptions = {}): Promise<ExportResult> {
   const app = await appFor(options);
   const repoDir = path.resolve(options.dir ?? quicheDir(app.paths.src));
-  if (!isGitRepo(repoDir)) throw new UsageError(`${repoDir} is not a git repository.`, { hint: 'Pass --dir <quiche clone holding your patch commits>.' });
+  if (!isGitRepo(repoDir))
+    throw new UsageError(`${repoDir} is not a git repository.`, { hint: 'Pass --dir <quiche clone holding your patch commits>.' });
   const base = options.base ?? (await resolvePin(app, app.config.chromium.version, options)).quicheRevision;
   return exportPatches({
     repoDir,
@@ -110,4 +127,3 @@ export async function exportSeries(options: ExportSeriesOptions = {}): Promise<E
     seriesFile: options.outDir ? undefined : app.config.patches.series,
   });
 }
-

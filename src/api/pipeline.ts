@@ -85,7 +85,9 @@ export async function status(options: ApiOptions = {}): Promise<StatusReport> {
     stages.push({
       stage: stage.id,
       title: stage.title,
-      ...(record ? { record: { finishedAt: record.finishedAt, durationMs: record.durationMs, runId: record.runId, fingerprint: record.fingerprint } } : {}),
+      ...(record
+        ? { record: { finishedAt: record.finishedAt, durationMs: record.durationMs, runId: record.runId, fingerprint: record.fingerprint } }
+        : {}),
       ...(record ? { summary: describeOutputs(stage, record.outputs) } : {}),
       ...(guard ? { guard: { runId: guard.runId, pid: guard.pid, startedAt: guard.startedAt, failure: guard.failure } } : {}),
       ...(stage.always ? { everyRun: { lastCheckedAt: await pipeline.lastChecked(stage.id) } } : {}),

@@ -58,7 +58,8 @@ class EntryRules {
     const raw = entry.path;
     if (!ALLOWED_TYPES.has(entry.type)) refuse(this.archive, raw, `is a ${entry.type} (only files, directories and links are allowed)`);
     // An artifact never needs them, and tar running as root would recreate them: a privilege escalation.
-    if (((entry.mode ?? 0) & 0o6000) !== 0) refuse(this.archive, raw, `has the setuid/setgid bit set (mode ${((entry.mode ?? 0) & 0o7777).toString(8)})`);
+    if (((entry.mode ?? 0) & 0o6000) !== 0)
+      refuse(this.archive, raw, `has the setuid/setgid bit set (mode ${((entry.mode ?? 0) & 0o7777).toString(8)})`);
     if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) refuse(this.archive, raw, 'has an absolute path');
     if (raw.split(/[/\\]/).includes('..')) refuse(this.archive, raw, "has a '..' component");
     const parts = cleanParts(raw);
@@ -167,9 +168,10 @@ export async function inspectTarball(file: string, label = path.basename(file)):
   const name = rules.top;
   const text = (inner: string) => {
     const chunks = small.get(inner);
-    if (!chunks) throw new IntegrityError(`${label} has no ${name ?? '<name>'}/${inner}.`, {
-      hint: 'Not a build-quiche artifact (or a damaged one).',
-    });
+    if (!chunks)
+      throw new IntegrityError(`${label} has no ${name ?? '<name>'}/${inner}.`, {
+        hint: 'Not a build-quiche artifact (or a damaged one).',
+      });
     return Buffer.concat(chunks).toString('utf8');
   };
   const manifest = parseManifestJson(text(MANIFEST_FILE), `${label}: ${MANIFEST_FILE}`);

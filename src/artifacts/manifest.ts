@@ -64,9 +64,20 @@ export const manifestSchema = z.strictObject({
   /** Present for a backend other than 'chromium' (absent keeps Chromium manifests as they were). */
   backend: z.string().min(1).optional(),
   /** Standalone builds: every dependency as cloned (URL after mirrors, the ref asked for, the verified commit). */
-  dependencies: z.array(z.strictObject({ name: z.string().min(1), url: z.string().min(1), ref: z.string().min(1), commit: z.string().regex(/^[0-9a-f]{40}$/) })).optional(),
+  dependencies: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        url: z.string().min(1),
+        ref: z.string().min(1),
+        commit: z.string().regex(/^[0-9a-f]{40}$/),
+      }),
+    )
+    .optional(),
   /** Standalone builds: the compiler (first line of --version), the drivers and the flags. */
-  toolchain: z.strictObject({ compiler: z.string().min(1), cc: z.string().min(1), cxx: z.string().min(1), flags: z.array(z.string()) }).optional(),
+  toolchain: z
+    .strictObject({ compiler: z.string().min(1), cc: z.string().min(1), cxx: z.string().min(1), flags: z.array(z.string()) })
+    .optional(),
   fingerprint: z.string().regex(/^[0-9a-f]{8,128}$/, 'a hex fingerprint'),
   tool: z.strictObject({ name: z.literal('build-quiche'), version: z.string().min(1) }),
 });

@@ -16,13 +16,29 @@ interface Token {
 }
 
 export class PyLiteralError extends Error {
-  constructor(message: string, readonly line: number, readonly col: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly col: number,
+  ) {
     super(`line ${line}, column ${col}: ${message}`);
     this.name = 'PyLiteralError';
   }
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+};
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -146,7 +162,8 @@ class Parser {
   }
   private expectOp(op: string): void {
     const token = this.next();
-    if (token.kind !== 'op' || token.value !== op) this.fail(`expected "${op}", found ${JSON.stringify(token.value) || 'end of file'}`, token);
+    if (token.kind !== 'op' || token.value !== op)
+      this.fail(`expected "${op}", found ${JSON.stringify(token.value) || 'end of file'}`, token);
   }
   private isOp(op: string): boolean {
     const token = this.peek();

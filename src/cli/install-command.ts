@@ -13,7 +13,9 @@ export function registerInstallCommand(program: Command, ctx: CliContext): void 
       const result = await installArtifact(source, { to: opts.to, select: opts.select, signal: ctx.signal });
       if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(result, null, 2));
       ctx.io.stdout(`${result.status === 'unchanged' ? 'already installed, verified' : 'installed and verified'}: ${result.dir}`);
-      ctx.io.stdout(`  fingerprint ${result.manifest.fingerprint.slice(0, 16)}, Chromium ${result.manifest.chromium.version}, patchset ${result.manifest.patches.patchset}`);
+      ctx.io.stdout(
+        `  fingerprint ${result.manifest.fingerprint.slice(0, 16)}, Chromium ${result.manifest.chromium.version}, patchset ${result.manifest.patches.patchset}`,
+      );
       for (const [name, file] of Object.entries(result.binaries)) ctx.io.stdout(`  ${name.padEnd(18)} ${file}`);
     });
 }

@@ -31,7 +31,10 @@ export function parseRates(value: string): { all?: number; links: Record<string,
   const rates: { all?: number; links: Record<string, number> } = { links: {} };
   for (const part of value.split(',').map((p) => p.trim())) {
     const m = /^(?:([a-z-]+)=)?(\d+(?:\.\d+)?)$/.exec(part);
-    if (!m) throw new UsageError(`--rate-mbit "${value}" is not a rate.`, { hint: 'Write --rate-mbit 40, or per link: --rate-mbit direct=40,tunnel=10.' });
+    if (!m)
+      throw new UsageError(`--rate-mbit "${value}" is not a rate.`, {
+        hint: 'Write --rate-mbit 40, or per link: --rate-mbit direct=40,tunnel=10.',
+      });
     if (m[1]) rates.links[m[1]] = Number(m[2]);
     else rates.all = Number(m[2]);
   }
@@ -49,27 +52,46 @@ export function parseDuration(value: string): number {
 export function registerLabCommand(program: Command, ctx: CliContext): void {
   program
     .command('lab')
-    .description('run an artifact\'s client and server in network namespaces, migrate the connection between paths, capture every link and report what an observer sees (needs root)')
+    .description(
+      "run an artifact's client and server in network namespaces, migrate the connection between paths, capture every link and report what an observer sees (needs root)",
+    )
     .requiredOption('--artifact <source>', 'the artifact: a tarball, dist dir, store, URL, or an installed artifact dir')
     .addOption(new Option('--scenario <name>', 'the topology').choices([...SCENARIOS]))
-    .addOption(new Option('--mode <mode>', 'the client\'s --migrate_mode').choices([...MIGRATE_MODES]).default(LAB_DEFAULTS.mode))
+    .addOption(new Option('--mode <mode>', "the client's --migrate_mode").choices([...MIGRATE_MODES]).default(LAB_DEFAULTS.mode))
     .option('--interval-ms <n>', `migrate every n ms during the download (default ${LAB_DEFAULTS.intervalMs})`, integer('interval-ms'))
-    .option('--duration <time>', `how long the download lasts at the link rate, e.g. 3s (default ${LAB_DEFAULTS.durationMs / 1000}s)`, parseDuration)
-    .option('--rate-mbit <rates>', `tbf rate in Mbit/s on every link (default ${LAB_DEFAULTS.rateMbit}), or per link: direct=40,tunnel=10`, parseRates)
+    .option(
+      '--duration <time>',
+      `how long the download lasts at the link rate, e.g. 3s (default ${LAB_DEFAULTS.durationMs / 1000}s)`,
+      parseDuration,
+    )
+    .option(
+      '--rate-mbit <rates>',
+      `tbf rate in Mbit/s on every link (default ${LAB_DEFAULTS.rateMbit}), or per link: direct=40,tunnel=10`,
+      parseRates,
+    )
     .option('--addresses <n>', `rotate-ips: client addresses in the pool (default ${LAB_DEFAULTS.addresses})`, integer('addresses'))
     .option('--delay-ms <n>', 'one-way delay per path (needs the netem qdisc; reported when missing)', integer('delay-ms'))
-    .option('--sweep <axis=values>', 'sweep, e.g. interval=100,250,500,1000,5000 or scenario=rotate-ips,two-paths (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--sweep <axis=values>',
+      'sweep, e.g. interval=100,250,500,1000,5000 or scenario=rotate-ips,two-paths (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--runs <n>', 'with --sweep: runs per point (default 1)', integer('runs'))
     .requiredOption('--out <dir>', 'where report.json, report.html, the pcaps and logs go')
     .action(async (flags: LabFlags) => {
       const json = ctx.mode().json;
       const started = Date.now();
       const onEvent = (e: LabEvent) => {
-        if (!json) ctx.io.stderr(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${e.kind === 'note' ? 'note: ' : ''}${e.message}`);
+        if (!json)
+          ctx.io.stderr(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${e.kind === 'note' ? 'note: ' : ''}${e.message}`);
       };
       const axes = parseSweep(flags.sweep);
       const scenario = flags.scenario ?? axes.scenario?.[0];
-      if (!scenario) throw new UsageError('Which scenario? --scenario is required.', { hint: `Use --scenario ${SCENARIOS.join('|')} (or --sweep scenario=...).` });
+      if (!scenario)
+        throw new UsageError('Which scenario? --scenario is required.', {
+          hint: `Use --scenario ${SCENARIOS.join('|')} (or --sweep scenario=...).`,
+        });
       const options = {
         artifact: flags.artifact,
         scenario,

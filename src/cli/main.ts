@@ -17,7 +17,6 @@ import { registerLabCommand } from './lab-command.js';
 import { registerPatchCommands } from './patch-commands.js';
 import { runInContainer } from '../docker/index.js';
 
-
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** CLI flags as a partial config (they override the file and BUILD_QUICHE_* env). */
@@ -41,7 +40,6 @@ function flagsToConfig(opts: GlobalOptions, cwd: string): Record<string, unknown
   if (opts.offline) section('depotTools').offline = true;
   return flags;
 }
-
 
 /** The commands --docker applies to: those that read or write the cache. */
 const DOCKER_COMMANDS = new Set(['build', 'plan', 'status', 'doctor', 'clean']);
@@ -74,13 +72,15 @@ export function createProgram(ctx: CliContext): Command {
     .description("Patch and build Chromium's QUIC toy client and server from a pinned revision: resumable, cached, reproducible.")
     .version(TOOL_VERSION)
     .option('-c, --config <file>', 'config file (default: ./pipeline.config.ts, else built-in defaults)')
-    .addOption(new Option('--backend <backend>', "how quiche is built: chromium (default) or quiche (standalone)").choices([...BACKEND_IDS]))
+    .addOption(
+      new Option('--backend <backend>', 'how quiche is built: chromium (default) or quiche (standalone)').choices([...BACKEND_IDS]),
+    )
     .option('--pin <version>', 'Chromium version tag (or src commit) to build, e.g. 152.0.7977.83')
     .option('--cache-dir <dir>', 'state, logs, depot_tools and the checkout')
     .option('--dist-dir <dir>', 'where finished tarballs go')
     .option('-j, --jobs <n>', 'parallel compile jobs')
     .addOption(new Option('--builder <builder>', 'autoninja (siso) or ninja').choices(['autoninja', 'ninja']))
-    .option('--src-dir <dir>', 'adopt an existing gclient root instead of the cache\'s')
+    .option('--src-dir <dir>', "adopt an existing gclient root instead of the cache's")
     .option('--move-existing', 'allow syncing an adopted checkout to the pin')
     .option('--offline', 'no CIPD access (mirrors, tests): VPYTHON_BYPASS and --ignore-dep-type=cipd')
     .option('--set <key=value>', 'set any config field, e.g. --set build.args.is_debug=true (repeatable)', collect, [])
@@ -96,38 +96,40 @@ export function createProgram(ctx: CliContext): Command {
       }
     });
 
-  selectionOptions(
-    program
-      .command('build', { isDefault: true })
-      .description('run the pipeline (the default command)'),
-  ).action(async (opts: SelectionFlags) => {
-    if (await ctx.inContainer()) return;
-    const renderer = chooseRenderer(ctx.mode(), ctx.io);
-    let shown: BuildQuicheError | undefined;
-    const onEvent = (event: PipelineEvent) => {
-      if (event.type === 'stage-fail' && renderer.showsFailures) shown = event.error;
-      renderer.onEvent(event);
-    };
-    try {
-      await build({ ...ctx.configOptions(), ...selectionFrom(opts), signal: ctx.signal, onEvent, command: 'build' });
-    } catch (error) {
-      // The renderer already printed this stage failure; keep only its exit code.
-      if (shown && error === shown) throw new AlreadyReported(shown);
-      throw error;
-    } finally {
-      await renderer.done();
-    }
-  });
+  selectionOptions(program.command('build', { isDefault: true }).description('run the pipeline (the default command)')).action(
+    async (opts: SelectionFlags) => {
+      if (await ctx.inContainer()) return;
+      const renderer = chooseRenderer(ctx.mode(), ctx.io);
+      let shown: BuildQuicheError | undefined;
+      const onEvent = (event: PipelineEvent) => {
+        if (event.type === 'stage-fail' && renderer.showsFailures) shown = event.error;
+        renderer.onEvent(event);
+      };
+      try {
+        await build({ ...ctx.configOptions(), ...selectionFrom(opts), signal: ctx.signal, onEvent, command: 'build' });
+      } catch (error) {
+        // The renderer already printed this stage failure; keep only its exit code.
+        if (shown && error === shown) throw new AlreadyReported(shown);
+        throw error;
+      } finally {
+        await renderer.done();
+      }
+    },
+  );
 
-  selectionOptions(program.command('plan').description('show what a build would run or skip, and why')).action(async (opts: SelectionFlags) => {
-    if (await ctx.inContainer()) return;
-    const entries = await plan({ ...ctx.configOptions(), ...selectionFrom(opts) });
-    if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(entries, null, 2));
-    const width = Math.max(...entries.map((e) => e.stage.length));
-    for (const entry of entries) {
-      ctx.io.stdout(`${entry.stage.padEnd(width)}  ${entry.status.padEnd(15)} ${entry.reason}${entry.summary ? `  [last: ${entry.summary}]` : ''}`);
-    }
-  });
+  selectionOptions(program.command('plan').description('show what a build would run or skip, and why')).action(
+    async (opts: SelectionFlags) => {
+      if (await ctx.inContainer()) return;
+      const entries = await plan({ ...ctx.configOptions(), ...selectionFrom(opts) });
+      if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(entries, null, 2));
+      const width = Math.max(...entries.map((e) => e.stage.length));
+      for (const entry of entries) {
+        ctx.io.stdout(
+          `${entry.stage.padEnd(width)}  ${entry.status.padEnd(15)} ${entry.reason}${entry.summary ? `  [last: ${entry.summary}]` : ''}`,
+        );
+      }
+    },
+  );
 
   program
     .command('status')
@@ -215,7 +217,13 @@ export async function runCli(argv: string[], io: Io = processIo(), signal: Abort
     mode,
     signal,
     setExitCode: (code) => (exitCode = code),
-    configOptions: () => ({ configFile: globals().config, flags: flagsToConfig(globals(), process.cwd()), set: globals().set, cwd: process.cwd(), env: io.env }),
+    configOptions: () => ({
+      configFile: globals().config,
+      flags: flagsToConfig(globals(), process.cwd()),
+      set: globals().set,
+      cwd: process.cwd(),
+      env: io.env,
+    }),
     inContainer: async () => {
       if (!globals().docker) return false;
       const config = await loadConfig(ctx.configOptions());

@@ -1,7 +1,16 @@
 import { configJsonSchema } from './json-schema.js';
 import { configLeaves } from './overrides.js';
 
-type Node = { type?: string | string[]; default?: unknown; description?: string; properties?: Record<string, Node>; enum?: unknown[]; anyOf?: Node[]; items?: Node; additionalProperties?: unknown };
+type Node = {
+  type?: string | string[];
+  default?: unknown;
+  description?: string;
+  properties?: Record<string, Node>;
+  enum?: unknown[];
+  anyOf?: Node[];
+  items?: Node;
+  additionalProperties?: unknown;
+};
 
 function nodeAt(root: Node, path: string[]): Node | undefined {
   return path.reduce<Node | undefined>((node, key) => node?.properties?.[key], root);
@@ -30,7 +39,7 @@ export function renderConfigDocs(): string {
     '<!-- Generated from src/config/schema.ts by `npm run schema`; do not edit by hand. -->',
     '',
     '`pipeline.config.ts` exports `defineConfig({...})`; every field is optional. Relative paths are',
-    'resolved against the config file\'s directory. Precedence, strongest last: the file, the',
+    "resolved against the config file's directory. Precedence, strongest last: the file, the",
     '`BUILD_QUICHE_*` variable of a field, dedicated CLI flags, `--set field.path=value`. Lists in env',
     'variables are comma-separated; objects are JSON. The JSON Schema is',
     '[schema/pipeline.config.schema.json](../schema/pipeline.config.schema.json).',

@@ -13,7 +13,7 @@ export const BUNDLED_SERIES = path.join(PACKAGE_ROOT, 'patches', 'series');
 
 export const CONFIG_FILE_NAMES = ['pipeline.config.ts', 'pipeline.config.mts', 'pipeline.config.js', 'pipeline.config.mjs'];
 
-export type ResolvedStore = StoreConfig & { type: 'dir'; path: string } | Extract<StoreConfig, { type: 'github' }>;
+export type ResolvedStore = (StoreConfig & { type: 'dir'; path: string }) | Extract<StoreConfig, { type: 'github' }>;
 
 /** Config after defaults, overrides and path resolution: every path is absolute. */
 export interface ResolvedConfig extends Omit<Config, 'publish' | 'patches'> {

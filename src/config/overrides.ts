@@ -84,9 +84,15 @@ function coerce(leaf: ConfigLeaf, raw: string, source: string): unknown {
     }
     case 'string-list': {
       // One rule for every list: a JSON list when it looks like one (as for json fields), else comma-separated.
-      if (!raw.trim().startsWith('[')) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (!raw.trim().startsWith('['))
+        return raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       const list = parseJson(raw);
-      return Array.isArray(list) && list.every((item) => typeof item === 'string') ? list : fail('a JSON list of strings or comma-separated text');
+      return Array.isArray(list) && list.every((item) => typeof item === 'string')
+        ? list
+        : fail('a JSON list of strings or comma-separated text');
     }
     case 'json':
       try {
@@ -150,7 +156,9 @@ export function setOverrides(assignments: string[]): Record<string, unknown> {
       setPath(result, path, coerce(exact, raw, `--set ${assignment}`));
       continue;
     }
-    const parent = leaves.find((leaf) => leaf.kind === 'json' && path.length > leaf.path.length && leaf.path.every((k, i) => path[i] === k));
+    const parent = leaves.find(
+      (leaf) => leaf.kind === 'json' && path.length > leaf.path.length && leaf.path.every((k, i) => path[i] === k),
+    );
     if (!parent) {
       throw new ConfigError(`--set ${assignment}: ${path.join('.')} is not a config field.`, {
         hint: `Fields: ${leaves.map((leaf) => leaf.path.join('.')).join(', ')}.`,

@@ -38,10 +38,7 @@ export const DEFAULT_CUSTOM_VARS: Record<string, string | boolean> = {
 
 const versionOrCommit = z
   .string()
-  .regex(
-    /^(\d+\.\d+\.\d+\.\d+|[0-9a-f]{40})$/,
-    'a Chromium version tag like 152.0.7977.83 or a 40-hex src commit',
-  );
+  .regex(/^(\d+\.\d+\.\d+\.\d+|[0-9a-f]{40})$/, 'a Chromium version tag like 152.0.7977.83 or a 40-hex src commit');
 
 const gnValue = z.union([z.string(), z.number(), z.boolean()]);
 const envMap = z.record(z.string(), z.string());
@@ -67,11 +64,7 @@ const chromium = z
 
 const depotTools = z
   .strictObject({
-    url: z
-      .string()
-      .min(1)
-      .default('https://chromium.googlesource.com/chromium/tools/depot_tools.git')
-      .describe('Git URL of depot_tools.'),
+    url: z.string().min(1).default('https://chromium.googlesource.com/chromium/tools/depot_tools.git').describe('Git URL of depot_tools.'),
     revision: z
       .string()
       .regex(/^[0-9a-f]{40}$/, 'a full 40-hex git commit hash (git fetch needs the whole hash)')
@@ -80,9 +73,7 @@ const depotTools = z
     offline: z
       .boolean()
       .default(false)
-      .describe(
-        'No CIPD access (air-gapped mirrors, tests): set VPYTHON_BYPASS and pass --ignore-dep-type=cipd to gclient.',
-      ),
+      .describe('No CIPD access (air-gapped mirrors, tests): set VPYTHON_BYPASS and pass --ignore-dep-type=cipd to gclient.'),
     env: envMap.default({}).describe('Extra environment for every depot_tools command (gclient, gn, autoninja).'),
   })
   .prefault({});
@@ -106,9 +97,7 @@ const checkout = z
     srcDir: z
       .string()
       .optional()
-      .describe(
-        'Adopt an existing gclient root (the directory holding .gclient and src/) instead of the cache\'s own.',
-      ),
+      .describe("Adopt an existing gclient root (the directory holding .gclient and src/) instead of the cache's own."),
     allowMoveExisting: z
       .boolean()
       .default(false)
@@ -121,7 +110,7 @@ const patches = z
     series: z
       .string()
       .optional()
-      .describe("The series file (one patch a line). Default: the MIMIQ-derived series shipped with build-quiche."),
+      .describe('The series file (one patch a line). Default: the MIMIQ-derived series shipped with build-quiche.'),
   })
   .prefault({});
 
@@ -129,14 +118,21 @@ const build = z
   .strictObject({
     outDir: z.string().default('out/Release').describe('Out dir, relative to src.'),
     args: z.record(z.string(), gnValue).default({}).describe('gn args, merged over the defaults for small portable binaries.'),
-    targets: z.array(z.string().min(1)).min(1).default([...DEFAULT_TARGETS]).describe('gn labels to build.'),
+    targets: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...DEFAULT_TARGETS])
+      .describe('gn labels to build.'),
     builder: z
       .enum(['autoninja', 'ninja'])
       .default('autoninja')
       .describe("'autoninja' (siso, current Chromium's default) or 'ninja' (sets use_siso=false)."),
     jobs: z.number().int().positive().optional().describe('-j for the builder. Default: preflight suggests from cores and RAM.'),
     gn: z.string().optional().describe("Path to a gn binary to use instead of depot_tools' gn (its version must match DEPS' gn_version)."),
-    ninja: z.string().optional().describe('Path to the ninja binary for builder=ninja. Default: src/third_party/ninja/ninja, else ninja on PATH.'),
+    ninja: z
+      .string()
+      .optional()
+      .describe('Path to the ninja binary for builder=ninja. Default: src/third_party/ninja/ninja, else ninja on PATH.'),
   })
   .prefault({});
 
@@ -148,18 +144,27 @@ const smoke = z
       .default('auto')
       .describe("Check intentional migration across 127.0.0.x: 'auto' when the client supports it, 'require' to fail if it does not."),
     responseBytes: z.number().int().positive().default(20_000_000).describe('Size of the response fetched during the migration check.'),
-    addresses: z.array(z.string()).min(2).default(['127.0.0.1', '127.0.0.2', '127.0.0.3']).describe('Local addresses the migration check moves the connection between (all of 127.0.0.0/8 is local on Linux).'),
+    addresses: z
+      .array(z.string())
+      .min(2)
+      .default(['127.0.0.1', '127.0.0.2', '127.0.0.3'])
+      .describe('Local addresses the migration check moves the connection between (all of 127.0.0.0/8 is local on Linux).'),
     migrateIntervalMs: z.number().int().positive().default(500).describe('--migrate_interval_ms for the migration check.'),
     timeoutMs: z.number().int().positive().default(120_000).describe('Time limit of each client run.'),
   })
   .prefault({});
 
-const commitHash = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-hex git commit hash (a shallow fetch needs the whole hash, and HEAD is verified against it)');
+const commitHash = z
+  .string()
+  .regex(/^[0-9a-f]{40}$/, 'a full 40-hex git commit hash (a shallow fetch needs the whole hash, and HEAD is verified against it)');
 
 const quicheDependency = z.strictObject({
   url: z.string().min(1).optional().describe('Git URL to clone instead of the one MODULE.bazel implies.'),
   ref: z.string().min(1).optional().describe('Tag or 40-hex commit to check out instead of the one MODULE.bazel implies.'),
-  ignore: z.boolean().optional().describe('Accept a MODULE.bazel entry build-quiche does not know as not needed by quic_client / quic_server.'),
+  ignore: z
+    .boolean()
+    .optional()
+    .describe('Accept a MODULE.bazel entry build-quiche does not know as not needed by quic_client / quic_server.'),
 });
 
 const quiche = z
@@ -167,19 +172,31 @@ const quiche = z
     url: z.string().min(1).default('https://quiche.googlesource.com/quiche').describe("Git URL of quiche (backend 'quiche')."),
     revision: commitHash
       .optional()
-      .describe("Build this quiche commit instead of the one Chromium's DEPS pins at chromium.version; then DEPS is not read and artifacts are named quiche-<commit12>."),
+      .describe(
+        "Build this quiche commit instead of the one Chromium's DEPS pins at chromium.version; then DEPS is not read and artifacts are named quiche-<commit12>.",
+      ),
     dependencies: z
       .record(z.string(), quicheDependency)
       .default({})
-      .describe("Per dependency of quiche's MODULE.bazel (boringssl, abseil-cpp, protobuf, googleurl, quic-trace, or an unknown name): { url, ref } overrides, { ignore: true } for an entry not needed. docs/quiche-backend.md has the table."),
+      .describe(
+        "Per dependency of quiche's MODULE.bazel (boringssl, abseil-cpp, protobuf, googleurl, quic-trace, or an unknown name): { url, ref } overrides, { ignore: true } for an entry not needed. docs/quiche-backend.md has the table.",
+      ),
     mirrors: z
       .record(z.string(), z.string())
       .default({})
-      .describe("URL prefix rewrites applied to quiche's and every dependency's URL, like git's url.<base>.insteadOf: { 'https://github.com/google/': 'http://127.0.0.1:8080/' }. The longest matching prefix wins."),
-    optimization: z.enum(['-O0', '-O1', '-O2', '-O3', '-Os', '-Og']).default('-O1').describe('Optimization for the dependencies and quiche (-O1 compiles about twice as fast as -O2).'),
+      .describe(
+        "URL prefix rewrites applied to quiche's and every dependency's URL, like git's url.<base>.insteadOf: { 'https://github.com/google/': 'http://127.0.0.1:8080/' }. The longest matching prefix wins.",
+      ),
+    optimization: z
+      .enum(['-O0', '-O1', '-O2', '-O3', '-Os', '-Og'])
+      .default('-O1')
+      .describe('Optimization for the dependencies and quiche (-O1 compiles about twice as fast as -O2).'),
     cc: z.string().min(1).default('gcc-12').describe('C compiler for the CMake dependencies.'),
     cxx: z.string().min(1).default('g++-12').describe('C++ compiler for the dependencies and quiche.'),
-    ccache: z.enum(['auto', 'on', 'off']).default('auto').describe("Compiler launcher: 'auto' uses ccache when it is on PATH, 'on' requires it, 'off' never uses it."),
+    ccache: z
+      .enum(['auto', 'on', 'off'])
+      .default('auto')
+      .describe("Compiler launcher: 'auto' uses ccache when it is on PATH, 'on' requires it, 'off' never uses it."),
   })
   .prefault({});
 
@@ -228,7 +245,9 @@ export const configSchema = z
     backend: z
       .enum(BACKEND_IDS)
       .default('chromium')
-      .describe("How quiche is built: 'chromium' inside a Chromium tree (depot_tools, gclient, gn, siso/ninja); 'quiche' standalone from quiche's own repository and the dependencies its MODULE.bazel names (CMake + a generated build.ninja; docs/quiche-backend.md)."),
+      .describe(
+        "How quiche is built: 'chromium' inside a Chromium tree (depot_tools, gclient, gn, siso/ninja); 'quiche' standalone from quiche's own repository and the dependencies its MODULE.bazel names (CMake + a generated build.ninja; docs/quiche-backend.md).",
+      ),
     chromium,
     quiche,
     depotTools,

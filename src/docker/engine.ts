@@ -27,7 +27,12 @@ type Probe = { engine: ContainerEngine } | { problem: string };
 async function probe(command: string, options: FindEngineOptions): Promise<Probe> {
   // A command that cannot start, or times out, answers like a failed one: with its message.
   const run = (args: string[]): Promise<Pick<ExecResult, 'exitCode' | 'stdout' | 'stderr'> & { missing?: boolean }> =>
-    exec(command, args, { env: options.env ?? process.env, inheritEnv: false, allowFailure: true, timeoutMs: options.timeoutMs ?? 15_000 }).catch((error: unknown) => ({
+    exec(command, args, {
+      env: options.env ?? process.env,
+      inheritEnv: false,
+      allowFailure: true,
+      timeoutMs: options.timeoutMs ?? 15_000,
+    }).catch((error: unknown) => ({
       exitCode: -1,
       stdout: '',
       stderr: error instanceof Error ? error.message : String(error),
@@ -35,17 +40,28 @@ async function probe(command: string, options: FindEngineOptions): Promise<Probe
     }));
   const version = await run(['--version']);
   if (version.exitCode !== 0) {
-    return { problem: version.missing ? 'not found on PATH' : `\`${command} --version\` failed: ${firstLine(version.stderr || version.stdout)}` };
+    return {
+      problem: version.missing ? 'not found on PATH' : `\`${command} --version\` failed: ${firstLine(version.stderr || version.stdout)}`,
+    };
   }
   const kind: EngineKind = /podman/i.test(version.stdout) ? 'podman' : 'docker';
   // A docker CLI without a daemon answers --version but nothing else: ask the server.
-  const server = await run(kind === 'podman' ? ['info', '--format', '{{.Host.OCIRuntime.Name}}'] : ['version', '--format', '{{.Server.Version}}']);
-  if (server.exitCode !== 0) return { problem: `installed, but \`${command} ${kind === 'podman' ? 'info' : 'version'}\` failed: ${firstLine(server.stderr || server.stdout)}` };
+  const server = await run(
+    kind === 'podman' ? ['info', '--format', '{{.Host.OCIRuntime.Name}}'] : ['version', '--format', '{{.Server.Version}}'],
+  );
+  if (server.exitCode !== 0)
+    return {
+      problem: `installed, but \`${command} ${kind === 'podman' ? 'info' : 'version'}\` failed: ${firstLine(server.stderr || server.stdout)}`,
+    };
   const uid = options.uid ?? process.getuid?.() ?? 0;
   return { engine: { command, kind, rootless: kind === 'podman' && uid !== 0, version: firstLine(version.stdout) } };
 }
 
-const firstLine = (text: string) => text.split('\n').find((line) => line.trim())?.trim() ?? '(no output)';
+const firstLine = (text: string) =>
+  text
+    .split('\n')
+    .find((line) => line.trim())
+    ?.trim() ?? '(no output)';
 
 /**
  * The engine to use: the configured one, or with 'auto' docker when its daemon answers, else podman.
@@ -60,5 +76,7 @@ export async function findEngine(preference: EnginePreference, options: FindEngi
     problems.push(`${command}: ${result.problem}`);
   }
   const wanted = preference === 'auto' ? 'docker or podman' : preference;
-  throw new ContainerEngineNotFoundError(`--docker needs a container engine (${wanted}), and none could be used:\n  ${problems.join('\n  ')}`);
+  throw new ContainerEngineNotFoundError(
+    `--docker needs a container engine (${wanted}), and none could be used:\n  ${problems.join('\n  ')}`,
+  );
 }

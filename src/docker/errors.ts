@@ -36,7 +36,8 @@ export class ContainerRunError extends BuildQuicheError {
  * What docker, podman and buildah print when they cannot reach a registry or a mirror (no network, no
  * DNS, a proxy that refuses): a network failure (exit 7, try again later), not a broken image recipe.
  */
-const UNREACHABLE = /no such host|connection refused|i\/o timeout|network is unreachable|pinging container registry|TLS handshake timeout|Temporary failure in name resolution|Could not resolve/i;
+const UNREACHABLE =
+  /no such host|connection refused|i\/o timeout|network is unreachable|pinging container registry|TLS handshake timeout|Temporary failure in name resolution|Could not resolve/i;
 
 export const showsNetworkFailure = (lines: readonly string[]): boolean => UNREACHABLE.test(lines.join('\n'));
 

@@ -53,7 +53,9 @@ async function hashEntry(hash: ReturnType<typeof createHash>, root: string, rela
   } else if (info.isSymbolicLink()) {
     hash.update(`link ${relative} ${await readlink(file)}\n`);
   } else if (info.isFile()) {
-    const content = createHash('sha256').update(await readFile(file)).digest('hex');
+    const content = createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex');
     // The executable bit matters: bin/build-quiche.js is the image's entrypoint.
     hash.update(`file ${relative} ${info.mode & 0o111 ? 'x' : '-'} ${content}\n`);
   }
@@ -81,7 +83,11 @@ function missingInput(contextDir: string, input: string): ImageBuildError {
 export const imageTag = (hash: string, uid: number, gid: number) => `${IMAGE_REPOSITORY}:${hash.slice(0, 16)}-${uid}-${gid}`;
 
 export async function imageExists(engine: ContainerEngine, tag: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const result = await exec(engine.command, ['image', 'inspect', '--format', '{{.Id}}', tag], { env, inheritEnv: false, allowFailure: true }).catch(() => undefined);
+  const result = await exec(engine.command, ['image', 'inspect', '--format', '{{.Id}}', tag], {
+    env,
+    inheritEnv: false,
+    allowFailure: true,
+  }).catch(() => undefined);
   return result?.exitCode === 0;
 }
 
@@ -143,11 +149,14 @@ export async function ensureImage(options: EnsureImageOptions): Promise<ImageRes
       onLine: options.onLine,
       failure: (result) =>
         showsNetworkFailure(result.tail)
-          ? new ImagePullNetworkError(`Building the builder image ${tag} with ${options.engine.command} failed: the network is unreachable (${causeLine(result.tail) ?? `exit code ${result.exitCode}`}).`, {
-              hint: `The engine could not pull ${options.spec.baseImage} or reach a mirror. Check the network (or the proxy settings: HTTPS_PROXY is passed through), then run again.`,
-              logPath: log.path,
-              tail: result.tail.slice(-20),
-            })
+          ? new ImagePullNetworkError(
+              `Building the builder image ${tag} with ${options.engine.command} failed: the network is unreachable (${causeLine(result.tail) ?? `exit code ${result.exitCode}`}).`,
+              {
+                hint: `The engine could not pull ${options.spec.baseImage} or reach a mirror. Check the network (or the proxy settings: HTTPS_PROXY is passed through), then run again.`,
+                logPath: log.path,
+                tail: result.tail.slice(-20),
+              },
+            )
           : new ImageBuildError(`Building the builder image ${tag} with ${options.engine.command} failed (exit code ${result.exitCode}).`, {
               hint: `The log has the whole build output. Check that the base image ${options.spec.baseImage} exists or can be pulled, and that the distribution's apt mirror and the npm registry are reachable.`,
               logPath: log.path,

@@ -30,7 +30,27 @@ export interface ContainerPlan {
 }
 
 /** Container directories a same-path mount must not hide or sit inside. */
-const IMAGE_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/usr', '/etc', '/opt/build-quiche', '/home/builder', '/proc', '/sys', '/dev', '/run', '/var', '/tmp', CONTAINER_CACHE, CONTAINER_DIST, CONTAINER_HOST_PREFIX];
+const IMAGE_DIRS = [
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/usr',
+  '/etc',
+  '/opt/build-quiche',
+  '/home/builder',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/run',
+  '/var',
+  '/tmp',
+  CONTAINER_CACHE,
+  CONTAINER_DIST,
+  CONTAINER_HOST_PREFIX,
+];
 /** Of those, the ones a host path may sit below (a bind mount under /tmp or /var/tmp hides nothing needed). */
 const MOUNTABLE_BELOW = ['/tmp', '/var/tmp', '/run/user'];
 
@@ -88,7 +108,19 @@ export interface PlanOptions {
 }
 
 /** Variables the inner run needs from the host, by name. */
-const PASSED_ENV = ['TERM', 'COLORTERM', 'NO_COLOR', 'FORCE_COLOR', 'CI', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+const PASSED_ENV = [
+  'TERM',
+  'COLORTERM',
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'CI',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+];
 
 /**
  * What the container sees: the cache dir at /cache and the dist dir at /dist (read-write); the
@@ -156,7 +188,8 @@ export function planContainer({ config, argv, env, caBundle }: PlanOptions): Con
   const innerEnv: Record<string, string> = {};
   if (caBundle) {
     mounts.push({ host: caBundle, container: CONTAINER_CA_BUNDLE, readOnly: true });
-    for (const name of ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'GIT_SSL_CAINFO', 'CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE']) innerEnv[name] = CONTAINER_CA_BUNDLE;
+    for (const name of ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'GIT_SSL_CAINFO', 'CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE'])
+      innerEnv[name] = CONTAINER_CA_BUNDLE;
   }
 
   for (const assignment of sets) inner.push('--set', assignment);

@@ -93,7 +93,9 @@ export async function runContainerized(options: RunInContainerOptions): Promise<
     network: config.docker.network,
     caBundle,
     onBuildStart: (tag, logPath) =>
-      note(`Building the builder image ${tag} with ${engine.command} (first use, or Dockerfile.builder or the toolkit changed); log: ${logPath}`),
+      note(
+        `Building the builder image ${tag} with ${engine.command} (first use, or Dockerfile.builder or the toolkit changed); log: ${logPath}`,
+      ),
     onLine: verbose ? (line) => note(`  ${line}`) : undefined,
   }).finally(() => giveLogsTo(logDir, user.hostOwner, ids));
   if (image.built) note(`Built ${image.tag} in ${formatDuration(image.durationMs)}.`);
@@ -103,14 +105,29 @@ export async function runContainerized(options: RunInContainerOptions): Promise<
   const args = runArgs({ config, plan, user, image: image.tag, name: containerName, tty });
   if (verbose) for (const mount of plan.mounts) note(`  mount ${mount.host} -> ${mount.container}${mount.readOnly ? ' (read-only)' : ''}`);
   const { lockFile } = engineFiles(config.cacheDir);
-  const exitCode = await runContainer(engine, args, { io, env, signal, tty, name: containerName, stopGraceMs: options.stopGraceMs ?? 15_000, lockFile });
+  const exitCode = await runContainer(engine, args, {
+    io,
+    env,
+    signal,
+    tty,
+    name: containerName,
+    stopGraceMs: options.stopGraceMs ?? 15_000,
+    lockFile,
+  });
   releaseLockHeldBy(lockFile, containerName);
   // Messages inside name the container's paths; say where those are on this machine.
   if (exitCode !== 0 && exitCode !== 130) note(`(in the container, /cache is ${config.cacheDir} and /dist is ${config.distDir})`);
   return { exitCode, engine, image, containerName, user, plan };
 }
 
-function runArgs(o: { config: ResolvedConfig; plan: ContainerPlan; user: ContainerUser; image: string; name: string; tty: boolean }): string[] {
+function runArgs(o: {
+  config: ResolvedConfig;
+  plan: ContainerPlan;
+  user: ContainerUser;
+  image: string;
+  name: string;
+  tty: boolean;
+}): string[] {
   // No --init: the image's entrypoint is tini, which forwards signals and reaps orphans.
   // --sig-proxy=false: stopping is done explicitly (stopContainer), never twice.
   // --hostname: a run lock left inside is recognisable as this container's (see releaseContainerLock).
@@ -208,7 +225,7 @@ async function runContainer(engine: ContainerEngine, args: string[], o: RunConta
   if (o.signal?.aborted) return code === 0 ? 0 : 130;
   if (ENGINE_FAILURE_CODES.has(code)) {
     throw new ContainerRunError(`${engine.command} could not run the builder container (exit code ${code}).`, {
-      hint: 'The lines above are the engine\'s own message. Check the mounts and docker.extraRunArgs; `build-quiche --docker --verbose` lists the mounts.',
+      hint: "The lines above are the engine's own message. Check the mounts and docker.extraRunArgs; `build-quiche --docker --verbose` lists the mounts.",
       tail: stderrTail,
     });
   }
@@ -231,7 +248,13 @@ const forceRemoveArgs = (engine: ContainerEngine, name: string) =>
  * would, so it stops its subprocess groups and leaves its guards; then, if it has not exited
  * within the grace period, kill the container. Retries while the container is still being created.
  */
-async function stopContainer(engine: ContainerEngine, name: string, env: NodeJS.ProcessEnv, exited: () => boolean, graceMs: number): Promise<void> {
+async function stopContainer(
+  engine: ContainerEngine,
+  name: string,
+  env: NodeJS.ProcessEnv,
+  exited: () => boolean,
+  graceMs: number,
+): Promise<void> {
   const run = (args: string[]) => quiet(engine, args, env, 30_000);
   const deadline = Date.now() + graceMs;
   let signalled = false;

@@ -69,7 +69,10 @@ export function chooseContainerUser(options: ChooseUserOptions): ContainerUser {
   const inner: Ids = { uid: DEFAULT_CONTAINER_ID, gid: DEFAULT_CONTAINER_ID };
   const user = ['--user', `${inner.uid}:${inner.gid}`];
   if (engine.kind === 'podman' && !engine.rootless) {
-    const maps = [...rootSwapMap(inner.uid).flatMap((range) => ['--uidmap', range]), ...rootSwapMap(inner.gid).flatMap((range) => ['--gidmap', range])];
+    const maps = [
+      ...rootSwapMap(inner.uid).flatMap((range) => ['--uidmap', range]),
+      ...rootSwapMap(inner.gid).flatMap((range) => ['--gidmap', range]),
+    ];
     return { container: inner, hostOwner: { uid: 0, gid: 0 }, runArgs: [...maps, ...user] };
   }
   return {

@@ -6,7 +6,11 @@ import type { InputContext, StageContext } from './stage.js';
 import type { StageRecord } from './state.js';
 
 /** A run id: the start time first (log pruning sorts names oldest first), then what made it. */
-export const newRunId = (suffix: string | number = process.pid) => `${new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${suffix}`;
+export const newRunId = (suffix: string | number = process.pid) =>
+  `${new Date()
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z')}-${suffix}`;
 
 export interface StageContextParts<C> {
   input: InputContext<C>;
@@ -63,10 +67,15 @@ export function createStageContext<C>(parts: StageContextParts<C>): StageContext
  * starts a process, so skipped stages leave no empty logs) and tracked by the lock; in `plan`,
  * neither (there is no run), but still stopped on abort.
  */
-export function verifyExec(logFile: string | undefined, signal: AbortSignal, tracker?: ChildTracker): { exec: Exec; close(): Promise<void> } {
+export function verifyExec(
+  logFile: string | undefined,
+  signal: AbortSignal,
+  tracker?: ChildTracker,
+): { exec: Exec; close(): Promise<void> } {
   let log: StageLog | undefined;
   return {
-    exec: (file, args, options = {}) => exec(file, args, { log: logFile ? (log ??= new StageLog(logFile)) : undefined, signal, tracker, ...options }),
+    exec: (file, args, options = {}) =>
+      exec(file, args, { log: logFile ? (log ??= new StageLog(logFile)) : undefined, signal, tracker, ...options }),
     close: async () => {
       await log?.close();
     },

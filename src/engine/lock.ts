@@ -123,7 +123,9 @@ async function tryCreate(file: string, content: unknown): Promise<boolean> {
 async function takeOver(file: string, judged: LockInfo | undefined): Promise<boolean> {
   const takeover = `${file}.takeover`;
   if (!(await tryCreate(takeover, selfId()))) {
-    const other = (await readFile(takeover, 'utf8').then((t) => JSON.parse(t) as ProcessId).catch(() => undefined));
+    const other = await readFile(takeover, 'utf8')
+      .then((t) => JSON.parse(t) as ProcessId)
+      .catch(() => undefined);
     if (!other || !isAlive(other)) await rm(takeover, { force: true }); // its taker died mid-way
     return false;
   }

@@ -105,7 +105,9 @@ export class Pipeline<C> {
     const ids = this.stageIds;
     const check = (id: string) => {
       if (!ids.includes(id)) {
-        throw new UsageError(`Unknown stage "${id}". Stages: ${ids.join(', ')}.`, { hint: 'Pick one of the stages listed (build-quiche plan shows them in order).' });
+        throw new UsageError(`Unknown stage "${id}". Stages: ${ids.join(', ')}.`, {
+          hint: 'Pick one of the stages listed (build-quiche plan shows them in order).',
+        });
       }
       return ids.indexOf(id);
     };
@@ -149,7 +151,14 @@ export class Pipeline<C> {
       if (['run', 'stale', 'waits', 'repair', 'always'].includes(decision.status)) willRun.add(stage.id);
       // As in a run: a disabled stage has no outputs this time, whatever an old record holds.
       if (decision.status === 'disabled') outputs[stage.id] = undefined;
-      entries.push({ stage: stage.id, title: stage.title, status: decision.status, reason: decision.reason, fingerprint: decision.fingerprint, summary });
+      entries.push({
+        stage: stage.id,
+        title: stage.title,
+        status: decision.status,
+        reason: decision.reason,
+        fingerprint: decision.fingerprint,
+        summary,
+      });
     }
     return entries;
   }
@@ -259,7 +268,12 @@ export class Pipeline<C> {
     return { runId, logDir, ran, skipped, checked, durationMs: Date.now() - started, outputs };
   }
 
-  private inputContext(stage: AnyStage<C>, state: StateStore, outputs: Record<string, unknown>, unusable = new Map<string, string>()): InputContext<C> {
+  private inputContext(
+    stage: AnyStage<C>,
+    state: StateStore,
+    outputs: Record<string, unknown>,
+    unusable = new Map<string, string>(),
+  ): InputContext<C> {
     return {
       app: this.options.app,
       upstream: <T>(id: string): T => {
@@ -272,7 +286,9 @@ export class Pipeline<C> {
         if (id in outputs) return outputs[id] as T;
         const why = unusable.get(id);
         if (why) {
-          throw new UsageError(`${why}, and a selected stage needs its results.`, { hint: `Run it again first: build-quiche build --until ${id}` });
+          throw new UsageError(`${why}, and a selected stage needs its results.`, {
+            hint: `Run it again first: build-quiche build --until ${id}`,
+          });
         }
         const record = state.get(id);
         if (!record) {
@@ -302,7 +318,9 @@ export class Pipeline<C> {
     const guard = await this.guards.read(stage.id);
     const base = { inputs, fingerprint: fp, guard };
     if (guard) {
-      const why = guard.failure ? `the last run failed here (${guard.failure.message.split('\n')[0]})` : `the run ${guard.runId} (pid ${guard.pid}) died in this stage`;
+      const why = guard.failure
+        ? `the last run failed here (${guard.failure.message.split('\n')[0]})`
+        : `the run ${guard.runId} (pid ${guard.pid}) died in this stage`;
       return { ...base, status: 'repair', reason: why };
     }
     const forced = selection.force === 'all' || selection.force?.includes(stage.id);
@@ -312,14 +330,24 @@ export class Pipeline<C> {
     if (!record) return { ...base, status: 'run', reason: 'never completed' };
     if (record.fingerprint !== fp) {
       const changed = changedPaths(record.inputs, inputs);
-      return { ...base, status: 'stale', reason: changed.length ? `changed: ${changed.slice(0, 6).join(', ')}${changed.length > 6 ? ', ...' : ''}` : 'stage version changed' };
+      return {
+        ...base,
+        status: 'stale',
+        reason: changed.length ? `changed: ${changed.slice(0, 6).join(', ')}${changed.length > 6 ? ', ...' : ''}` : 'stage version changed',
+      };
     }
     const verified = stage.verify ? await this.verify(stage, ctx, { inputs, outputs: record.outputs }, signal, run) : true;
     if (verified !== true) return { ...base, status: 'run', reason: `outputs changed on disk: ${verified}` };
     return { ...base, status: 'skip', reason: 'up to date' };
   }
 
-  private async verify(stage: AnyStage<C>, ctx: InputContext<C>, record: { inputs: unknown; outputs: unknown }, signal: AbortSignal, run?: RunFiles): Promise<true | string> {
+  private async verify(
+    stage: AnyStage<C>,
+    ctx: InputContext<C>,
+    record: { inputs: unknown; outputs: unknown },
+    signal: AbortSignal,
+    run?: RunFiles,
+  ): Promise<true | string> {
     const checks = verifyExec(run && path.join(run.logDir, `${stage.id}.log`), signal, run && trackerOf(run.lock));
     try {
       return await stage.verify!({ ...ctx, signal, exec: checks.exec }, record);
@@ -372,20 +400,31 @@ export class Pipeline<C> {
       }
       const result = await stage.run(ctx, decision.inputs);
       // Checks that run every time keep no record: they would rewrite state.json on every run.
-      if (!stage.always) await state.put(stage.id, {
-        fingerprint: decision.fingerprint!,
-        inputs: decision.inputs,
-        outputs: result ?? null,
-        finishedAt: new Date().toISOString(),
-        durationMs: Date.now() - started,
-        runId: run.runId,
-      });
+      if (!stage.always)
+        await state.put(stage.id, {
+          fingerprint: decision.fingerprint!,
+          inputs: decision.inputs,
+          outputs: result ?? null,
+          finishedAt: new Date().toISOString(),
+          durationMs: Date.now() - started,
+          runId: run.runId,
+        });
       await this.guards.clear(stage.id);
-      emit({ type: 'stage-done', stage: stage.id, title: stage.title, durationMs: Date.now() - started, summary: stage.describe ? describeOutputs(stage, result) : undefined });
+      emit({
+        type: 'stage-done',
+        stage: stage.id,
+        title: stage.title,
+        durationMs: Date.now() - started,
+        summary: stage.describe ? describeOutputs(stage, result) : undefined,
+      });
       return result ?? null;
     } catch (thrown) {
       stageFailed = true;
-      const error = toBuildQuicheError(run.signal.aborted && !(thrown instanceof BuildQuicheError) ? Object.assign(new Error('Interrupted'), { name: 'AbortError' }) : thrown);
+      const error = toBuildQuicheError(
+        run.signal.aborted && !(thrown instanceof BuildQuicheError)
+          ? Object.assign(new Error('Interrupted'), { name: 'AbortError' })
+          : thrown,
+      );
       error.logPath ??= log.path;
       error.tail ??= log.tail(20);
       log.write(`== failed: ${error.message}`);

@@ -16,7 +16,12 @@ export interface Background {
   stop(): Promise<ExecResult | undefined>;
 }
 
-export function startBackground(name: string, file: string, args: string[], options: { log?: StageLog; signal?: AbortSignal; graceMs?: number }): Background {
+export function startBackground(
+  name: string,
+  file: string,
+  args: string[],
+  options: { log?: StageLog; signal?: AbortSignal; graceMs?: number },
+): Background {
   const stopper = new AbortController();
   const lines: string[] = [];
   let done = false;
@@ -49,7 +54,11 @@ export function startBackground(name: string, file: string, args: string[], opti
         const hit = lines.find((l) => pattern.test(l));
         if (hit) return hit;
         if (done) throw new ToolError(`${name} exited before it was ready.`, { tail: lines.slice(-20), logPath: options.log?.path });
-        if (Date.now() > deadline) throw new ToolError(`${name} was not ready after ${timeoutMs} ms (waited for ${pattern}).`, { tail: lines.slice(-20), logPath: options.log?.path });
+        if (Date.now() > deadline)
+          throw new ToolError(`${name} was not ready after ${timeoutMs} ms (waited for ${pattern}).`, {
+            tail: lines.slice(-20),
+            logPath: options.log?.path,
+          });
         await sleep(20);
       }
     },

@@ -13,7 +13,12 @@ export interface Capture {
 export async function startCapture(point: CapturePoint, pcap: string, options: { log?: StageLog; signal?: AbortSignal }): Promise<Capture> {
   // -U: write each packet at once, so a stop loses nothing; -Z root: Debian's tcpdump would otherwise
   // drop to the tcpdump user and fail to write into a root-owned report directory.
-  const tcpdump: Background = startBackground(`tcpdump ${point.link}`, 'ip', ['netns', 'exec', point.ns, 'tcpdump', '-i', point.iface, '-n', '-U', '-Z', 'root', '-w', pcap, 'udp'], options);
+  const tcpdump: Background = startBackground(
+    `tcpdump ${point.link}`,
+    'ip',
+    ['netns', 'exec', point.ns, 'tcpdump', '-i', point.iface, '-n', '-U', '-Z', 'root', '-w', pcap, 'udp'],
+    options,
+  );
   await tcpdump.waitForLine(/listening on/, 5000);
   return {
     point,

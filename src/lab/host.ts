@@ -21,9 +21,12 @@ const has = (caps: bigint, bit: number) => (caps >> BigInt(bit)) & 1n;
 export async function requireLabPrivileges(): Promise<void> {
   const caps = await effectiveCaps();
   if (!has(caps, CAP_NET_ADMIN) || !has(caps, CAP_SYS_ADMIN)) {
-    throw new PreflightError('The migration lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces, veth links and WireGuard tunnels.', {
-      hint: 'Run it as root (sudo build-quiche lab ...) or in a container started with --cap-add NET_ADMIN --cap-add SYS_ADMIN.',
-    });
+    throw new PreflightError(
+      'The migration lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces, veth links and WireGuard tunnels.',
+      {
+        hint: 'Run it as root (sudo build-quiche lab ...) or in a container started with --cap-add NET_ADMIN --cap-add SYS_ADMIN.',
+      },
+    );
   }
 }
 
@@ -35,7 +38,12 @@ export async function requireTools(tools: Array<{ name: string; pkg: string }>):
     if (found.exitCode !== 0) missing.push(`${tool.name} (Debian package ${tool.pkg})`);
   }
   if (missing.length) {
-    throw new PreflightError(`The migration lab needs ${missing.join(', ')}.`, { hint: `Install them: apt-get install ${tools.filter((t) => missing.some((m) => m.startsWith(`${t.name} `))).map((t) => t.pkg).join(' ')}` });
+    throw new PreflightError(`The migration lab needs ${missing.join(', ')}.`, {
+      hint: `Install them: apt-get install ${tools
+        .filter((t) => missing.some((m) => m.startsWith(`${t.name} `)))
+        .map((t) => t.pkg)
+        .join(' ')}`,
+    });
   }
 }
 

@@ -4,4 +4,16 @@ export { parseSweep, runSweep, sweepTable, type SweepAxes, type SweepPoint, type
 export { summaryLines, writeReport } from './report.js';
 export { cleanupLeftovers, LAB_STATE_DIR } from './state.js';
 export { MIGRATE_MODES, SCENARIOS } from './types.js';
-export type { FourTupleStats, GoodputBin, LabEvent, LabOptions, LabReport, LabResult, Linkability, MigrateMode, MigrationRecord, ObserverView, Scenario } from './types.js';
+export type {
+  FourTupleStats,
+  GoodputBin,
+  LabEvent,
+  LabOptions,
+  LabReport,
+  LabResult,
+  Linkability,
+  MigrateMode,
+  MigrationRecord,
+  ObserverView,
+  Scenario,
+} from './types.js';

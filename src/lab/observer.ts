@@ -21,60 +21,99 @@ export interface Packet {
   wireguard: boolean;
 }
 
-const FIELDS = ['frame.number', 'frame.time_epoch', 'ip.src', 'udp.srcport', 'ip.dst', 'udp.dstport', 'ip.len', 'udp.length', 'quic.header_form', 'quic.dcid', 'quic.scid', 'wg.type'];
+const FIELDS = [
+  'frame.number',
+  'frame.time_epoch',
+  'ip.src',
+  'udp.srcport',
+  'ip.dst',
+  'udp.dstport',
+  'ip.len',
+  'udp.length',
+  'quic.header_form',
+  'quic.dcid',
+  'quic.scid',
+  'wg.type',
+];
 
 /** tshark's fields output, one line per packet, streamed (a capture can be millions of lines). */
-async function tsharkFields(pcap: string, args: string[], fields: string[], onRow: (row: string[]) => void, signal?: AbortSignal): Promise<void> {
-  await exec('tshark', ['-r', pcap, '-n', ...args, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])], {
-    signal,
-    env: { LC_ALL: 'C' },
-    captureStdout: false,
-    onLine: (line, stream) => {
-      if (stream === 'stdout') onRow(line.split('\t'));
+async function tsharkFields(
+  pcap: string,
+  args: string[],
+  fields: string[],
+  onRow: (row: string[]) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  await exec(
+    'tshark',
+    ['-r', pcap, '-n', ...args, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])],
+    {
+      signal,
+      env: { LC_ALL: 'C' },
+      captureStdout: false,
+      onLine: (line, stream) => {
+        if (stream === 'stdout') onRow(line.split('\t'));
+      },
     },
-  });
+  );
 }
 
 const hexOf = (field: string | undefined) => (field ? field.replace(/:/g, '') : undefined);
 
-export async function readPackets(pcap: string, quicPort: number, options: { log?: StageLog; signal?: AbortSignal } = {}): Promise<Packet[]> {
+export async function readPackets(
+  pcap: string,
+  quicPort: number,
+  options: { log?: StageLog; signal?: AbortSignal } = {},
+): Promise<Packet[]> {
   const decodeAs = ['-d', `udp.port==${quicPort},quic`];
   const packets = new Map<number, Packet>();
   /** Connection ID lengths from the long headers' source CIDs, by sender: the server's CIDs are what the client sends to. */
   const cidLength: { toServer?: number; toClient?: number } = {};
-  await tsharkFields(pcap, decodeAs, FIELDS, ([frame, time, src, sport, dst, dport, iplen, udplen, form, dcid, scid, wg]) => {
-    if (!frame || !time || !src || !sport || !dst || !dport) return;
-    const packet: Packet = {
-      epochMs: Number(time) * 1000,
-      src,
-      dst,
-      srcPort: Number(sport),
-      dstPort: Number(dport),
-      ipBytes: Number(iplen) || 0,
-      udpPayload: Math.max(0, (Number(udplen) || 8) - 8),
-      shortHeader: form === '0',
-      dcid: form === '0' ? hexOf(dcid) : undefined,
-      wireguard: Boolean(wg),
-    };
-    if (form === '1' && scid) cidLength[packet.srcPort === quicPort ? 'toServer' : 'toClient'] = hexOf(scid)!.length / 2;
-    packets.set(Number(frame), packet);
-  }, options.signal);
+  await tsharkFields(
+    pcap,
+    decodeAs,
+    FIELDS,
+    ([frame, time, src, sport, dst, dport, iplen, udplen, form, dcid, scid, wg]) => {
+      if (!frame || !time || !src || !sport || !dst || !dport) return;
+      const packet: Packet = {
+        epochMs: Number(time) * 1000,
+        src,
+        dst,
+        srcPort: Number(sport),
+        dstPort: Number(dport),
+        ipBytes: Number(iplen) || 0,
+        udpPayload: Math.max(0, (Number(udplen) || 8) - 8),
+        shortHeader: form === '0',
+        dcid: form === '0' ? hexOf(dcid) : undefined,
+        wireguard: Boolean(wg),
+      };
+      if (form === '1' && scid) cidLength[packet.srcPort === quicPort ? 'toServer' : 'toClient'] = hexOf(scid)!.length / 2;
+      packets.set(Number(frame), packet);
+    },
+    options.signal,
+  );
 
   // tshark attributes a short header only to connection IDs it has seen; the ones a migration moves
   // to travel encrypted (NEW_CONNECTION_ID), so without keys it leaves their DCID blank. An on-path
   // observer knows the length from the handshake: the DCID is the bytes after the first one.
   const unattributed = [...packets.values()].some((p) => p.shortHeader && !p.dcid);
   if (unattributed && (cidLength.toServer !== undefined || cidLength.toClient !== undefined)) {
-    await tsharkFields(pcap, [...decodeAs, '-Y', 'quic.header_form == 0 && !quic.dcid'], ['frame.number', 'udp.payload'], ([frame, payload]) => {
-      const packet = packets.get(Number(frame));
-      if (!packet || !payload) return;
-      const bytes = payload.replace(/:/g, '');
-      const first = parseInt(bytes.slice(0, 2), 16);
-      // Short header (form bit 0) with the fixed bit set: RFC 9000 17.3.
-      if ((first & 0xc0) !== 0x40) return;
-      const length = packet.dstPort === quicPort ? cidLength.toServer : cidLength.toClient;
-      if (length) packet.dcid = bytes.slice(2, 2 + length * 2);
-    }, options.signal);
+    await tsharkFields(
+      pcap,
+      [...decodeAs, '-Y', 'quic.header_form == 0 && !quic.dcid'],
+      ['frame.number', 'udp.payload'],
+      ([frame, payload]) => {
+        const packet = packets.get(Number(frame));
+        if (!packet || !payload) return;
+        const bytes = payload.replace(/:/g, '');
+        const first = parseInt(bytes.slice(0, 2), 16);
+        // Short header (form bit 0) with the fixed bit set: RFC 9000 17.3.
+        if ((first & 0xc0) !== 0x40) return;
+        const length = packet.dstPort === quicPort ? cidLength.toServer : cidLength.toClient;
+        if (length) packet.dcid = bytes.slice(2, 2 + length * 2);
+      },
+      options.signal,
+    );
   }
   options.log?.write(`tshark: ${pcap}: ${packets.size} packet(s)`);
   return [...packets.values()];
@@ -94,7 +133,14 @@ export function endpointsOf(p: Packet, serverPorts: number[]): Endpoints {
   return srcIsServer ? { client: dst, server: src, fromServer: true } : { client: src, server: dst, fromServer: false };
 }
 
-export function observerView(link: string, capturedAt: string, pcap: string, packets: Packet[], t0: number, ports: { quic: number; wireguard: number }): ObserverView {
+export function observerView(
+  link: string,
+  capturedAt: string,
+  pcap: string,
+  packets: Packet[],
+  t0: number,
+  ports: { quic: number; wireguard: number },
+): ObserverView {
   const tuples = new Map<string, FourTupleStats & { dcidSet: Set<string> }>();
   let bytes = 0;
   for (const p of packets) {
@@ -104,7 +150,17 @@ export function observerView(link: string, capturedAt: string, pcap: string, pac
     let entry = tuples.get(key);
     if (!entry) {
       const kind = serverPort === ports.quic ? 'quic' : p.wireguard || serverPort === ports.wireguard ? 'wireguard' : 'other';
-      entry = { client: ends.client, server: ends.server, packets: 0, bytes: 0, kind, firstMs: p.epochMs - t0, lastMs: p.epochMs - t0, dcids: [], dcidSet: new Set() };
+      entry = {
+        client: ends.client,
+        server: ends.server,
+        packets: 0,
+        bytes: 0,
+        kind,
+        firstMs: p.epochMs - t0,
+        lastMs: p.epochMs - t0,
+        dcids: [],
+        dcidSet: new Set(),
+      };
       tuples.set(key, entry);
     }
     entry.packets++;
@@ -113,7 +169,12 @@ export function observerView(link: string, capturedAt: string, pcap: string, pac
     if (p.shortHeader && p.dcid) entry.dcidSet.add(p.dcid);
     bytes += p.ipBytes;
   }
-  const fourTuples = [...tuples.values()].map(({ dcidSet, ...t }) => ({ ...t, firstMs: round(t.firstMs), lastMs: round(t.lastMs), dcids: [...dcidSet] }));
+  const fourTuples = [...tuples.values()].map(({ dcidSet, ...t }) => ({
+    ...t,
+    firstMs: round(t.firstMs),
+    lastMs: round(t.lastMs),
+    dcids: [...dcidSet],
+  }));
   const dcids = [...new Set(fourTuples.flatMap((t) => t.dcids))];
   return { link, capturedAt, pcap, fourTuples, dcids, bytes, packets: packets.length, quicDissected: dcids.length > 0 };
 }
@@ -121,7 +182,13 @@ export function observerView(link: string, capturedAt: string, pcap: string, pac
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /** Server-to-client QUIC payload per time bin and path, from the client-side captures. */
-export function goodputBins(packets: Packet[], t0: number, quicPort: number, binMs: number, pathOf: (clientEndpoint: string) => string): GoodputBin[] {
+export function goodputBins(
+  packets: Packet[],
+  t0: number,
+  quicPort: number,
+  binMs: number,
+  pathOf: (clientEndpoint: string) => string,
+): GoodputBin[] {
   const bins = new Map<string, GoodputBin>();
   for (const p of packets) {
     if (p.srcPort !== quicPort) continue;

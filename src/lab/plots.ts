@@ -20,7 +20,11 @@ const WIDTH = 720;
 
 export function goodputSpec(report: LabReport): TopLevelSpec {
   const bars = report.goodput.bins.map((b) => ({ t: b.t_ms / 1000, path: b.path, mbit: (b.bytesPerSecond * 8) / 1e6 }));
-  const marks = report.migrations.map((m) => ({ t: (m.serverSawNewPathMs ?? m.t_ms) / 1000, label: `#${m.seq} → ${m.toPath}${m.result === 'ok' ? '' : ` (${m.result})`}`, result: m.result }));
+  const marks = report.migrations.map((m) => ({
+    t: (m.serverSawNewPathMs ?? m.t_ms) / 1000,
+    label: `#${m.seq} → ${m.toPath}${m.result === 'ok' ? '' : ` (${m.result})`}`,
+    result: m.result,
+  }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'Goodput at the client (per 100 ms) by active path; rules: migrations',
@@ -39,7 +43,11 @@ export function goodputSpec(report: LabReport): TopLevelSpec {
       {
         data: { values: marks },
         mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
-        encoding: { x: { field: 't', type: 'quantitative' }, color: { value: 'black' }, opacity: { condition: { test: "datum.result === 'ok'", value: 0.8 }, value: 0.3 } },
+        encoding: {
+          x: { field: 't', type: 'quantitative' },
+          color: { value: 'black' },
+          opacity: { condition: { test: "datum.result === 'ok'", value: 0.8 }, value: 0.3 },
+        },
       },
     ],
   };

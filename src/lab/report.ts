@@ -25,7 +25,10 @@ export function summaryLines(r: LabReport): string[] {
     `${r.scenario} (${r.mode}) on ${r.artifact.name}${r.topology.wireguard ? `, WireGuard: ${r.topology.wireguard}` : ''}`,
     `migrations: ${ok.length} ok / ${r.migrations.length} attempted, ${r.migrations.filter((m) => m.seenByServer).length} seen by the server (${r.serverPathChanges} server path change(s))`,
     `took_ms: median ${median(took) ?? '-'}, p90 ${quantile(took, 0.9) ?? '-'}; download ${r.client.requestSucceeded ? 'completed' : `did not complete (exit ${r.client.exitCode})`}, mean goodput ${r.goodput.meanMbit} Mbit/s`,
-    ...r.observers.map((o) => `observer ${o.link}: ${o.fourTuples.length} 4-tuple(s), ${o.dcids.length} DCID(s), ${o.packets} packets, ${(o.bytes / 1e6).toFixed(2)} MB`),
+    ...r.observers.map(
+      (o) =>
+        `observer ${o.link}: ${o.fourTuples.length} 4-tuple(s), ${o.dcids.length} DCID(s), ${o.packets} packets, ${(o.bytes / 1e6).toFixed(2)} MB`,
+    ),
     `linkable: ${linked.length} of ${r.linkable.length} migration(s)${linked.length ? ` (by ${[...new Set(linked.flatMap((l) => l.by))].join(', ')})` : ''}; CID reuse across paths: ${r.cidReuse.length ? r.cidReuse.length : 'none'}`,
   ];
 }
@@ -51,17 +54,64 @@ export async function reportHtml(r: LabReport): Promise<string> {
 <h1>Migration lab: ${esc(r.scenario)} (${esc(r.mode)})</h1>
 <pre>${summaryLines(r).map(esc).join('\n')}</pre>
 ${table(['artifact', 'fingerprint', 'chromium', 'src', 'quiche', 'patchset'], [[r.artifact.name, r.artifact.fingerprint.slice(0, 16), r.artifact.chromium, r.artifact.revisions.src.slice(0, 12), r.artifact.revisions.quiche.slice(0, 12), r.artifact.patchset]])}
-${table(['interval', 'rate', 'response', 'paths', 'WireGuard', 'netem'], [[`${r.settings.intervalMs} ms`, `${Object.entries(r.topology.shaping.rates).map(([link, rate]) => `${link} ${rate}`).join(', ')} Mbit/s (tbf)`, `${(r.settings.responseBytes / 1e6).toFixed(1)} MB`, r.topology.paths.map((p) => `${p.name} (${p.localAddress})`).join(', '), r.topology.wireguard ?? '-', r.topology.shaping.netem]])}
+${table(
+  ['interval', 'rate', 'response', 'paths', 'WireGuard', 'netem'],
+  [
+    [
+      `${r.settings.intervalMs} ms`,
+      `${Object.entries(r.topology.shaping.rates)
+        .map(([link, rate]) => `${link} ${rate}`)
+        .join(', ')} Mbit/s (tbf)`,
+      `${(r.settings.responseBytes / 1e6).toFixed(1)} MB`,
+      r.topology.paths.map((p) => `${p.name} (${p.localAddress})`).join(', '),
+      r.topology.wireguard ?? '-',
+      r.topology.shaping.netem,
+    ],
+  ],
+)}
 <h2>Goodput over time</h2><div class="plot">${goodput}</div>
 <h2>Bytes per path</h2><div class="plot">${perPath}</div>
 <h2>Migration latency</h2><div class="plot">${took}</div>
 <h2>Migrations</h2>
-${table(['#', 't_ms', 'from', 'to', 'path', 'server CID', 'result', 'took_ms', 'seen by server'], r.migrations.map((m) => [m.seq, m.t_ms, m.from, m.to, `${m.fromPath} → ${m.toPath}`, `${m.serverCid.old} → ${m.serverCid.new}`, m.reason ? `${m.result} (${m.reason})` : m.result, m.tookMs, m.seenByServer ? 'yes' : 'no']))}
+${table(
+  ['#', 't_ms', 'from', 'to', 'path', 'server CID', 'result', 'took_ms', 'seen by server'],
+  r.migrations.map((m) => [
+    m.seq,
+    m.t_ms,
+    m.from,
+    m.to,
+    `${m.fromPath} → ${m.toPath}`,
+    `${m.serverCid.old} → ${m.serverCid.new}`,
+    m.reason ? `${m.result} (${m.reason})` : m.result,
+    m.tookMs,
+    m.seenByServer ? 'yes' : 'no',
+  ]),
+)}
 <h2>Observers</h2>
-${table(['link', 'captured at', '4-tuples', 'DCIDs', 'packets', 'bytes'], r.observers.map((o) => [o.link, o.capturedAt, o.fourTuples.length, o.dcids.length, o.packets, o.bytes]))}
-${r.observers.map((o) => `<h3>${esc(o.link)}</h3>${table(['client', 'server', 'kind', 'packets', 'bytes', 'first ms', 'last ms', 'DCIDs'], o.fourTuples.map((t) => [t.client, t.server, t.kind, t.packets, t.bytes, t.firstMs, t.lastMs, t.dcids.join(' ') || '-']))}`).join('\n')}
+${table(
+  ['link', 'captured at', '4-tuples', 'DCIDs', 'packets', 'bytes'],
+  r.observers.map((o) => [o.link, o.capturedAt, o.fourTuples.length, o.dcids.length, o.packets, o.bytes]),
+)}
+${r.observers
+  .map(
+    (o) =>
+      `<h3>${esc(o.link)}</h3>${table(
+        ['client', 'server', 'kind', 'packets', 'bytes', 'first ms', 'last ms', 'DCIDs'],
+        o.fourTuples.map((t) => [t.client, t.server, t.kind, t.packets, t.bytes, t.firstMs, t.lastMs, t.dcids.join(' ') || '-']),
+      )}`,
+  )
+  .join('\n')}
 <h2>Could an observer link the paths?</h2>
-${table(['#', 'linkable', 'by', 'observers seeing both 4-tuples (timing)', 'CIDs checked'], r.linkable.map((l) => [l.seq, l.linkable ? 'yes' : 'no', l.by.join(', ') || '-', l.observersSeeingBoth.join(', ') || '-', l.cidChecked ? 'yes' : 'no']))}
+${table(
+  ['#', 'linkable', 'by', 'observers seeing both 4-tuples (timing)', 'CIDs checked'],
+  r.linkable.map((l) => [
+    l.seq,
+    l.linkable ? 'yes' : 'no',
+    l.by.join(', ') || '-',
+    l.observersSeeingBoth.join(', ') || '-',
+    l.cidChecked ? 'yes' : 'no',
+  ]),
+)}
 <p>CID reuse across paths: ${r.cidReuse.length ? esc(r.cidReuse.map((c) => `${c.dcid} on ${c.fourTuples.join(', ')}`).join('; ')) : 'none'}</p>
 ${r.notes.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 </body></html>

@@ -22,14 +22,25 @@ const GOODPUT_BIN_MS = 100;
 const WG_PORT = 51820;
 
 function checkOptions(o: LabOptions): void {
-  if (!SCENARIOS.includes(o.scenario)) throw new UsageError(`Unknown scenario "${o.scenario}".`, { hint: `Use one of: ${SCENARIOS.join(', ')}.` });
-  if (o.mode && !MIGRATE_MODES.includes(o.mode)) throw new UsageError(`Unknown migration mode "${o.mode}".`, { hint: 'Use hard or validate.' });
-  for (const [name, value, min] of [['interval-ms', o.intervalMs, 10], ['duration', o.durationMs, 200], ['rate-mbit', o.rateMbit, 1], ['addresses', o.addresses, 2]] as const) {
-    if (value !== undefined && (!Number.isFinite(value) || value < min)) throw new UsageError(`--${name} must be a number >= ${min} (got ${value}).`);
+  if (!SCENARIOS.includes(o.scenario))
+    throw new UsageError(`Unknown scenario "${o.scenario}".`, { hint: `Use one of: ${SCENARIOS.join(', ')}.` });
+  if (o.mode && !MIGRATE_MODES.includes(o.mode))
+    throw new UsageError(`Unknown migration mode "${o.mode}".`, { hint: 'Use hard or validate.' });
+  for (const [name, value, min] of [
+    ['interval-ms', o.intervalMs, 10],
+    ['duration', o.durationMs, 200],
+    ['rate-mbit', o.rateMbit, 1],
+    ['addresses', o.addresses, 2],
+  ] as const) {
+    if (value !== undefined && (!Number.isFinite(value) || value < min))
+      throw new UsageError(`--${name} must be a number >= ${min} (got ${value}).`);
   }
   if (!o.out) throw new UsageError('The lab needs an output directory (--out).');
   for (const [link, rate] of Object.entries(o.linkRates ?? {})) {
-    if (!SHAPED_LINKS[o.scenario].includes(link)) throw new UsageError(`${o.scenario} has no link "${link}" to rate-limit.`, { hint: `Its links: ${SHAPED_LINKS[o.scenario].join(', ')}.` });
+    if (!SHAPED_LINKS[o.scenario].includes(link))
+      throw new UsageError(`${o.scenario} has no link "${link}" to rate-limit.`, {
+        hint: `Its links: ${SHAPED_LINKS[o.scenario].join(', ')}.`,
+      });
     if (!Number.isFinite(rate) || rate < 1) throw new UsageError(`--rate-mbit ${link}= must be a number >= 1 (got ${rate}).`);
   }
 }
@@ -41,12 +52,17 @@ async function artifactFor(o: LabOptions, reportDir: string): Promise<InstalledA
 }
 
 function pickBinaries(artifact: InstalledArtifact): { client: string; server: string } {
-  for (const [client, server] of [['epoll_quic_client', 'epoll_quic_server'], ['quic_client', 'quic_server']]) {
+  for (const [client, server] of [
+    ['epoll_quic_client', 'epoll_quic_server'],
+    ['quic_client', 'quic_server'],
+  ]) {
     const c = artifact.binaries[client!];
     const s = artifact.binaries[server!];
     if (c && s) return { client: c, server: s };
   }
-  throw new UsageError(`${artifact.name} has no client/server pair (epoll_quic_client + epoll_quic_server).`, { hint: 'Build an artifact with the default targets.' });
+  throw new UsageError(`${artifact.name} has no client/server pair (epoll_quic_client + epoll_quic_server).`, {
+    hint: 'Build an artifact with the default targets.',
+  });
 }
 
 /** The client's --help decides which flags it gets (the real and the fixture clients differ in a few). */
@@ -54,9 +70,12 @@ async function clientCapabilities(client: string, mode: string): Promise<{ help:
   const result = await exec(client, ['--help'], { allowFailure: true, timeoutMs: 10_000 });
   const help = `${result.stdout}\n${result.stderr}`;
   if (!help.includes('migrate_local_addresses')) {
-    throw new UsageError(`${path.basename(client)} has no --migrate_local_addresses: this artifact was built without the migration patch.`, {
-      hint: 'Use an artifact built with patches/0001-client-intentional-migration.patch (the default series).',
-    });
+    throw new UsageError(
+      `${path.basename(client)} has no --migrate_local_addresses: this artifact was built without the migration patch.`,
+      {
+        hint: 'Use an artifact built with patches/0001-client-intentional-migration.patch (the default series).',
+      },
+    );
   }
   if (mode === 'validate' && /validate is not supported/.test(help)) {
     throw new UsageError(`${path.basename(client)} in this artifact does not support --migrate_mode=validate (its --help says so).`, {
@@ -80,7 +99,8 @@ function migrateAddresses(topology: Topology): string[] {
 export async function runLab(options: LabOptions): Promise<LabResult> {
   checkOptions(options);
   // An option given as undefined (an unset CLI flag) keeps its default.
-  const o = { ...LAB_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof LAB_DEFAULTS & LabOptions;
+  const o = { ...LAB_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof LAB_DEFAULTS &
+    LabOptions;
   const say = (kind: 'step' | 'note', message: string) => options.onEvent?.({ kind, message });
   const notes: string[] = [];
   const note = (message: string) => {
@@ -126,19 +146,44 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   let clientExit: number | undefined;
   try {
     say('step', `building the ${o.scenario} topology (run ${runId})`);
-    topology = await buildTopology({ scenario: o.scenario, addresses: o.addresses, rates, delayMs: o.delayMs, resources, keyDir, log, signal: o.signal, note });
-    if (topology.wireguard) note(`WireGuard: ${topology.wireguard === 'kernel' ? 'the kernel module' : 'wireguard-go (userspace; no kernel module here)'}`);
+    topology = await buildTopology({
+      scenario: o.scenario,
+      addresses: o.addresses,
+      rates,
+      delayMs: o.delayMs,
+      resources,
+      keyDir,
+      log,
+      signal: o.signal,
+      note,
+    });
+    if (topology.wireguard)
+      note(`WireGuard: ${topology.wireguard === 'kernel' ? 'the kernel module' : 'wireguard-go (userspace; no kernel module here)'}`);
     if (!topology.netem.startsWith('available')) note(`netem ${topology.netem}; shaping uses tbf only`);
 
     say('step', `starting tcpdump on ${topology.captures.map((c) => c.link).join(', ')}`);
-    for (const point of topology.captures) captures.push(await startCapture(point, path.join(reportDir, `${point.link}.pcap`), { log, signal: o.signal }));
+    for (const point of topology.captures)
+      captures.push(await startCapture(point, path.join(reportDir, `${point.link}.pcap`), { log, signal: o.signal }));
 
-    const serverArgs = [`--port=${QUIC_PORT}`, `--certificate_file=${certs.certificate}`, `--key_file=${certs.key}`, '--generate_dynamic_responses'];
+    const serverArgs = [
+      `--port=${QUIC_PORT}`,
+      `--certificate_file=${certs.certificate}`,
+      `--key_file=${certs.key}`,
+      '--generate_dynamic_responses',
+    ];
     // The fixture server paces itself; keep it under the link rate so tbf shapes, not drops.
-    if (`${serverHelp.stdout}${serverHelp.stderr}`.includes('fixture_send_rate_mbps')) serverArgs.push(`--fixture_send_rate_mbps=${Math.max(1, Math.floor(slowest * 0.9))}`);
-    server = startBackground('server', 'ip', ['netns', 'exec', topology.serverNs, binaries.server, ...serverArgs], { log: serverLog, signal: o.signal });
+    if (`${serverHelp.stdout}${serverHelp.stderr}`.includes('fixture_send_rate_mbps'))
+      serverArgs.push(`--fixture_send_rate_mbps=${Math.max(1, Math.floor(slowest * 0.9))}`);
+    server = startBackground('server', 'ip', ['netns', 'exec', topology.serverNs, binaries.server, ...serverArgs], {
+      log: serverLog,
+      signal: o.signal,
+    });
     await sleep(300);
-    if (server.exited()) throw new ToolError(`${path.basename(binaries.server)} exited at start.`, { tail: server.lines.slice(-20), logPath: files.serverLog });
+    if (server.exited())
+      throw new ToolError(`${path.basename(binaries.server)} exited at start.`, {
+        tail: server.lines.slice(-20),
+        logPath: files.serverLog,
+      });
 
     const clientArgs = [
       `--host=${SERVER_ADDRESS}`,
@@ -151,7 +196,12 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       `--migrate_mode=${o.mode}`,
       `https://localhost/${responseBytes}`,
     ];
-    say('step', `downloading ${(responseBytes / 1e6).toFixed(1)} MB at ${Object.entries(rates).map(([link, rate]) => `${link} ${rate}`).join(', ')} Mbit/s, migrating every ${o.intervalMs} ms (${o.mode})`);
+    say(
+      'step',
+      `downloading ${(responseBytes / 1e6).toFixed(1)} MB at ${Object.entries(rates)
+        .map(([link, rate]) => `${link} ${rate}`)
+        .join(', ')} Mbit/s, migrating every ${o.intervalMs} ms (${o.mode})`,
+    );
     const result = await exec('ip', ['netns', 'exec', topology.clientNs, binaries.client, ...clientArgs], {
       log: clientLog,
       signal: o.signal,
@@ -160,7 +210,11 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       onLine: (line) => {
         clientLines.push(line);
         const event = parseEventLine(line);
-        if (event?.kind === 'MIGRATION') say('step', `migration ${event.fields.seq}: ${event.fields.from} -> ${event.fields.to} ${event.fields.result}${event.fields.took_ms ? ` (${event.fields.took_ms} ms)` : ''}`);
+        if (event?.kind === 'MIGRATION')
+          say(
+            'step',
+            `migration ${event.fields.seq}: ${event.fields.from} -> ${event.fields.to} ${event.fields.result}${event.fields.took_ms ? ` (${event.fields.took_ms} ms)` : ''}`,
+          );
       },
     });
     clientExit = result.exitCode;
@@ -178,11 +232,18 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
 
   say('step', 'analysing the captures with tshark');
   // One tshark per capture, side by side: most of their time is start-up.
-  const packetsByLink = new Map<string, Packet[]>(await Promise.all(captures.map(async (c) => [c.point.link, await readPackets(c.pcap, QUIC_PORT, { signal: o.signal })] as const)));
-  const quicTimes = [...packetsByLink.values()].flat().filter((p) => p.srcPort === QUIC_PORT || p.dstPort === QUIC_PORT).map((p) => p.epochMs);
+  const packetsByLink = new Map<string, Packet[]>(
+    await Promise.all(captures.map(async (c) => [c.point.link, await readPackets(c.pcap, QUIC_PORT, { signal: o.signal })] as const)),
+  );
+  const quicTimes = [...packetsByLink.values()]
+    .flat()
+    .filter((p) => p.srcPort === QUIC_PORT || p.dstPort === QUIC_PORT)
+    .map((p) => p.epochMs);
   const t0 = quicTimes.length ? Math.min(...quicTimes) : startedAt.getTime();
   const ports = { quic: QUIC_PORT, wireguard: WG_PORT };
-  const observers = captures.map((c) => observerView(c.point.link, `${c.point.ns}:${c.point.iface}`, path.basename(c.pcap), packetsByLink.get(c.point.link) ?? [], t0, ports));
+  const observers = captures.map((c) =>
+    observerView(c.point.link, `${c.point.ns}:${c.point.iface}`, path.basename(c.pcap), packetsByLink.get(c.point.link) ?? [], t0, ports),
+  );
 
   const serverLines = server?.lines ?? [];
   const match = matchMigrations(clientLines, serverLines);
@@ -239,17 +300,35 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       patchset: artifact.manifest.patches.patchset,
       dir: artifact.dir,
     },
-    settings: { intervalMs: o.intervalMs, rateMbit: o.rateMbit, responseBytes, delayMs: o.delayMs, addresses: topology!.paths.map((p) => p.localAddress), serverAddress: SERVER_ADDRESS, serverPort: QUIC_PORT },
+    settings: {
+      intervalMs: o.intervalMs,
+      rateMbit: o.rateMbit,
+      responseBytes,
+      delayMs: o.delayMs,
+      addresses: topology!.paths.map((p) => p.localAddress),
+      serverAddress: SERVER_ADDRESS,
+      serverPort: QUIC_PORT,
+    },
     topology: {
       namespaces: [topology!.clientNs, topology!.serverNs],
       paths: topology!.paths,
       wireguard: topology!.wireguard,
       shaping: { qdisc: 'tbf', rateMbit: o.rateMbit, rates, netem: topology!.netem },
     },
-    client: { exitCode: clientExit, requestSucceeded: clientLines.some((l) => l.includes('Request succeeded (200).')), summary: summaryLine?.fields ?? null },
+    client: {
+      exitCode: clientExit,
+      requestSucceeded: clientLines.some((l) => l.includes('Request succeeded (200).')),
+      summary: summaryLine?.fields ?? null,
+    },
     migrations,
     serverPathChanges: serverLines.map(parseEventLine).filter((e) => e?.kind === 'PEER_MIGRATION').length,
-    goodput: { binMs: GOODPUT_BIN_MS, bins, totalBytes, activeMs, meanMbit: activeMs ? Math.round(((totalBytes * 8) / (activeMs / 1000) / 1e6) * 100) / 100 : 0 },
+    goodput: {
+      binMs: GOODPUT_BIN_MS,
+      bins,
+      totalBytes,
+      activeMs,
+      meanMbit: activeMs ? Math.round(((totalBytes * 8) / (activeMs / 1000) / 1e6) * 100) / 100 : 0,
+    },
     perPathBytes: [...perPath.entries()].map(([p, bytes]) => ({ path: p, bytes })).sort((a, b) => b.bytes - a.bytes),
     observers,
     linkable: linkability(migrations, observers),
@@ -257,12 +336,18 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     notes,
     files,
   };
-  if (!observers.some((ob) => ob.quicDissected)) notes.push('no short-header QUIC connection IDs were seen on any link (expected with the fixture programs, which do not speak QUIC on the wire): the connection-ID part of the observer view is empty');
+  if (!observers.some((ob) => ob.quicDissected))
+    notes.push(
+      'no short-header QUIC connection IDs were seen on any link (expected with the fixture programs, which do not speak QUIC on the wire): the connection-ID part of the observer view is empty',
+    );
   if (!report.client.requestSucceeded) notes.push(`the download did not complete (client exit ${clientExit}); see ${files.clientLog}`);
   say('step', 'writing report.json and report.html');
   await writeReport(report, reportDir);
   if (!report.client.requestSucceeded && migrations.length === 0) {
-    throw new SmokeTestError(`The client did not complete the download and reported no migration (exit ${clientExit}).`, { logPath: files.clientLog, tail: clientLines.slice(-20) });
+    throw new SmokeTestError(`The client did not complete the download and reported no migration (exit ${clientExit}).`, {
+      logPath: files.clientLog,
+      tail: clientLines.slice(-20),
+    });
   }
   return { report, reportDir };
 }

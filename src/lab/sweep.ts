@@ -44,8 +44,14 @@ export function parseSweep(specs: string[]): SweepAxes {
   const axes: SweepAxes = {};
   for (const spec of specs) {
     const m = /^(interval|scenario)=(.+)$/.exec(spec.trim());
-    if (!m) throw new UsageError(`Cannot read --sweep ${spec}.`, { hint: 'Use --sweep interval=100,250,500 and/or --sweep scenario=rotate-ips,two-paths.' });
-    const values = m[2]!.split(',').map((v) => v.trim()).filter(Boolean);
+    if (!m)
+      throw new UsageError(`Cannot read --sweep ${spec}.`, {
+        hint: 'Use --sweep interval=100,250,500 and/or --sweep scenario=rotate-ips,two-paths.',
+      });
+    const values = m[2]!
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
     if (m[1] === 'interval') {
       axes.interval = values.map((v) => {
         const n = Number(v);
@@ -53,7 +59,9 @@ export function parseSweep(specs: string[]): SweepAxes {
         return n;
       });
     } else {
-      for (const v of values) if (!SCENARIOS.includes(v as Scenario)) throw new UsageError(`--sweep scenario: unknown scenario "${v}".`, { hint: `Use ${SCENARIOS.join(', ')}.` });
+      for (const v of values)
+        if (!SCENARIOS.includes(v as Scenario))
+          throw new UsageError(`--sweep scenario: unknown scenario "${v}".`, { hint: `Use ${SCENARIOS.join(', ')}.` });
       axes.scenario = values as Scenario[];
     }
   }
@@ -96,7 +104,14 @@ export async function runSweep(options: LabOptions & { axes: SweepAxes; runs?: n
       for (let run = 1; run <= runs; run++) {
         const dir = path.join(sweepDir, `${scenario}-${intervalMs}ms-run${run}`);
         options.onEvent?.({ kind: 'run', message: `[${++done}/${total}] ${scenario}, interval ${intervalMs} ms, run ${run}` });
-        const { report } = await runLab({ ...options, scenario, intervalMs, out: dir, onEvent: options.onEvent, installDir: options.installDir ?? path.join(sweepDir, 'artifact') });
+        const { report } = await runLab({
+          ...options,
+          scenario,
+          intervalMs,
+          out: dir,
+          onEvent: options.onEvent,
+          installDir: options.installDir ?? path.join(sweepDir, 'artifact'),
+        });
         reports.push({ report, dir });
       }
       points.push(reduce(scenario, intervalMs, reports));
@@ -110,15 +125,39 @@ export async function runSweep(options: LabOptions & { axes: SweepAxes; runs?: n
 
 export function sweepTable(result: SweepResult): string[] {
   const head = ['scenario', 'interval', 'runs', 'migr/s', 'ok', 'failed', 'goodput Mbit/s (median)', 'took_ms median', 'took_ms p90'];
-  const rows = result.points.map((p) => [p.scenario, `${p.intervalMs} ms`, String(p.runs), String(p.migrationsPerSecond), String(p.migrationsOk), String(p.migrationsFailed), String(p.goodputMbit.median), String(p.tookMs.median ?? '-'), String(p.tookMs.p90 ?? '-')]);
+  const rows = result.points.map((p) => [
+    p.scenario,
+    `${p.intervalMs} ms`,
+    String(p.runs),
+    String(p.migrationsPerSecond),
+    String(p.migrationsOk),
+    String(p.migrationsFailed),
+    String(p.goodputMbit.median),
+    String(p.tookMs.median ?? '-'),
+    String(p.tookMs.p90 ?? '-'),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
 function sweepSpec(result: SweepResult, field: 'goodput' | 'took'): TopLevelSpec {
-  const values = result.points.map((p) => ({ scenario: p.scenario, rate: p.migrationsPerSecond, interval: p.intervalMs, goodput: p.goodputMbit.median, took: p.tookMs.median, p90: p.tookMs.p90 }));
-  const y = field === 'goodput' ? { field: 'goodput', type: 'quantitative' as const, title: 'goodput, median (Mbit/s)' } : { field: 'took', type: 'quantitative' as const, title: 'took_ms, median' };
+  const values = result.points.map((p) => ({
+    scenario: p.scenario,
+    rate: p.migrationsPerSecond,
+    interval: p.intervalMs,
+    goodput: p.goodputMbit.median,
+    took: p.tookMs.median,
+    p90: p.tookMs.p90,
+  }));
+  const y =
+    field === 'goodput'
+      ? { field: 'goodput', type: 'quantitative' as const, title: 'goodput, median (Mbit/s)' }
+      : { field: 'took', type: 'quantitative' as const, title: 'took_ms, median' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: field === 'goodput' ? 'Goodput against the migration rate' : 'Migration latency against the migration rate',
@@ -126,7 +165,12 @@ function sweepSpec(result: SweepResult, field: 'goodput' | 'took'): TopLevelSpec
     height: 240,
     data: { values },
     mark: { type: 'line', point: true },
-    encoding: { x: { field: 'rate', type: 'quantitative', title: 'migrations per second' }, y, color: { field: 'scenario', type: 'nominal' }, tooltip: [{ field: 'interval' }] },
+    encoding: {
+      x: { field: 'rate', type: 'quantitative', title: 'migrations per second' },
+      y,
+      color: { field: 'scenario', type: 'nominal' },
+      tooltip: [{ field: 'interval' }],
+    },
   };
 }
 

@@ -17,7 +17,11 @@ import { createTunnel, type WireGuardKind } from './wireguard.js';
 
 export const SERVER_ADDRESS = '10.213.1.1';
 /** The shaped links of each scenario, by the names --rate-mbit accepts. */
-export const SHAPED_LINKS: Record<Scenario, string[]> = { 'rotate-ips': ['link'], 'rebind-port': ['link'], 'two-paths': ['direct', 'tunnel'] };
+export const SHAPED_LINKS: Record<Scenario, string[]> = {
+  'rotate-ips': ['link'],
+  'rebind-port': ['link'],
+  'two-paths': ['direct', 'tunnel'],
+};
 export const QUIC_PORT = 4433;
 const WG_PORT = 51820;
 const WG_TABLE = '213';
@@ -74,7 +78,10 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
     await resources.recordNamespace(ns);
     await ip('netns', 'add', ns);
     // Replies on the tunnel arrive from the server's direct address: loose reverse-path checks.
-    await exec('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'], { log, signal });
+    await exec('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'], {
+      log,
+      signal,
+    });
     await ip('-n', ns, 'link', 'set', 'lo', 'up');
   }
 
@@ -89,8 +96,10 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
   };
 
   const netem = await probeNetem(clientNs, log, signal);
-  if (options.delayMs > 0 && netem !== 'available') options.note(`netem is not available here (${netem}): --delay-ms ${options.delayMs} is not applied, links are only rate-limited`);
-  const shape = async (ns: string, dev: string, link: string) => shapeLink(ns, dev, options.rates[link]!, netem === 'available' ? options.delayMs : 0, log, signal);
+  if (options.delayMs > 0 && netem !== 'available')
+    options.note(`netem is not available here (${netem}): --delay-ms ${options.delayMs} is not applied, links are only rate-limited`);
+  const shape = async (ns: string, dev: string, link: string) =>
+    shapeLink(ns, dev, options.rates[link]!, netem === 'available' ? options.delayMs : 0, log, signal);
 
   if (options.scenario !== 'two-paths') {
     const count = options.scenario === 'rebind-port' ? 1 : Math.max(2, options.addresses);
@@ -118,7 +127,13 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
   const direct = await veth(0, ['10.213.1.2'], SERVER_ADDRESS);
   const underlay = await veth(1, ['10.213.2.2'], '10.213.2.1');
   // The tunnel's rate is the underlay's: WireGuard adds its overhead inside it, as on a real link.
-  for (const [ns, dev, link] of [[clientNs, direct.c, 'direct'], [serverNs, direct.s, 'direct'], [clientNs, underlay.c, 'tunnel'], [serverNs, underlay.s, 'tunnel']] as const) await shape(ns, dev, link);
+  for (const [ns, dev, link] of [
+    [clientNs, direct.c, 'direct'],
+    [serverNs, direct.s, 'direct'],
+    [clientNs, underlay.c, 'tunnel'],
+    [serverNs, underlay.s, 'tunnel'],
+  ] as const)
+    await shape(ns, dev, link);
   const wgClient = resources.name('wc');
   const wgServer = resources.name('ws');
   const tunnel = await createTunnel(
@@ -153,7 +168,11 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
 
 /** netem is a separate kernel module that many hosts lack: try it on the namespace's loopback. */
 async function probeNetem(ns: string, log?: StageLog, signal?: AbortSignal): Promise<string> {
-  const probe = await exec('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '0ms'], { log, signal, allowFailure: true });
+  const probe = await exec('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '0ms'], {
+    log,
+    signal,
+    allowFailure: true,
+  });
   if (probe.exitCode !== 0) return `unavailable: ${probe.stderr.trim().split('\n')[0] || `tc exit ${probe.exitCode}`}`;
   await exec('tc', ['-n', ns, 'qdisc', 'del', 'dev', 'lo', 'root'], { log, signal, allowFailure: true });
   return 'available';

@@ -105,8 +105,23 @@ export interface LabReport {
   runId: string;
   startedAt: string;
   durationMs: number;
-  artifact: { name: string; fingerprint: string; chromium: string; revisions: { src: string; quiche: string }; patchset: string; dir: string };
-  settings: { intervalMs: number; rateMbit: number; responseBytes: number; delayMs: number; addresses: string[]; serverAddress: string; serverPort: number };
+  artifact: {
+    name: string;
+    fingerprint: string;
+    chromium: string;
+    revisions: { src: string; quiche: string };
+    patchset: string;
+    dir: string;
+  };
+  settings: {
+    intervalMs: number;
+    rateMbit: number;
+    responseBytes: number;
+    delayMs: number;
+    addresses: string[];
+    serverAddress: string;
+    serverPort: number;
+  };
   topology: {
     namespaces: string[];
     paths: Array<{ name: string; localAddress: string; link: string }>;

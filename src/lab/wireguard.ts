@@ -40,26 +40,46 @@ async function genKeyPair(log: StageLog | undefined, signal?: AbortSignal): Prom
 async function waitForSocket(file: string, daemon: Background, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await access(file).then(() => true, () => false)) return;
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     if (daemon.exited()) throw new ToolError(`wireguard-go exited before creating ${file}.`, { tail: daemon.lines.slice(-20) });
-    if (Date.now() > deadline) throw new ToolError(`wireguard-go did not create ${file} within ${timeoutMs} ms.`, { tail: daemon.lines.slice(-20) });
+    if (Date.now() > deadline)
+      throw new ToolError(`wireguard-go did not create ${file} within ${timeoutMs} ms.`, { tail: daemon.lines.slice(-20) });
     await sleep(20);
   }
 }
 
 /** Create the interface in its namespace: kernel first, wireguard-go when the module is not there. */
-async function createInterface(end: WgEnd, resources: LabResources, log: StageLog | undefined, signal: AbortSignal | undefined, kind?: WireGuardKind): Promise<{ kind: WireGuardKind; daemon?: Background }> {
+async function createInterface(
+  end: WgEnd,
+  resources: LabResources,
+  log: StageLog | undefined,
+  signal: AbortSignal | undefined,
+  kind?: WireGuardKind,
+): Promise<{ kind: WireGuardKind; daemon?: Background }> {
   if (kind !== 'wireguard-go') {
     const kernel = await exec('ip', ['-n', end.ns, 'link', 'add', end.ifname, 'type', 'wireguard'], { log, signal, allowFailure: true });
     if (kernel.exitCode === 0) return { kind: 'kernel' };
   }
   await resources.recordWgSocket(end.ifname);
-  const daemon = startBackground(`wireguard-go ${end.ifname}`, 'ip', ['netns', 'exec', end.ns, 'wireguard-go', '-f', end.ifname], { log, signal });
+  const daemon = startBackground(`wireguard-go ${end.ifname}`, 'ip', ['netns', 'exec', end.ns, 'wireguard-go', '-f', end.ifname], {
+    log,
+    signal,
+  });
   await waitForSocket(`/var/run/wireguard/${end.ifname}.sock`, daemon, 5000);
   return { kind: 'wireguard-go', daemon };
 }
 
-export async function createTunnel(a: WgEnd, b: WgEnd, options: { resources: LabResources; keyDir: string; log?: StageLog; signal?: AbortSignal }): Promise<WgTunnel> {
+export async function createTunnel(
+  a: WgEnd,
+  b: WgEnd,
+  options: { resources: LabResources; keyDir: string; log?: StageLog; signal?: AbortSignal },
+): Promise<WgTunnel> {
   const { log, signal, resources } = options;
   const first = await createInterface(a, resources, log, signal);
   const second = await createInterface(b, resources, log, signal, first.kind);

@@ -87,7 +87,8 @@ export async function applySeries(options: ApplyOptions): Promise<ApplyResult> {
   const affected = new Map<string, Affected>();
   for (const file of dryRun.files) {
     const root = roots[file.repo]!;
-    const previous = prior.repos[file.repo]?.root === root.path ? prior.repos[file.repo]!.files.find((entry) => entry.path === file.path) : undefined;
+    const previous =
+      prior.repos[file.repo]?.root === root.path ? prior.repos[file.repo]!.files.find((entry) => entry.path === file.path) : undefined;
     affected.set(key(file.repo, file.path), { ...file, root: root.path, baseCommit: root.commit, final: file.result, previous });
   }
   for (const repo of PATCH_REPOS) {
@@ -97,7 +98,17 @@ export async function applySeries(options: ApplyOptions): Promise<ApplyResult> {
       if (affected.has(key(repo, previous.path))) continue;
       // Patched last time, not by this series: back to base.
       const base = await showFile(record.root, roots[repo].commit, previous.path);
-      affected.set(key(repo, previous.path), { repo, root: record.root, baseCommit: roots[repo].commit, path: previous.path, base, final: base, mode: undefined, patches: [], previous });
+      affected.set(key(repo, previous.path), {
+        repo,
+        root: record.root,
+        baseCommit: roots[repo].commit,
+        path: previous.path,
+        base,
+        final: base,
+        mode: undefined,
+        patches: [],
+        previous,
+      });
     }
   }
   const files = [...affected.values()].sort((a, b) => compare(a.repo, b.repo) || compare(a.path, b.path));
@@ -115,7 +126,18 @@ export async function applySeries(options: ApplyOptions): Promise<ApplyResult> {
     if (!known.includes(diskHash)) {
       foreign.push({ repo: file.repo, root: file.root, path: file.path });
     } else if (diskHash !== finalHash) {
-      writes.push({ file, planned: { repo: file.repo, root: file.root, path: file.path, baseCommit: file.baseCommit, baseSha256: baseHash, beforeSha256: diskHash, finalSha256: finalHash } });
+      writes.push({
+        file,
+        planned: {
+          repo: file.repo,
+          root: file.root,
+          path: file.path,
+          baseCommit: file.baseCommit,
+          baseSha256: baseHash,
+          beforeSha256: diskHash,
+          finalSha256: finalHash,
+        },
+      });
     } else {
       unchanged.push(absPath);
       if (file.final !== undefined && file.mode !== undefined && ((await stat(absPath)).mode & 0o777) !== file.mode) modeOnly.push(file);
@@ -143,7 +165,12 @@ export async function applySeries(options: ApplyOptions): Promise<ApplyResult> {
   for (const file of files) {
     if (sha256OrNull(file.base) === sha256OrNull(file.final)) continue;
     const record = (ledger.repos[file.repo] ??= { root: file.root, baseCommit: file.baseCommit, files: [] });
-    record.files.push({ path: file.path, baseSha256: sha256OrNull(file.base), resultSha256: sha256OrNull(file.final), patches: file.patches });
+    record.files.push({
+      path: file.path,
+      baseSha256: sha256OrNull(file.base),
+      resultSha256: sha256OrNull(file.final),
+      patches: file.patches,
+    });
   }
   await writeLedger(options.ledgerFile, ledger);
   return { patchset: ledger.patchset, ledger, written: writes.map(({ planned }) => planned), unchanged, notes };
@@ -157,13 +184,22 @@ async function repoRoots(options: ApplyOptions, prior: Ledger, notes: string[]):
     const record = prior.repos[repo];
     if (!record?.files.length) continue;
     if (options.repos[repo]?.path === record.root) needed.add(repo);
-    else notes.push(`The last patch run recorded changes in ${record.root}, which is not the ${repo} work tree now; those files were left alone.`);
+    else
+      notes.push(
+        `The last patch run recorded changes in ${record.root}, which is not the ${repo} work tree now; those files were left alone.`,
+      );
   }
   for (const repo of needed) {
     const given = options.repos[repo];
-    if (!given) throw new NotFoundError(`The series patches ${repo}, but the checkout has no ${repo} repo.`, { hint: 'Run the checkout stage first: build-quiche build --until checkout' });
+    if (!given)
+      throw new NotFoundError(`The series patches ${repo}, but the checkout has no ${repo} repo.`, {
+        hint: 'Run the checkout stage first: build-quiche build --until checkout',
+      });
     const commit = await headCommit(given.path);
-    if (!commit) throw new NotFoundError(`${given.path} is not a git work tree with a commit.`, { hint: 'Run the checkout stage again: build-quiche build --from checkout' });
+    if (!commit)
+      throw new NotFoundError(`${given.path} is not a git work tree with a commit.`, {
+        hint: 'Run the checkout stage again: build-quiche build --from checkout',
+      });
     roots[repo] = { path: given.path, commit };
   }
   return roots;
@@ -230,7 +266,8 @@ export async function verifyLedger(ledgerFile: string, patchset: string): Promis
   for (const [repo, record] of Object.entries(ledger.repos)) {
     for (const file of record.files) {
       const content = await readForCompare(path.join(record.root, file.path));
-      if (content === 'not-a-file' || sha256OrNull(content) !== file.resultSha256) return `${file.path} (${repo}) is not what the patches wrote`;
+      if (content === 'not-a-file' || sha256OrNull(content) !== file.resultSha256)
+        return `${file.path} (${repo}) is not what the patches wrote`;
     }
   }
   return true;

@@ -23,7 +23,11 @@ export interface CheckOptions {
   srcDir?: string;
   srcRev?: string;
   /** A resolved pin, read through RemoteFiles (local clones that hold the commits are read first). */
-  pin?: { remote: RemoteFiles; resolved: Pick<ResolveOutput, 'version' | 'srcUrl' | 'srcCommit' | 'quicheUrl' | 'quicheRevision'>; localRepos?: RepoLocalDirs };
+  pin?: {
+    remote: RemoteFiles;
+    resolved: Pick<ResolveOutput, 'version' | 'srcUrl' | 'srcCommit' | 'quicheUrl' | 'quicheRevision'>;
+    localRepos?: RepoLocalDirs;
+  };
   exec?: Exec;
 }
 
@@ -47,9 +51,18 @@ export async function checkPatches(options: CheckOptions): Promise<CheckResult> 
   const targets = Object.fromEntries(seriesRepos(subset).map((repo) => [repo, sources[repo]!.label]));
   const result = await dryRunSeries(subset, readerFor(sources), { exec: options.exec, targets });
   const checked = subset.patches.map((patch) => patch.name);
-  const skippedText = skipped.length ? `\nNot checked (no ${[...new Set(skipped.map((s) => s.repo))].join('/')} files given): ${skipped.map((s) => s.patch).join(', ')}` : '';
+  const skippedText = skipped.length
+    ? `\nNot checked (no ${[...new Set(skipped.map((s) => s.repo))].join('/')} files given): ${skipped.map((s) => s.patch).join(', ')}`
+    : '';
   if (!result.ok) {
-    return { ok: false, patchset: patchsetId(series), checked, skipped, report: result.report, text: `${renderConflictReport(result.report, { version: options.pin?.resolved.version })}${skippedText}` };
+    return {
+      ok: false,
+      patchset: patchsetId(series),
+      checked,
+      skipped,
+      report: result.report,
+      text: `${renderConflictReport(result.report, { version: options.pin?.resolved.version })}${skippedText}`,
+    };
   }
   const where = Object.values(targets).join('; ') || 'nothing';
   const text = `${checked.length} of ${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} in ${series.file} appl${checked.length === 1 ? 'ies' : 'y'} to ${where} (patchset ${patchsetId(series)}).${skippedText}`;

@@ -116,7 +116,15 @@ type Found = Omit<PatchProblem, 'repo' | 'after'>;
 async function explainFailure(patch: Patch, result: ExecResult, work: Scratch, rejects: () => Promise<Scratch>): Promise<Found[]> {
   const reverse = await work.git(['apply', '--check', '--reverse', '--whitespace=nowarn', patch.file], { allowFailure: true });
   if (reverse.exitCode === 0) {
-    return [{ patch: patch.name, file: null, hunk: null, reason: 'already-applied', detail: 'Every change in it is already there (in the base, or made by an earlier patch): the reverse patch applies cleanly.' }];
+    return [
+      {
+        patch: patch.name,
+        file: null,
+        hunk: null,
+        reason: 'already-applied',
+        detail: 'Every change in it is already there (in the base, or made by an earlier patch): the reverse patch applies cleanly.',
+      },
+    ];
   }
   const errors = gitErrors(result);
   const found: Found[] = [];
@@ -130,11 +138,33 @@ async function explainFailure(patch: Patch, result: ExecResult, work: Scratch, r
     } else if ((match = /^error: (.+): patch does not apply$/.exec(line))) {
       notApplying.add(match[1]!);
     } else if ((match = /^error: (.+): (No such file or directory|does not exist in (?:index|working tree))$/.exec(line))) {
-      found.push({ patch: patch.name, file: match[1]!, hunk: null, reason: 'missing-file', detail: `The patch changes ${match[1]}, which does not exist in the base (moved, renamed or deleted upstream?).` });
+      found.push({
+        patch: patch.name,
+        file: match[1]!,
+        hunk: null,
+        reason: 'missing-file',
+        detail: `The patch changes ${match[1]}, which does not exist in the base (moved, renamed or deleted upstream?).`,
+      });
     } else if ((match = /^error: (.+): already exists in (?:working directory|index)$/.exec(line))) {
-      found.push({ patch: patch.name, file: match[1]!, hunk: null, reason: 'file-exists', detail: `The patch creates ${match[1]}, which already exists in the base.` });
-    } else if (/corrupt patch|fragment without header|No valid patches|lacks filename|garbage|unrecognized input|bad git-diff|corrupt binary|does not match the/i.test(line)) {
-      found.push({ patch: patch.name, file: null, hunk: null, reason: 'malformed', detail: [line.replace(/^(error|fatal): /, 'git apply: '), ...patch.problems].join('\n') });
+      found.push({
+        patch: patch.name,
+        file: match[1]!,
+        hunk: null,
+        reason: 'file-exists',
+        detail: `The patch creates ${match[1]}, which already exists in the base.`,
+      });
+    } else if (
+      /corrupt patch|fragment without header|No valid patches|lacks filename|garbage|unrecognized input|bad git-diff|corrupt binary|does not match the/i.test(
+        line,
+      )
+    ) {
+      found.push({
+        patch: patch.name,
+        file: null,
+        hunk: null,
+        reason: 'malformed',
+        detail: [line.replace(/^(error|fatal): /, 'git apply: '), ...patch.problems].join('\n'),
+      });
     } else {
       other.push(line.replace(/^(error|fatal): /, ''));
     }
@@ -143,9 +173,17 @@ async function explainFailure(patch: Patch, result: ExecResult, work: Scratch, r
     const change = patch.files.find((candidate) => candidate.path === file || candidate.oldPath === file);
     const current = await readIfExists(path.join(work.dir, file));
     const rejected = await rejectedHunks(patch, file, work.dir, await rejects());
-    const hunks = rejected.length ? rejected : oldStarts.map((start) => change?.hunks.find((hunk) => hunk.oldStart === start)).filter((hunk): hunk is Hunk => !!hunk);
+    const hunks = rejected.length
+      ? rejected
+      : oldStarts.map((start) => change?.hunks.find((hunk) => hunk.oldStart === start)).filter((hunk): hunk is Hunk => !!hunk);
     if (!hunks.length) {
-      found.push({ patch: patch.name, file, hunk: null, reason: 'context-mismatch', detail: `git apply: patch failed at ${file}:${oldStarts.join(', ')}` });
+      found.push({
+        patch: patch.name,
+        file,
+        hunk: null,
+        reason: 'context-mismatch',
+        detail: `git apply: patch failed at ${file}:${oldStarts.join(', ')}`,
+      });
     }
     for (const hunk of hunks) {
       found.push({ patch: patch.name, file, hunk: hunk.header, reason: 'context-mismatch', detail: mismatchDetail(hunk, change, current) });
@@ -153,10 +191,22 @@ async function explainFailure(patch: Patch, result: ExecResult, work: Scratch, r
   }
   for (const file of notApplying) {
     if (mismatches.has(file) || found.some((problem) => problem.file === file)) continue;
-    found.push({ patch: patch.name, file, hunk: null, reason: 'context-mismatch', detail: other.length ? other.join('\n') : `git apply: ${file}: patch does not apply` });
+    found.push({
+      patch: patch.name,
+      file,
+      hunk: null,
+      reason: 'context-mismatch',
+      detail: other.length ? other.join('\n') : `git apply: ${file}: patch does not apply`,
+    });
   }
   if (found.length === 0) {
-    found.push({ patch: patch.name, file: null, hunk: null, reason: 'malformed', detail: [...other, ...errors, ...patch.problems].join('\n') || `git apply failed (exit ${result.exitCode}) without saying why` });
+    found.push({
+      patch: patch.name,
+      file: null,
+      hunk: null,
+      reason: 'malformed',
+      detail: [...other, ...errors, ...patch.problems].join('\n') || `git apply failed (exit ${result.exitCode}) without saying why`,
+    });
   }
   return found;
 }
@@ -174,7 +224,9 @@ async function rejectedHunks(patch: Patch, file: string, workDir: string, reject
     if (content !== undefined) await writeInto(rejects.dir, name, content);
   }
   const includes = [...new Set([change.path, change.oldPath].filter((name): name is string => !!name))].map((name) => `--include=${name}`);
-  const result = await rejects.git(['apply', '--reject', '--verbose', '--whitespace=nowarn', ...includes, patch.file], { allowFailure: true });
+  const result = await rejects.git(['apply', '--reject', '--verbose', '--whitespace=nowarn', ...includes, patch.file], {
+    allowFailure: true,
+  });
   const numbers = `${result.stderr}\n${result.stdout}`
     .split('\n')
     .map((line) => /^Rejected hunk #(\d+)\.$/.exec(line.trim()))
@@ -196,7 +248,8 @@ function mismatchDetail(hunk: Hunk, change: FileChange | undefined, current: Buf
   let best = { start: nominal, matches: -1 };
   for (let start = 0; start < Math.max(1, lines.length); start++) {
     const matches = hunk.preimage.reduce((count, line, i) => count + (lines[start + i] === line ? 1 : 0), 0);
-    if (matches > best.matches || (matches === best.matches && Math.abs(start - nominal) < Math.abs(best.start - nominal))) best = { start, matches };
+    if (matches > best.matches || (matches === best.matches && Math.abs(start - nominal) < Math.abs(best.start - nominal)))
+      best = { start, matches };
   }
   const show = (text: string) => JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text);
   const offset = best.start - nominal;

@@ -117,10 +117,15 @@ export async function exportPatches(options: ExportOptions): Promise<ExportResul
   const seriesDir = path.dirname(seriesFile);
   const git = gitIn(options.repoDir, options.exec);
   if (!(await hasCommit(options.repoDir, options.base))) {
-    throw new NotFoundError(`${options.base} is not a commit in ${options.repoDir}.`, { hint: 'Pass the upstream commit the patch commits sit on (e.g. the pinned quiche revision).' });
+    throw new NotFoundError(`${options.base} is not a commit in ${options.repoDir}.`, {
+      hint: 'Pass the upstream commit the patch commits sit on (e.g. the pinned quiche revision).',
+    });
   }
   const merges = (await git(['rev-list', '--merges', `${options.base}..HEAD`])).stdout.trim();
-  if (merges) throw new UsageError(`${options.base}..HEAD in ${options.repoDir} contains merge commits; patches need a linear history.`, { hint: 'Rebase the patch commits onto the base first.' });
+  if (merges)
+    throw new UsageError(`${options.base}..HEAD in ${options.repoDir} contains merge commits; patches need a linear history.`, {
+      hint: 'Rebase the patch commits onto the base first.',
+    });
   const commits = (await git(['rev-list', '--reverse', `${options.base}..HEAD`])).stdout.split('\n').filter(Boolean);
   if (commits.length === 0) {
     // Exporting nothing would delete every patch in the series: almost always the wrong repo or base

@@ -76,7 +76,6 @@ interface LedgerEntry {
   state: FileState;
 }
 
-
 /** Every ledger file with what is on disk now: exactly our result, exactly the base, or something else. */
 async function ledgerEntries(ledger: Ledger): Promise<LedgerEntry[]> {
   const entries: LedgerEntry[] = [];
@@ -106,7 +105,9 @@ export interface LedgerLocation {
 export async function ownedChanges(at: LedgerLocation): Promise<string[]> {
   const ledger = await readLedger(at.ledgerFile);
   if (!ledger) return [];
-  return (await ledgerEntries(ledger)).filter((entry) => entry.state === 'ours').map((entry) => path.relative(at.gclientRoot, entry.absPath));
+  return (await ledgerEntries(ledger))
+    .filter((entry) => entry.state === 'ours')
+    .map((entry) => path.relative(at.gclientRoot, entry.absPath));
 }
 
 export interface RevertOptions {
@@ -130,11 +131,17 @@ export async function revertAppliedPatches(at: LedgerLocation, options: RevertOp
   const ledger = await readLedger(ledgerFile);
   if (!ledger) return { reverted: [] };
   const wanted = options.only?.map((dir) => path.resolve(at.gclientRoot, dir));
-  const repos = (Object.keys(ledger.repos) as PatchRepo[]).filter((repo) => !wanted || wanted.includes(path.resolve(ledger.repos[repo]!.root)));
+  const repos = (Object.keys(ledger.repos) as PatchRepo[]).filter(
+    (repo) => !wanted || wanted.includes(path.resolve(ledger.repos[repo]!.root)),
+  );
   if (repos.length === 0) return { reverted: [] };
   const entries = (await ledgerEntries(ledger)).filter((entry) => repos.includes(entry.repo));
   const foreign = entries.filter((entry) => entry.state === 'foreign');
-  if (foreign.length) throw foreignEditsError(foreign.map(({ repo, root, file }) => ({ repo, root, path: file.path })), 'revert the patches');
+  if (foreign.length)
+    throw foreignEditsError(
+      foreign.map(({ repo, root, file }) => ({ repo, root, path: file.path })),
+      'revert the patches',
+    );
   const toRevert = entries.filter((entry) => entry.state === 'ours');
   const restored = [];
   for (const entry of toRevert) restored.push({ entry, base: await baseContent(entry) });
@@ -153,9 +160,12 @@ async function baseContent(entry: LedgerEntry): Promise<Buffer | undefined> {
   if (entry.file.baseSha256 === null) return undefined;
   const content = await showFile(entry.root, entry.baseCommit, entry.file.path);
   if (content === undefined || sha256(content) !== entry.file.baseSha256) {
-    throw new IntegrityError(`Cannot restore ${entry.absPath}: its base content is not at ${entry.baseCommit.slice(0, 12)} in ${entry.root}.`, {
-      hint: `Restore it by hand (git -C ${entry.root} checkout -- ${entry.file.path}), then delete the ledger.`,
-    });
+    throw new IntegrityError(
+      `Cannot restore ${entry.absPath}: its base content is not at ${entry.baseCommit.slice(0, 12)} in ${entry.root}.`,
+      {
+        hint: `Restore it by hand (git -C ${entry.root} checkout -- ${entry.file.path}), then delete the ledger.`,
+      },
+    );
   }
   return content;
 }

@@ -118,7 +118,9 @@ function parseMessage(lines: string[], name: string): { subject: string; descrip
     const description = lines.join('\n').trim();
     return { subject: name.replace(/\.(patch|diff)$/, '').replace(/^\d+-/, ''), description, author: undefined };
   }
-  const subject = decodeMimeWords(rawSubject).replace(/^\[[^\]]*PATCH[^\]]*\]\s*/i, '').trim();
+  const subject = decodeMimeWords(rawSubject)
+    .replace(/^\[[^\]]*PATCH[^\]]*\]\s*/i, '')
+    .trim();
   const body = lines.slice(index + 1);
   // format-patch ends the message with '---' before the (optional) diffstat.
   const separator = body.findIndex((line) => line === '---');
@@ -136,7 +138,13 @@ function decodeMimeWords(value: string): string {
     const bytes: Buffer[] = [];
     for (const [, , encoding, data] of run.matchAll(word)) {
       if (encoding!.toLowerCase() === 'b') bytes.push(Buffer.from(data!, 'base64'));
-      else bytes.push(Buffer.from(data!.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1'));
+      else
+        bytes.push(
+          Buffer.from(
+            data!.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            'latin1',
+          ),
+        );
     }
     return Buffer.concat(bytes).toString('utf8') + trailing;
   });
@@ -273,7 +281,9 @@ function readHunkBody(lines: string[], start: number, hunk: Hunk, offset: number
   }
   if (lines[i]?.startsWith('\\')) i++;
   if (oldLeft !== 0 || newLeft !== 0) {
-    problems.push(`line ${offset + start}: hunk ${hunk.header} has ${hunk.oldLines - oldLeft} old and ${hunk.newLines - newLeft} new lines, its header says ${hunk.oldLines} and ${hunk.newLines}`);
+    problems.push(
+      `line ${offset + start}: hunk ${hunk.header} has ${hunk.oldLines - oldLeft} old and ${hunk.newLines - newLeft} new lines, its header says ${hunk.oldLines} and ${hunk.newLines}`,
+    );
   }
   return i;
 }

@@ -53,14 +53,21 @@ export async function rebasePatches(options: RebaseOptions): Promise<RebaseResul
   const series = typeof options.series === 'string' ? await parseSeries(options.series) : options.series;
   const result: RebaseResult = { refreshed: [], needsHand: [], upstreamed: [], workDirs: {}, text: '' };
   for (const repo of seriesRepos(series)) {
-    await rebaseRepo(repo, series.patches.filter((patch) => patch.repo === repo), options, result);
+    await rebaseRepo(
+      repo,
+      series.patches.filter((patch) => patch.repo === repo),
+      options,
+      result,
+    );
   }
   result.text = renderRebase(series, result, options.labels ?? {}, options.write !== false);
   return result;
 }
 
 async function rebaseRepo(repo: PatchRepo, patches: Patch[], options: RebaseOptions, result: RebaseResult): Promise<void> {
-  const scratch = options.workDir ? await keptRepo(path.join(options.workDir, repo), options.exec) : await scratchRepo(`rebase-${repo}`, options.exec, options.tmpDir);
+  const scratch = options.workDir
+    ? await keptRepo(path.join(options.workDir, repo), options.exec)
+    : await scratchRepo(`rebase-${repo}`, options.exec, options.tmpDir);
   const { git, dir } = scratch;
   try {
     const paths = [...new Set(patches.flatMap(touchedPaths))].sort();
@@ -76,7 +83,13 @@ async function rebaseRepo(repo: PatchRepo, patches: Patch[], options: RebaseOpti
         picks.push({ patch, commit: (await git(['rev-parse', 'HEAD'])).stdout.trim() });
         continue;
       }
-      result.needsHand.push({ patch: patch.name, repo, reason: 'fails-at-from', files: touchedPaths(patch), detail: `It does not apply to the old base either:\n${applied}` });
+      result.needsHand.push({
+        patch: patch.name,
+        repo,
+        reason: 'fails-at-from',
+        files: touchedPaths(patch),
+        detail: `It does not apply to the old base either:\n${applied}`,
+      });
       block(patch);
     }
     await git(['branch', '-f', 'patched', 'HEAD']);
@@ -86,18 +99,35 @@ async function rebaseRepo(repo: PatchRepo, patches: Patch[], options: RebaseOpti
     await git(['tag', 'to-base']);
 
     for (const { patch, commit } of picks) {
-      const earlier = touchedPaths(patch).map((file) => blocked.get(file)).find(Boolean);
+      const earlier = touchedPaths(patch)
+        .map((file) => blocked.get(file))
+        .find(Boolean);
       if (earlier) {
-        result.needsHand.push({ patch: patch.name, repo, reason: 'blocked', files: touchedPaths(patch), detail: `It touches files of ${earlier}, which needs a hand first; rebase again after fixing that one.` });
+        result.needsHand.push({
+          patch: patch.name,
+          repo,
+          reason: 'blocked',
+          files: touchedPaths(patch),
+          detail: `It touches files of ${earlier}, which needs a hand first; rebase again after fixing that one.`,
+        });
         block(patch);
         continue;
       }
       const pick = await git(['cherry-pick', '--keep-redundant-commits', commit], { allowFailure: true });
       if (pick.exitCode !== 0) {
         const conflicted = (await git(['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
-        const said = `${pick.stdout}\n${pick.stderr}`.split('\n').filter((line) => line.startsWith('CONFLICT')).concat(gitErrors(pick));
+        const said = `${pick.stdout}\n${pick.stderr}`
+          .split('\n')
+          .filter((line) => line.startsWith('CONFLICT'))
+          .concat(gitErrors(pick));
         await git(['cherry-pick', '--abort'], { allowFailure: true });
-        result.needsHand.push({ patch: patch.name, repo, reason: 'conflict', files: conflicted.length ? conflicted : touchedPaths(patch), detail: said.join('\n') || 'git cherry-pick failed' });
+        result.needsHand.push({
+          patch: patch.name,
+          repo,
+          reason: 'conflict',
+          files: conflicted.length ? conflicted : touchedPaths(patch),
+          detail: said.join('\n') || 'git cherry-pick failed',
+        });
         block(patch);
         continue;
       }
@@ -133,7 +163,13 @@ async function keptRepo(dir: string, exec?: Exec): Promise<{ dir: string; git: G
 }
 
 /** Make the work tree hold exactly these base files (absent ones removed) and commit. */
-async function commitBase(dir: string, git: GitRunner, paths: string[], read: (file: string) => Promise<Buffer | undefined>, message: string): Promise<void> {
+async function commitBase(
+  dir: string,
+  git: GitRunner,
+  paths: string[],
+  read: (file: string) => Promise<Buffer | undefined>,
+  message: string,
+): Promise<void> {
   for (const file of paths) {
     const content = await read(file);
     const target = path.join(dir, file);
@@ -168,9 +204,15 @@ function renderRebase(series: Series, result: RebaseResult, labels: { from?: str
     const refreshed = result.refreshed.find((entry) => entry.patch === patch.name);
     const hand = result.needsHand.find((entry) => entry.patch === patch.name);
     if (refreshed) out.push(`  ${refreshed.changed ? (wrote ? 'refreshed   ' : 'would change') : 'unchanged   '} ${patch.name}`);
-    else if (result.upstreamed.some((entry) => entry.patch === patch.name)) out.push(`  upstreamed   ${patch.name}: the new base already has this change; remove it from the series`);
+    else if (result.upstreamed.some((entry) => entry.patch === patch.name))
+      out.push(`  upstreamed   ${patch.name}: the new base already has this change; remove it from the series`);
     else if (hand) {
-      const why = hand.reason === 'conflict' ? `conflicts in ${hand.files.join(', ')}` : hand.reason === 'blocked' ? hand.detail : `does not apply to the old base either`;
+      const why =
+        hand.reason === 'conflict'
+          ? `conflicts in ${hand.files.join(', ')}`
+          : hand.reason === 'blocked'
+            ? hand.detail
+            : `does not apply to the old base either`;
       out.push(`  needs a hand ${patch.name}: ${why}`);
     }
   }

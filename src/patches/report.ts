@@ -81,11 +81,15 @@ export function renderConflictReport(report: ConflictReport, options: RenderOpti
   }
   const applied = byReason('already-applied');
   if (applied.length) {
-    out.push(`  - ${listNames(applied)} ${plural(applied, 'are', 'is')} already there (merged upstream, or a repeat of an earlier patch): remove ${plural(applied, 'them', 'it')} from ${report.series}.`);
+    out.push(
+      `  - ${listNames(applied)} ${plural(applied, 'are', 'is')} already there (merged upstream, or a repeat of an earlier patch): remove ${plural(applied, 'them', 'it')} from ${report.series}.`,
+    );
   }
   const malformed = byReason('malformed');
   if (malformed.length) {
-    out.push(`  - ${listNames(malformed)} cannot be read as a patch: re-export ${plural(malformed, 'them', 'it')} with \`build-quiche patches export\` (hand edits must keep the hunk line counts right).`);
+    out.push(
+      `  - ${listNames(malformed)} cannot be read as a patch: re-export ${plural(malformed, 'them', 'it')} with \`build-quiche patches export\` (hand edits must keep the hunk line counts right).`,
+    );
   }
   return out.join('\n');
 }

@@ -55,6 +55,7 @@ export interface SeriesEntry {
 }
 
 /** C0 controls except tab and CR, DEL, and U+FFFD (what a byte that is not UTF-8 decodes to). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
 const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/;
 
 /** A line as a quoted string with every unprintable character escaped, cut to a readable length. */
@@ -103,10 +104,13 @@ export async function parseSeries(seriesFile: string): Promise<Series> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`The patch series ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
-      hint: 'Check patches.series in the config (a file listing one patch a line).',
-      cause: error,
-    });
+    throw new ConfigError(
+      `The patch series ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+      {
+        hint: 'Check patches.series in the config (a file listing one patch a line).',
+        cause: error,
+      },
+    );
   }
   const dir = path.dirname(file);
   const patches: Patch[] = [];
@@ -116,10 +120,13 @@ export async function parseSeries(seriesFile: string): Promise<Series> {
     try {
       content = await readFile(patchFile);
     } catch (error) {
-      throw new ConfigError(`${file}:${entry.line}: the patch ${entry.name} does not exist (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}).`, {
-        hint: `Add ${patchFile}, or remove the line from the series.`,
-        cause: error,
-      });
+      throw new ConfigError(
+        `${file}:${entry.line}: the patch ${entry.name} does not exist (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}).`,
+        {
+          hint: `Add ${patchFile}, or remove the line from the series.`,
+          cause: error,
+        },
+      );
     }
     patches.push(parsePatch(content, { name: entry.name, file: patchFile, repo: entry.repo }));
   }

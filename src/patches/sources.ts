@@ -5,7 +5,6 @@ import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { readIfExists } from '../util/fs.js';
 
-
 /**
  * Where the base content of the files a series touches comes from. The dry run, `patches check`
  * and `patches rebase` take these, so the CLI can point them at a pin (read remotely, no checkout),
@@ -29,7 +28,10 @@ export function readerFor(sources: RepoSources): ReadBase {
     const source = sources[repo];
     if (!source) {
       throw new UsageError(`The series has patches for ${repo}, but no ${repo} files were given to check them against.`, {
-        hint: repo === 'src' ? 'Pass --src <chromium/src clone> too, or check against a pin.' : 'Pass --quiche <quiche clone>, or check against a pin.',
+        hint:
+          repo === 'src'
+            ? 'Pass --src <chromium/src clone> too, or check against a pin.'
+            : 'Pass --quiche <quiche clone>, or check against a pin.',
       });
     }
     return source.read(file);
@@ -38,12 +40,18 @@ export function readerFor(sources: RepoSources): ReadBase {
 
 /** Files of a local git repo at a revision (default HEAD): committed content, never the work tree. */
 export async function gitRevisionSource(dir: string, rev = 'HEAD'): Promise<RepoSource> {
-  if (!isGitRepo(dir)) throw new NotFoundError(`${dir} is not a git repository.`, { hint: 'Point it at a clone of quiche (or chromium/src).' });
+  if (!isGitRepo(dir))
+    throw new NotFoundError(`${dir} is not a git repository.`, { hint: 'Point it at a clone of quiche (or chromium/src).' });
   if (!(await hasCommit(dir, rev))) {
-    throw new NotFoundError(`${rev} is not a commit in ${dir}.`, { hint: 'Fetch it first (git -C <dir> fetch origin <rev>), or pass another revision.' });
+    throw new NotFoundError(`${rev} is not a commit in ${dir}.`, {
+      hint: 'Fetch it first (git -C <dir> fetch origin <rev>), or pass another revision.',
+    });
   }
   const commit = await revParse(dir, rev);
-  return { label: `${dir} at ${rev === commit ? commit.slice(0, 12) : `${rev} (${commit.slice(0, 12)})`}`, read: (file) => showFile(dir, commit, file) };
+  return {
+    label: `${dir} at ${rev === commit ? commit.slice(0, 12) : `${rev} (${commit.slice(0, 12)})`}`,
+    read: (file) => showFile(dir, commit, file),
+  };
 }
 
 /** Files of a plain directory (a work tree as it is on disk). */
@@ -60,10 +68,20 @@ export function remoteSource(remote: RemoteFiles, url: string, commit: string, l
 }
 
 /** Both repos at the revisions a resolved pin names; local clones that may already hold them are read first. */
-export function pinSources(remote: RemoteFiles, resolved: Pick<ResolveOutput, 'version' | 'srcUrl' | 'srcCommit' | 'quicheUrl' | 'quicheRevision'>, localRepos: RepoLocalDirs = {}): Required<RepoSources> {
+export function pinSources(
+  remote: RemoteFiles,
+  resolved: Pick<ResolveOutput, 'version' | 'srcUrl' | 'srcCommit' | 'quicheUrl' | 'quicheRevision'>,
+  localRepos: RepoLocalDirs = {},
+): Required<RepoSources> {
   return {
-    quiche: { ...remoteSource(remote, resolved.quicheUrl, resolved.quicheRevision, localRepos.quiche), label: `quiche ${resolved.quicheRevision.slice(0, 12)} (Chromium ${resolved.version})` },
-    src: { ...remoteSource(remote, resolved.srcUrl, resolved.srcCommit, localRepos.src), label: `chromium/src ${resolved.srcCommit.slice(0, 12)} (Chromium ${resolved.version})` },
+    quiche: {
+      ...remoteSource(remote, resolved.quicheUrl, resolved.quicheRevision, localRepos.quiche),
+      label: `quiche ${resolved.quicheRevision.slice(0, 12)} (Chromium ${resolved.version})`,
+    },
+    src: {
+      ...remoteSource(remote, resolved.srcUrl, resolved.srcCommit, localRepos.src),
+      label: `chromium/src ${resolved.srcCommit.slice(0, 12)} (Chromium ${resolved.version})`,
+    },
   };
 }
 

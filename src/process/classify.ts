@@ -7,7 +7,10 @@ import type { FailureClass } from '../errors.js';
  */
 const RULES: Array<[FailureClass, RegExp]> = [
   ['disk', /No space left on device|ENOSPC|Disk quota exceeded/i],
-  ['dirty-tree', /You have uncommitted changes|would be overwritten by (checkout|merge)|Please commit your changes or stash them|unstaged changes/i],
+  [
+    'dirty-tree',
+    /You have uncommitted changes|would be overwritten by (checkout|merge)|Please commit your changes or stash them|unstaged changes/i,
+  ],
   ['lock', /index\.lock|Your repo is locked|Unable to create '.*\.lock'/i],
   [
     'not-found',

@@ -109,7 +109,9 @@ export async function exec(file: string, args: readonly string[], options: ExecO
     detached: !terminal,
     reject: false,
     buffer: false,
-    ...(terminal ? { stdio: 'inherit' as const } : { stdin: options.input === undefined ? ('ignore' as const) : ('pipe' as const), input: options.input }),
+    ...(terminal
+      ? { stdio: 'inherit' as const }
+      : { stdin: options.input === undefined ? ('ignore' as const) : ('pipe' as const), input: options.input }),
     encoding: 'utf8',
   });
 
@@ -248,7 +250,11 @@ export function failureFor(result: ExecResult, logPath?: string, message?: strin
  * A short synchronous command, output ignored, for the one place nothing asynchronous can run: a
  * process 'exit' hook (e.g. removing a container on a second Ctrl-C). Never throws.
  */
-export function execSyncQuiet(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): number | null {
+export function execSyncQuiet(
+  file: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): number | null {
   try {
     return spawnSync(file, args, { env: options.env, stdio: 'ignore', timeout: options.timeoutMs ?? 10_000 }).status;
   } catch {

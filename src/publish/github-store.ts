@@ -10,15 +10,7 @@ import type { FetchLike } from '../artifacts/download.js';
 import { parseManifestJson, serializeManifest } from '../artifacts/manifest.js';
 import type { ArtifactResult } from '../artifacts/package.js';
 import type { StoreConfig } from '../config/schema.js';
-import {
-  BuildQuicheError,
-  ConfigError,
-  DiskSpaceError,
-  InterruptedError,
-  NetworkError,
-  NotFoundError,
-  ToolError,
-} from '../errors.js';
+import { BuildQuicheError, ConfigError, DiskSpaceError, InterruptedError, NetworkError, NotFoundError, ToolError } from '../errors.js';
 import { sha256, sha256File } from '../util/fs.js';
 import { changedSincePackaged, receiveTarball } from './transfer.js';
 import { assertFingerprint } from './assert-fingerprint.js';
@@ -77,9 +69,12 @@ export class GitHubStore implements ArtifactStore {
   static fromConfig(config: GitHubConfig, env: Readonly<Record<string, string | undefined>>, fetchImpl?: FetchLike): GitHubStore {
     const token = env[config.tokenEnv]?.trim();
     if (!token) {
-      throw new ConfigError(`The GitHub store ${config.repo} needs a token in the environment variable ${config.tokenEnv}, which is not set.`, {
-        hint: `Export ${config.tokenEnv} with a token that may write releases (contents: write) on ${config.repo}, or change publish[].tokenEnv.`,
-      });
+      throw new ConfigError(
+        `The GitHub store ${config.repo} needs a token in the environment variable ${config.tokenEnv}, which is not set.`,
+        {
+          hint: `Export ${config.tokenEnv} with a token that may write releases (contents: write) on ${config.repo}, or change publish[].tokenEnv.`,
+        },
+      );
     }
     return new GitHubStore(config, token, fetchImpl);
   }
@@ -173,8 +168,10 @@ export class GitHubStore implements ArtifactStore {
 
   private async releaseByTag(tag: string, options: StoreCallOptions): Promise<Release | undefined> {
     try {
-      return await this.call(`looking up release ${tag}`, options, async (request) =>
-        (await this.#octokit.rest.repos.getReleaseByTag({ owner: this.owner, repo: this.repo, tag, request })).data,
+      return await this.call(
+        `looking up release ${tag}`,
+        options,
+        async (request) => (await this.#octokit.rest.repos.getReleaseByTag({ owner: this.owner, repo: this.repo, tag, request })).data,
       );
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
@@ -184,20 +181,23 @@ export class GitHubStore implements ArtifactStore {
 
   private async createRelease(tag: string, artifact: ArtifactResult, options: StoreCallOptions): Promise<Release> {
     try {
-      return await this.call(`creating release ${tag}`, options, async (request) =>
-        (
-          await this.#octokit.rest.repos.createRelease({
-            owner: this.owner,
-            repo: this.repo,
-            tag_name: tag,
-            name: artifact.name,
-            body: releaseBody(artifact),
-            draft: false,
-            prerelease: false,
-            make_latest: 'false',
-            request,
-          })
-        ).data,
+      return await this.call(
+        `creating release ${tag}`,
+        options,
+        async (request) =>
+          (
+            await this.#octokit.rest.repos.createRelease({
+              owner: this.owner,
+              repo: this.repo,
+              tag_name: tag,
+              name: artifact.name,
+              body: releaseBody(artifact),
+              draft: false,
+              prerelease: false,
+              make_latest: 'false',
+              request,
+            })
+          ).data,
       );
     } catch (error) {
       // Another publisher created it between our lookup and our create.
@@ -302,7 +302,8 @@ export class GitHubStore implements ArtifactStore {
     }
     if (status === 403 || status === 429) {
       const rateLimited = /rate limit/i.test(message) || status === 429;
-      if (rateLimited) return new NetworkError(`${where} failed: GitHub rate limit (${status} ${message}).`, { hint: 'Wait and run again.', data });
+      if (rateLimited)
+        return new NetworkError(`${where} failed: GitHub rate limit (${status} ${message}).`, { hint: 'Wait and run again.', data });
       return new ConfigError(`${where} failed: the token in ${tokenEnv} may not do this (403 ${message}).`, {
         hint: `Give the token contents: write on ${this.config.repo}.`,
         data,
@@ -317,7 +318,7 @@ export class GitHubStore implements ArtifactStore {
     // octokit reports a request that got no response at all (refused, DNS, TLS) as status 500.
     if ((error as { response?: unknown }).response === undefined) {
       return new NetworkError(`${where} failed: could not reach ${this.config.apiUrl} (${message}).`, {
-        hint: 'Check the network and the store\'s apiUrl, then run again (finished work is kept).',
+        hint: "Check the network and the store's apiUrl, then run again (finished work is kept).",
         data,
       });
     }

@@ -41,7 +41,8 @@ export function planQuicheBuild(input: PlanInput): NinjaInputs {
     if (text === undefined) throw new Error(`planQuicheBuild needs googleurl's ${buildFile}`);
     return librarySources(text, buildFile, target);
   });
-  const libs = (name: CmakeDependency) => librariesOf(name, input.installed[name].files).map((lib) => `${input.installed[name].prefix}/${lib}`);
+  const libs = (name: CmakeDependency) =>
+    librariesOf(name, input.installed[name].files).map((lib) => `${input.installed[name].prefix}/${lib}`);
   const includes = (name: CmakeDependency) => CMAKE_RECIPES[name].includeDirs.map((dir) => `${input.installed[name].prefix}/${dir}`);
 
   return {

@@ -112,7 +112,9 @@ export function commonCacheArgs(toolchain: Toolchain, installPrefix: string): st
     '-DCMAKE_INSTALL_LIBDIR=lib',
     '-DBUILD_SHARED_LIBS=OFF',
     `-DCMAKE_INSTALL_PREFIX=${installPrefix}`,
-    ...(toolchain.launcher ? [`-DCMAKE_C_COMPILER_LAUNCHER=${toolchain.launcher}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${toolchain.launcher}`] : []),
+    ...(toolchain.launcher
+      ? [`-DCMAKE_C_COMPILER_LAUNCHER=${toolchain.launcher}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${toolchain.launcher}`]
+      : []),
   ];
 }
 
@@ -128,7 +130,18 @@ export function installPrefixName(
 ): string {
   const recipe = CMAKE_RECIPES[name];
   const key = createHash('sha256')
-    .update(JSON.stringify({ name, commit, compiler: toolchain.compilerId, cc: toolchain.cc, cxx: toolchain.cxx, flags: toolchain.flags, std: CXX_STANDARD, args: recipe.cacheArgs(dependencyPrefixes) }))
+    .update(
+      JSON.stringify({
+        name,
+        commit,
+        compiler: toolchain.compilerId,
+        cc: toolchain.cc,
+        cxx: toolchain.cxx,
+        flags: toolchain.flags,
+        std: CXX_STANDARD,
+        args: recipe.cacheArgs(dependencyPrefixes),
+      }),
+    )
     .digest('hex');
   return `${name}-${commit.slice(0, 12)}-${key.slice(0, 8)}`;
 }
@@ -142,10 +155,23 @@ export function configureArgs(
   toolchain: Toolchain,
   dependencyPrefixes: Readonly<Partial<Record<CmakeDependency, string>>> = {},
 ): string[] {
-  return ['-S', sourceDir, '-B', buildDir, ...commonCacheArgs(toolchain, installPrefix), ...CMAKE_RECIPES[name].cacheArgs(dependencyPrefixes)];
+  return [
+    '-S',
+    sourceDir,
+    '-B',
+    buildDir,
+    ...commonCacheArgs(toolchain, installPrefix),
+    ...CMAKE_RECIPES[name].cacheArgs(dependencyPrefixes),
+  ];
 }
 
-const globToRegExp = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+const globToRegExp = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]*')}$`,
+  );
 
 /**
  * The libraries a recipe yields, as paths relative to the prefix, given the files the prefix holds

@@ -69,13 +69,11 @@ interface TableEntry {
 // Bazel Central Registry versions add `.bcr.N` for registry-only packaging fixes on the same upstream tag.
 const withoutBcrSuffix = (version: string) => version.replace(/\.bcr\.\d+$/, '');
 
-const fromBazelDep =
-  (module: string, url: string, tag: (version: string) => string | undefined) =>
-  (parsed: ModuleBazel) => {
-    const dep = parsed.bazelDeps.find((d) => d.name === module);
-    const ref = dep && tag(withoutBcrSuffix(dep.version));
-    return dep && ref ? { url, ref, declared: `bazel_dep ${dep.name} ${dep.version}` } : undefined;
-  };
+const fromBazelDep = (module: string, url: string, tag: (version: string) => string | undefined) => (parsed: ModuleBazel) => {
+  const dep = parsed.bazelDeps.find((d) => d.name === module);
+  const ref = dep && tag(withoutBcrSuffix(dep.version));
+  return dep && ref ? { url, ref, declared: `bazel_dep ${dep.name} ${dep.version}` } : undefined;
+};
 
 // `https://github.com/<owner>/<repo>/archive/<40-hex commit>.tar.gz` -> the repository and that commit.
 const GITHUB_ARCHIVE = /^https:\/\/github\.com\/([^/]+)\/([^/]+)\/archive\/([0-9a-f]{40})\.(?:tar\.gz|zip)$/;
@@ -86,7 +84,12 @@ const fromHttpArchive = (repoName: string) => (parsed: ModuleBazel) => {
     const match = GITHUB_ARCHIVE.exec(url);
     if (match) {
       const [, owner, repo, commit] = match as unknown as [string, string, string, string];
-      return { url: `https://github.com/${owner}/${repo}`, ref: commit, expectedCommit: commit, declared: `http_archive ${repoName} ${url}` };
+      return {
+        url: `https://github.com/${owner}/${repo}`,
+        ref: commit,
+        expectedCommit: commit,
+        declared: `http_archive ${repoName} ${url}`,
+      };
     }
   }
   return undefined;
@@ -113,10 +116,22 @@ export const DEPENDENCY_TABLE: readonly TableEntry[] = [
     name: 'protobuf',
     source: { bazelDep: 'protobuf' },
     buildKind: 'cmake',
-    map: fromBazelDep('protobuf', 'https://github.com/protocolbuffers/protobuf', (v) => (/^\d+\.\d+(\.\d+)?$/.test(v) ? `v${v}` : undefined)),
+    map: fromBazelDep('protobuf', 'https://github.com/protocolbuffers/protobuf', (v) =>
+      /^\d+\.\d+(\.\d+)?$/.test(v) ? `v${v}` : undefined,
+    ),
   },
-  { name: 'googleurl', source: { httpArchive: 'com_google_googleurl' }, buildKind: 'ninja-sources', map: fromHttpArchive('com_google_googleurl') },
-  { name: 'quic-trace', source: { httpArchive: 'com_google_quic_trace' }, buildKind: 'ninja-sources', map: fromHttpArchive('com_google_quic_trace') },
+  {
+    name: 'googleurl',
+    source: { httpArchive: 'com_google_googleurl' },
+    buildKind: 'ninja-sources',
+    map: fromHttpArchive('com_google_googleurl'),
+  },
+  {
+    name: 'quic-trace',
+    source: { httpArchive: 'com_google_quic_trace' },
+    buildKind: 'ninja-sources',
+    map: fromHttpArchive('com_google_quic_trace'),
+  },
   { name: 'zlib', source: { bazelDep: 'zlib' }, buildKind: 'system' },
 ];
 
@@ -127,7 +142,7 @@ export const DEPENDENCY_TABLE: readonly TableEntry[] = [
 export const NOT_NEEDED: Readonly<Record<string, string>> = {
   bazel_skylib: 'Bazel build rules, not code',
   rules_cc: 'Bazel build rules, not code',
-  googletest: "tests only (quiche_tool_support lists gtest in BUILD.bazel, but none of its sources includes it)",
+  googletest: 'tests only (quiche_tool_support lists gtest in BUILD.bazel, but none of its sources includes it)',
   re2: 'tests only',
   fuzztest: 'fuzzers only',
   highwayhash: 'a fuzztest dependency pinned for the fuzzers',
@@ -210,9 +225,12 @@ export function resolveDependencies(moduleBazelText: string, options: ResolveOpt
       const url = override.url ?? mapped?.url;
       const ref = override.ref ?? mapped?.ref;
       if (url === undefined || ref === undefined) {
-        throw new ConfigError(`${configKey(entry.name)} sets only ${override.url ? 'url' : 'ref'}, and MODULE.bazel gives no usable ${override.url ? 'ref' : 'url'}.`, {
-          hint: `Set both: ${configKey(entry.name)} = { url: '<git url>', ref: '<tag or 40-hex commit>' }.`,
-        });
+        throw new ConfigError(
+          `${configKey(entry.name)} sets only ${override.url ? 'url' : 'ref'}, and MODULE.bazel gives no usable ${override.url ? 'ref' : 'url'}.`,
+          {
+            hint: `Set both: ${configKey(entry.name)} = { url: '<git url>', ref: '<tag or 40-hex commit>' }.`,
+          },
+        );
       }
       return {
         name: entry.name,
@@ -244,7 +262,9 @@ export function resolveDependencies(moduleBazelText: string, options: ResolveOpt
 function declaredForm(entry: TableEntry, parsed: ModuleBazel): string {
   if (entry.source.bazelDep) {
     const dep = parsed.bazelDeps.find((d) => d.name === entry.source.bazelDep);
-    return dep ? `bazel_dep version "${dep.version}" is not a form the table knows` : `MODULE.bazel has no bazel_dep "${entry.source.bazelDep}"`;
+    return dep
+      ? `bazel_dep version "${dep.version}" is not a form the table knows`
+      : `MODULE.bazel has no bazel_dep "${entry.source.bazelDep}"`;
   }
   const archive = parsed.httpArchives.find((a) => a.name === entry.source.httpArchive);
   return archive
@@ -267,8 +287,11 @@ export function checkExternalRepos(moduleBazelText: string, externalRepos: reado
   }
   const missing = externalRepos.filter((repo) => !covered.has(moduleOf.get(repo) ?? repo));
   if (missing.length > 0) {
-    throw new ConfigError(`quic_client / quic_server at this quiche revision use repositories build-quiche does not provide: ${missing.join(', ')}.`, {
-      hint: 'Pick a quiche.revision build-quiche supports, or teach src/quiche/dependencies.ts to build them.',
-    });
+    throw new ConfigError(
+      `quic_client / quic_server at this quiche revision use repositories build-quiche does not provide: ${missing.join(', ')}.`,
+      {
+        hint: 'Pick a quiche.revision build-quiche supports, or teach src/quiche/dependencies.ts to build them.',
+      },
+    );
   }
 }

@@ -23,13 +23,20 @@ export function librarySources(buildText: string, buildFile: string, target: str
     const statements = parseStarlark(buildText, buildFile);
     const variables = new Map<string, Expr>();
     for (const s of statements) if (s.kind === 'assign') variables.set(s.name, s.value);
-    const library = statements.find((s) => s.kind === 'call' && s.call.callee === 'cc_library' && nameOf(s.call.kwargs.get('name')) === target);
-    if (!library || library.kind !== 'call') throw new ConfigError(`googleurl's ${buildFile} has no cc_library "${target}".`, { hint: HINT });
+    const library = statements.find(
+      (s) => s.kind === 'call' && s.call.callee === 'cc_library' && nameOf(s.call.kwargs.get('name')) === target,
+    );
+    if (!library || library.kind !== 'call')
+      throw new ConfigError(`googleurl's ${buildFile} has no cc_library "${target}".`, { hint: HINT });
     const srcs = library.call.kwargs.get('srcs');
     const dir = buildFile.slice(0, buildFile.lastIndexOf('/'));
-    return (srcs ? strings(srcs, variables, buildFile) : []).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`).sort();
+    return (srcs ? strings(srcs, variables, buildFile) : [])
+      .filter((f) => f.endsWith('.cc'))
+      .map((f) => `${dir}/${f}`)
+      .sort();
   } catch (error) {
-    if (error instanceof StarlarkSyntaxError) throw new ConfigError(`Cannot read googleurl's ${buildFile}: ${error.message}`, { hint: HINT, cause: error });
+    if (error instanceof StarlarkSyntaxError)
+      throw new ConfigError(`Cannot read googleurl's ${buildFile}: ${error.message}`, { hint: HINT, cause: error });
     throw error;
   }
 }
@@ -52,7 +59,12 @@ function strings(expr: Expr, variables: ReadonlyMap<string, Expr>, file: string)
     case 'call': {
       const branches = expr.callee === 'select' ? expr.args[0] : undefined;
       const fallback = branches?.kind === 'dict' ? branches.entries.find((e) => nameOf(e.key) === '//conditions:default') : undefined;
-      if (!fallback) throw new StarlarkSyntaxError(file, expr.at, `only select() with a //conditions:default branch is understood in srcs, found ${expr.callee}()`);
+      if (!fallback)
+        throw new StarlarkSyntaxError(
+          file,
+          expr.at,
+          `only select() with a //conditions:default branch is understood in srcs, found ${expr.callee}()`,
+        );
       return strings(fallback.value, variables, file);
     }
     default:

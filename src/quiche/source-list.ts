@@ -101,7 +101,9 @@ export function programSources(list: SourceList, program: ProgramChoice): Progra
   const listed = new Set(FILE_GROUPS.flatMap((name) => group(list, name, REVISION_HINT)));
   for (const file of program.files) {
     if (!listed.has(file)) {
-      throw new ConfigError(`quiche's build/source_list.json does not list ${file} (needed by ${program.bazelTarget}).`, { hint: REVISION_HINT });
+      throw new ConfigError(`quiche's build/source_list.json does not list ${file} (needed by ${program.bazelTarget}).`, {
+        hint: REVISION_HINT,
+      });
     }
     sources.add(file);
   }
@@ -138,7 +140,8 @@ export function bazelClosure(buildBazelText: string, target: string, file = 'qui
   try {
     statements = parseStarlark(buildBazelText, file);
   } catch (error) {
-    if (error instanceof StarlarkSyntaxError) throw new ConfigError(`Cannot read quiche's ${file}: ${error.message}`, { hint: REVISION_HINT, cause: error });
+    if (error instanceof StarlarkSyntaxError)
+      throw new ConfigError(`Cannot read quiche's ${file}: ${error.message}`, { hint: REVISION_HINT, cause: error });
     throw error;
   }
   const targets = new Map<string, CallExpr>();
@@ -187,7 +190,9 @@ function flatten(expr: Expr, file: string): Item[] {
     case 'add':
       return [...flatten(expr.left, file), ...flatten(expr.right, file)];
     default:
-      throw new ConfigError(`quiche's ${file}:${expr.at.line}: a srcs or deps value of kind ${expr.kind} is not understood.`, { hint: REVISION_HINT });
+      throw new ConfigError(`quiche's ${file}:${expr.at.line}: a srcs or deps value of kind ${expr.kind} is not understood.`, {
+        hint: REVISION_HINT,
+      });
   }
 }
 
@@ -204,10 +209,13 @@ export function checkProgramChoice(buildBazelText: string, list: SourceList, pro
     ...difference('protos', protoFiles, closure.protos),
   ];
   if (problems.length > 0) {
-    throw new ConfigError(`quiche/BUILD.bazel builds ${program.bazelTarget} from other sources than build-quiche's choice: ${problems.join('; ')}.`, {
-      hint: REVISION_HINT,
-      data: { program: program.bazelTarget, problems },
-    });
+    throw new ConfigError(
+      `quiche/BUILD.bazel builds ${program.bazelTarget} from other sources than build-quiche's choice: ${problems.join('; ')}.`,
+      {
+        hint: REVISION_HINT,
+        data: { program: program.bazelTarget, problems },
+      },
+    );
   }
   return closure;
 }

@@ -36,7 +36,12 @@ function seededPrng(seed: string) {
 }
 
 function makeCerts(seed: string) {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, prng: seededPrng(seed), algorithm: 'PRIMEINC', workers: -1 } as forge.pki.rsa.GenerateKeyPairOptions);
+  const keys = forge.pki.rsa.generateKeyPair({
+    bits: 2048,
+    prng: seededPrng(seed),
+    algorithm: 'PRIMEINC',
+    workers: -1,
+  } as forge.pki.rsa.GenerateKeyPairOptions);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = '01';
@@ -52,7 +57,14 @@ function makeCerts(seed: string) {
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
+    {
+      name: 'subjectAltName',
+      altNames: [
+        { type: 2, value: 'localhost' },
+        { type: 7, ip: '127.0.0.1' },
+        { type: 7, ip: '::1' },
+      ],
+    },
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   const pkcs8 = forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keys.privateKey));

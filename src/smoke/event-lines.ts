@@ -93,7 +93,9 @@ export function matchMigrations(clientLines: string[], serverLines: string[]): M
       duplicateClientPairs.push(migration);
       continue;
     }
-    const peer = server.find((s) => !usedServerLines.has(s) && s.fields.server_cid === pair && hostOf(s.fields.to) === hostOf(migration.fields.to));
+    const peer = server.find(
+      (s) => !usedServerLines.has(s) && s.fields.server_cid === pair && hostOf(s.fields.to) === hostOf(migration.fields.to),
+    );
     if (!peer) {
       unmatched.push(migration);
       continue;

@@ -30,7 +30,10 @@ export type BuildIdentity = CommonIdentity & BackendIdentity;
 export const IDENTITY_STAGES = ['resolve', 'patch-check'] as const;
 
 /** The stages buildIdentity() reads with this backend: every stage that computes it declares them in `after`. */
-export const identityStagesOf = (backend: BuildBackend): string[] => [...IDENTITY_STAGES, ...(backend.resolveStages ?? []).map((stage) => stage.id)];
+export const identityStagesOf = (backend: BuildBackend): string[] => [
+  ...IDENTITY_STAGES,
+  ...(backend.resolveStages ?? []).map((stage) => stage.id),
+];
 
 export function buildIdentity(ctx: InputContext<AppContext>): BuildIdentity {
   const backend = backendFor(ctx.app.config);
@@ -56,7 +59,9 @@ export function artifactNameOf(identity: BuildIdentity, config: AppContext['conf
 }
 
 /** The manifest's description of the inputs (artifacts/manifest.ts), for either shape of identity. */
-export function manifestInputsOf(identity: BuildIdentity): Pick<ManifestFields, 'chromium' | 'inputs' | 'gnArgs' | 'targets' | 'builder'> &
+export function manifestInputsOf(
+  identity: BuildIdentity,
+): Pick<ManifestFields, 'chromium' | 'inputs' | 'gnArgs' | 'targets' | 'builder'> &
   Partial<Pick<ManifestFields, 'backend' | 'dependencies' | 'toolchain'>> {
   if (!isStandaloneIdentity(identity)) {
     return {

@@ -58,11 +58,19 @@ export function createAppContext(config: ResolvedConfig, env: NodeJS.ProcessEnv 
 
 /** The depot_tools environment (tools/depot-tools.ts) for this run's config and host env. */
 export function depotToolsEnvFor(app: AppContext): Record<string, string> {
-  return depotToolsEnv({ dir: app.paths.depotTools, offline: app.config.depotTools.offline, extra: app.config.depotTools.env, env: app.env });
+  return depotToolsEnv({
+    dir: app.paths.depotTools,
+    offline: app.config.depotTools.offline,
+    extra: app.config.depotTools.env,
+    env: app.env,
+  });
 }
 
 /** Where the patch ledger lives and what its paths are relative to (patches/ledger.ts). */
-export const ledgerLocation = (app: AppContext): LedgerLocation => ({ ledgerFile: app.paths.appliedPatches, gclientRoot: app.paths.gclientRoot });
+export const ledgerLocation = (app: AppContext): LedgerLocation => ({
+  ledgerFile: app.paths.appliedPatches,
+  gclientRoot: app.paths.gclientRoot,
+});
 
 /** A RemoteFiles reader wired to a stage: its log, abort signal, retry policy and notes. */
 export function remoteFilesFor(ctx: StageContext<AppContext>): RemoteFiles {

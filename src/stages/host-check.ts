@@ -119,7 +119,11 @@ async function checkTool(name: string, cache: ProbeCache): Promise<ToolCheck> {
   let version = key && cache[name]?.key === key ? cache[name].version : undefined;
   if (!key || cache[name]?.key !== key) {
     // The first line either stream prints (some tools print their version on stderr).
-    await exec(name, VERSION_ARGS[name] ?? ['--version'], { allowFailure: true, timeoutMs: 10_000, onLine: (line) => (version ??= line.trim() || undefined) }).catch(() => undefined);
+    await exec(name, VERSION_ARGS[name] ?? ['--version'], {
+      allowFailure: true,
+      timeoutMs: 10_000,
+      onLine: (line) => (version ??= line.trim() || undefined),
+    }).catch(() => undefined);
     if (key) cache[name] = { key, version };
   }
   const check: ToolCheck = { name, found: true, path: found, version };
@@ -168,13 +172,15 @@ export async function checkHost(config: ResolvedConfig, extraTools: string[] = [
   const problems: string[] = [];
   const warnings: string[] = [];
   if (freeGb < needGb) {
-    problems.push(`Only ${freeGb} GB free at ${diskPath}; the build needs ${needGb} GB. Free space, or point cacheDir at a larger disk (preflight.minFreeDiskGb sets the need).`);
+    problems.push(
+      `Only ${freeGb} GB free at ${diskPath}; the build needs ${needGb} GB. Free space, or point cacheDir at a larger disk (preflight.minFreeDiskGb sets the need).`,
+    );
   }
   if (totalGb < config.preflight.minMemoryGb) {
     problems.push(`Only ${totalGb} GB of RAM; the build needs ${config.preflight.minMemoryGb} GB (preflight.minMemoryGb).`);
   }
   for (const tool of tools) if (tool.problem) problems.push(`${tool.problem}. ${tool.fix}`);
-  if (root) warnings.push('Running as root: depot_tools and Chromium\'s hooks expect a normal user; `--docker` runs as your uid instead.');
+  if (root) warnings.push("Running as root: depot_tools and Chromium's hooks expect a normal user; `--docker` runs as your uid instead.");
   return {
     disk: { path: diskPath, freeGb, needGb, ok: freeGb >= needGb },
     memory: { totalGb, availableGb, needGb: config.preflight.minMemoryGb, ok: totalGb >= config.preflight.minMemoryGb },
@@ -193,7 +199,10 @@ export function formatHostReport(report: HostReport): string[] {
     `${mark(report.disk.ok)} disk     ${report.disk.freeGb} GB free at ${report.disk.path} (need ${report.disk.needGb} GB)`,
     `${mark(report.memory.ok)} memory   ${report.memory.totalGb} GB total, ${report.memory.availableGb} GB available (need ${report.memory.needGb} GB)`,
     `ok   cores    ${report.cores} (suggested -j ${report.suggestedJobs})`,
-    ...report.tools.map((t) => `${mark(!t.problem)} ${t.name.padEnd(8)} ${t.found ? `${t.version ?? ''} (${t.path})` : 'not found'}${t.problem && t.found ? ` - ${t.problem}` : ''}`),
+    ...report.tools.map(
+      (t) =>
+        `${mark(!t.problem)} ${t.name.padEnd(8)} ${t.found ? `${t.version ?? ''} (${t.path})` : 'not found'}${t.problem && t.found ? ` - ${t.problem}` : ''}`,
+    ),
     `${report.root ? 'warn' : 'ok  '} user     ${report.root ? 'root' : `uid ${process.getuid?.()}`}`,
   ];
 }

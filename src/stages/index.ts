@@ -19,7 +19,10 @@ import { smokeStage } from './smoke.js';
  * reuse stage found an artifact for exactly this build, the stage is disabled. The stage's own
  * `enabled` speaks first; its `after` gains what the rule reads, so plan predicts it.
  */
-export function gatedByReuse(stage: AnyStage<AppContext>, identityStages: readonly string[] = identityStagesOf(chromiumBackend)): AnyStage<AppContext> {
+export function gatedByReuse(
+  stage: AnyStage<AppContext>,
+  identityStages: readonly string[] = identityStagesOf(chromiumBackend),
+): AnyStage<AppContext> {
   return {
     ...stage,
     after: [...new Set([...stage.after, 'reuse', ...identityStages])],
@@ -34,9 +37,22 @@ export function gatedByReuse(stage: AnyStage<AppContext>, identityStages: readon
 export function stagesWith(backend: BuildBackend): AnyStage<AppContext>[] {
   const identityStages = identityStagesOf(backend);
   // Stages that compute the build identity read the backend's resolve stages too.
-  const readingIdentity = (stage: AnyStage<AppContext>): AnyStage<AppContext> => ({ ...stage, after: [...new Set([...stage.after, ...identityStages])] });
-  const build = [...backend.sourceStages, patchStage, ...backend.buildStages, smokeStage, packageStage].map((stage) => gatedByReuse(stage, identityStages));
-  return [preflightStage, resolveStage, patchCheckStage, ...(backend.resolveStages ?? []), readingIdentity(reuseStage), ...build, readingIdentity(publishStage)];
+  const readingIdentity = (stage: AnyStage<AppContext>): AnyStage<AppContext> => ({
+    ...stage,
+    after: [...new Set([...stage.after, ...identityStages])],
+  });
+  const build = [...backend.sourceStages, patchStage, ...backend.buildStages, smokeStage, packageStage].map((stage) =>
+    gatedByReuse(stage, identityStages),
+  );
+  return [
+    preflightStage,
+    resolveStage,
+    patchCheckStage,
+    ...(backend.resolveStages ?? []),
+    readingIdentity(reuseStage),
+    ...build,
+    readingIdentity(publishStage),
+  ];
 }
 
 /** The pipeline the config selects (its `backend`). */

@@ -78,7 +78,9 @@ export const patchCheckStage = defineStage<AppContext, PatchCheckInputs, PatchCh
     });
     if (!result.ok) throw conflictError(result.report, { version: resolve.version });
     const fileCount = output.files.quiche.length + output.files.src.length;
-    ctx.report.note(`${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} apply at ${resolve.version} (${fileCount} file${fileCount === 1 ? '' : 's'} read, patchset ${output.patchset})`);
+    ctx.report.note(
+      `${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} apply at ${resolve.version} (${fileCount} file${fileCount === 1 ? '' : 's'} read, patchset ${output.patchset})`,
+    );
     return output;
   },
   describe: (output) => `patchset ${output.patchset}: ${output.patches.length} patch${output.patches.length === 1 ? '' : 'es'} apply`,

@@ -46,9 +46,17 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
       beforeWrite: (writes) => ctx.guard.update({ writes }),
     });
     for (const note of result.notes) ctx.report.note(note);
-    for (const write of result.written) ctx.log.write(`wrote ${write.repo}:${write.path} (${write.beforeSha256?.slice(0, 12) ?? 'absent'} -> ${write.finalSha256?.slice(0, 12) ?? 'deleted'})`);
+    for (const write of result.written)
+      ctx.log.write(
+        `wrote ${write.repo}:${write.path} (${write.beforeSha256?.slice(0, 12) ?? 'absent'} -> ${write.finalSha256?.slice(0, 12) ?? 'deleted'})`,
+      );
     const files = Object.entries(result.ledger.repos).flatMap(([repo, record]) =>
-      record.files.map((file) => ({ repo: repo as PatchRepo, path: file.path, baseSha256: file.baseSha256, resultSha256: file.resultSha256 })),
+      record.files.map((file) => ({
+        repo: repo as PatchRepo,
+        path: file.path,
+        baseSha256: file.baseSha256,
+        resultSha256: file.resultSha256,
+      })),
     );
     ctx.report.note(
       `patchset ${result.patchset}: ${result.written.length} file${result.written.length === 1 ? '' : 's'} written, ${result.unchanged.length} already up to date (mtimes kept)`,
@@ -64,7 +72,9 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
     const writes = (guard.data.writes as PlannedWrite[] | undefined) ?? [];
     if (writes.length === 0) return;
     const { restored } = await repairInterruptedApply(writes, ctx.app.paths.appliedPatches);
-    ctx.report.note(`the last patch run stopped while writing: restored ${restored.length} file${restored.length === 1 ? '' : 's'} to upstream before re-applying`);
+    ctx.report.note(
+      `the last patch run stopped while writing: restored ${restored.length} file${restored.length === 1 ? '' : 's'} to upstream before re-applying`,
+    );
     await ctx.guard.update({ writes: [] });
   },
   describe: (output) => `patchset ${output.patchset}, ${output.files.length} file${output.files.length === 1 ? '' : 's'} patched`,

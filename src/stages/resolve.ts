@@ -57,7 +57,15 @@ export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput
   inputs: ({ app }) => {
     const quicheCommit = quicheCommitOf(app);
     if (quicheCommit) {
-      return { version: quicheCommitLabel(quicheCommit.revision), quicheCommit, srcUrl: '', gitiles: 'off', customVars: {}, customDeps: {}, targetOs: [] };
+      return {
+        version: quicheCommitLabel(quicheCommit.revision),
+        quicheCommit,
+        srcUrl: '',
+        gitiles: 'off',
+        customVars: {},
+        customDeps: {},
+        targetOs: [],
+      };
     }
     return {
       version: app.config.chromium.version,
@@ -85,7 +93,9 @@ export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput
       };
     }
     const cacheFile = path.join(ctx.app.paths.resolveCache, 'pins', `${fingerprint(inputs).slice(0, 24)}.json`);
-    const cached = await readFile(cacheFile, 'utf8').then((text) => JSON.parse(text) as ResolveOutput).catch(() => undefined);
+    const cached = await readFile(cacheFile, 'utf8')
+      .then((text) => JSON.parse(text) as ResolveOutput)
+      .catch(() => undefined);
     if (cached) {
       ctx.report.note(`${inputs.version}: read from the resolve cache (src ${cached.srcCommit.slice(0, 12)})`);
       return cached;
@@ -135,7 +145,8 @@ export const resolveStage = defineStage<AppContext, ResolveInputs, ResolveOutput
     await writeJsonAtomic(cacheFile, output);
     return output;
   },
-  describe: (r) => `${r.srcCommit ? `src ${r.srcCommit.slice(0, 8)}` : r.version}, quiche ${r.quicheRevision.slice(0, 8)}${r.depotToolsRevision ? `, depot_tools ${r.depotToolsRevision.slice(0, 8)}` : ''}`,
+  describe: (r) =>
+    `${r.srcCommit ? `src ${r.srcCommit.slice(0, 8)}` : r.version}, quiche ${r.quicheRevision.slice(0, 8)}${r.depotToolsRevision ? `, depot_tools ${r.depotToolsRevision.slice(0, 8)}` : ''}`,
 });
 
 /** gclient's custom_deps: `null` drops a dep, `url@rev` replaces its source and pin. */

@@ -24,7 +24,8 @@ export const reuseStage = defineStage<AppContext, ReuseInputs, ReuseOutput>({
   id: 'reuse',
   title: 'Look for a finished artifact',
   after: ['resolve', 'patch-check'],
-  enabled: ({ app }) => (!app.config.reuse ? 'reuse is off in the config' : app.config.publish.length === 0 ? 'no stores configured' : true),
+  enabled: ({ app }) =>
+    !app.config.reuse ? 'reuse is off in the config' : app.config.publish.length === 0 ? 'no stores configured' : true,
   inputs: (ctx) => ({
     fingerprint: buildFingerprint(buildIdentity(ctx)),
     stores: ctx.app.config.publish.map((s) => (s.type === 'dir' ? `dir:${s.path}` : `github:${s.repo}`)),
@@ -38,7 +39,9 @@ export const reuseStage = defineStage<AppContext, ReuseInputs, ReuseOutput>({
         searched.push(store.describe());
         const found = await store.find(inputs.fingerprint, { signal: ctx.signal });
         if (!found) continue;
-        ctx.report.note(`${found.name} with fingerprint ${inputs.fingerprint.slice(0, 12)} is in ${store.describe()}: downloading instead of building`);
+        ctx.report.note(
+          `${found.name} with fingerprint ${inputs.fingerprint.slice(0, 12)} is in ${store.describe()}: downloading instead of building`,
+        );
         const artifact = await store.fetch(found, ctx.app.paths.distDir, { signal: ctx.signal });
         return { hit: true, fingerprint: inputs.fingerprint, store: store.describe(), name: found.name, artifact };
       } catch (error) {

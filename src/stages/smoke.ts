@@ -80,13 +80,17 @@ async function startServer(ctx: Ctx, binary: Binary, certs: TestCerts): Promise<
   const stopper = new AbortController();
   const lines: string[] = [];
   const running = ctx
-    .exec(binary.path, [`--port=${port}`, `--certificate_file=${certs.certificate}`, `--key_file=${certs.key}`, '--generate_dynamic_responses'], {
-      signal: AbortSignal.any([ctx.signal, stopper.signal]),
-      allowFailure: true,
-      captureStdout: false,
-      killGraceMs: 2000,
-      onLine: (line) => lines.push(line),
-    })
+    .exec(
+      binary.path,
+      [`--port=${port}`, `--certificate_file=${certs.certificate}`, `--key_file=${certs.key}`, '--generate_dynamic_responses'],
+      {
+        signal: AbortSignal.any([ctx.signal, stopper.signal]),
+        allowFailure: true,
+        captureStdout: false,
+        killGraceMs: 2000,
+        onLine: (line) => lines.push(line),
+      },
+    )
     .then(
       (result) => ({ exited: result.exitCode }),
       (error: BuildQuicheError) => ({ error }),
@@ -173,14 +177,19 @@ export function offersValidateMode(help: string): boolean {
 }
 
 /** The runs the migration check makes, with the client flags of each (hard timer, validate timer, every-N). */
-function migrationRuns(smoke: AppContext['config']['smoke'], help: string): { runs: Array<{ mode: MigrationMode; flags: string[]; requests: number }>; skipped: ModeResultSkips } {
+function migrationRuns(
+  smoke: AppContext['config']['smoke'],
+  help: string,
+): { runs: Array<{ mode: MigrationMode; flags: string[]; requests: number }>; skipped: ModeResultSkips } {
   const addresses = `--migrate_local_addresses=${smoke.addresses.join(',')}`;
   const timer = [addresses, `--migrate_interval_ms=${smoke.migrateIntervalMs}`];
   const hasModeFlag = help.includes('--migrate_mode');
-  const runs: Array<{ mode: MigrationMode; flags: string[]; requests: number }> = [{ mode: 'hard', flags: [...timer, ...(hasModeFlag ? ['--migrate_mode=hard'] : [])], requests: 1 }];
+  const runs: Array<{ mode: MigrationMode; flags: string[]; requests: number }> = [
+    { mode: 'hard', flags: [...timer, ...(hasModeFlag ? ['--migrate_mode=hard'] : [])], requests: 1 },
+  ];
   const skipped: ModeResultSkips = {};
   if (offersValidateMode(help)) runs.push({ mode: 'validate', flags: [...timer, '--migrate_mode=validate'], requests: 1 });
-  else skipped.validate = 'the client\'s --help does not offer --migrate_mode=validate';
+  else skipped.validate = "the client's --help does not offer --migrate_mode=validate";
   if (help.includes('migrate_every_n_requests')) {
     const requests = smoke.addresses.length + 1;
     runs.push({ mode: 'every-n', flags: [addresses, '--migrate_every_n_requests=1', `--num_requests=${requests}`], requests });
@@ -195,24 +204,38 @@ export function migrationProblems(match: MigrationMatch, sockets: SocketSamples,
   const raw = (events: Array<{ raw: string }>) => events.map((e) => e.raw).join(' | ');
   if (successes < requests) problems.push(`the transfer did not complete: ${successes} of ${requests} request(s) succeeded`);
   if (match.clientOk.length === 0) problems.push('the client reported no successful MIGRATION');
-  if (match.clientFailed.length) problems.push(`${match.clientFailed.length} MIGRATION line(s) without result=ok: ${raw(match.clientFailed)}`);
+  if (match.clientFailed.length)
+    problems.push(`${match.clientFailed.length} MIGRATION line(s) without result=ok: ${raw(match.clientFailed)}`);
   if (match.clientDisabled.length) problems.push(`the client stopped migrating: ${raw(match.clientDisabled)}`);
-  if (match.unmatched.length) problems.push(`${match.unmatched.length} client migration(s) have no matching PEER_MIGRATION on the server: ${raw(match.unmatched)}`);
-  if (match.duplicateClientPairs.length) problems.push(`${match.duplicateClientPairs.length} client migration(s) reuse a server_cid pair already matched: ${raw(match.duplicateClientPairs)}`);
+  if (match.unmatched.length)
+    problems.push(`${match.unmatched.length} client migration(s) have no matching PEER_MIGRATION on the server: ${raw(match.unmatched)}`);
+  if (match.duplicateClientPairs.length)
+    problems.push(
+      `${match.duplicateClientPairs.length} client migration(s) reuse a server_cid pair already matched: ${raw(match.duplicateClientPairs)}`,
+    );
   if (match.revertedClientOk.length) {
     problems.push(
       `the server reverted ${match.revertedClientOk.length} migration(s) the client reported as ok (PEER_PATH_REVERTED${match.repeatedOnServer.length ? `, then the same PEER_MIGRATION again ${match.repeatedOnServer.length} time(s)` : ''}): ${raw(match.revertedClientOk.map((r) => r.revert))}`,
     );
   }
-  if (match.distinctLocalHosts.length < 2) problems.push(`the connection used ${match.distinctLocalHosts.length} local address(es), expected at least 2`);
+  if (match.distinctLocalHosts.length < 2)
+    problems.push(`the connection used ${match.distinctLocalHosts.length} local address(es), expected at least 2`);
   if (sockets.max > MAX_CLIENT_SOCKETS) {
-    problems.push(`the client held up to ${sockets.max} sockets (counts seen: ${sockets.seen.join(', ')}), more than ${MAX_CLIENT_SOCKETS}: old paths are not closed after migrating`);
+    problems.push(
+      `the client held up to ${sockets.max} sockets (counts seen: ${sockets.seen.join(', ')}), more than ${MAX_CLIENT_SOCKETS}: old paths are not closed after migrating`,
+    );
   }
   return problems;
 }
 
 /** One migration run: its numbers, and what is wrong with it (empty when nothing). */
-async function runMode(ctx: Ctx, server: Server, client: Binary, help: string, run: { mode: MigrationMode; flags: string[]; requests: number }): Promise<{ result: ModeResult; problems: string[] }> {
+async function runMode(
+  ctx: Ctx,
+  server: Server,
+  client: Binary,
+  help: string,
+  run: { mode: MigrationMode; flags: string[]; requests: number },
+): Promise<{ result: ModeResult; problems: string[] }> {
   const smoke = ctx.app.config.smoke;
   const url = `https://localhost/${run.mode === 'every-n' ? Math.min(smoke.responseBytes, 1_000_000) : smoke.responseBytes}`;
   const firstServerLine = server.lines.length;
@@ -250,7 +273,10 @@ async function checkMigration(ctx: Ctx, server: Server, client: Binary, help: st
   const smoke = ctx.app.config.smoke;
   if (!help.includes('migrate_local_addresses')) {
     const skipped = `${client.name} has no --migrate_local_addresses (the MIMIQ migration patch is not in this build)`;
-    if (smoke.migration === 'require') throw new SmokeTestError(`Migration check required, but ${skipped}.`, { hint: 'Add patches/0001 to the series, or set smoke.migration to auto.' });
+    if (smoke.migration === 'require')
+      throw new SmokeTestError(`Migration check required, but ${skipped}.`, {
+        hint: 'Add patches/0001 to the series, or set smoke.migration to auto.',
+      });
     ctx.report.note(`migration check skipped: ${skipped}`);
     return { checked: false, skipped };
   }
@@ -275,7 +301,9 @@ async function checkMigration(ctx: Ctx, server: Server, client: Binary, help: st
   }
   const sum = (key: 'migrations' | 'matched' | 'failed') => modes.reduce((n, m) => n + m[key], 0);
   const hosts = [...new Set(modes.flatMap((m) => m.hosts))].sort();
-  ctx.report.note(`migration ok: ${sum('matched')} migration(s) across ${hosts.join(', ')} in ${modes.map((m) => m.mode).join(', ')} mode(s), each seen by the server with the same connection IDs`);
+  ctx.report.note(
+    `migration ok: ${sum('matched')} migration(s) across ${hosts.join(', ')} in ${modes.map((m) => m.mode).join(', ')} mode(s), each seen by the server with the same connection IDs`,
+  );
   return {
     checked: true,
     client: client.name,

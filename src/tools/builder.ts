@@ -79,7 +79,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 }
 
 /** `-n`: true when the builder has nothing to do for these targets, else why not. */
-export async function dryRun(options: { exec: Exec; command: string; outDir: string; targets: string[]; env: Record<string, string> }): Promise<true | string> {
+export async function dryRun(options: {
+  exec: Exec;
+  command: string;
+  outDir: string;
+  targets: string[];
+  env: Record<string, string>;
+}): Promise<true | string> {
   const dry = await options
     .exec(options.command, ['-C', options.outDir, '-n', ...options.targets], {
       env: options.env,

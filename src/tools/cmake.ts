@@ -47,7 +47,7 @@ export function build(buildDir: string, options: CmakeBuildOptions = {}): Promis
   ];
   const [file, ...prefix] = options.wrapper?.length ? [...options.wrapper, 'cmake'] : ['cmake'];
   const exec = options.exec ?? defaultExec;
-  return exec(file!, [...prefix, ...args], {
+  return exec(file, [...prefix, ...args], {
     log: options.log,
     signal: options.signal,
     tracker: options.tracker,

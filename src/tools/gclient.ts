@@ -48,7 +48,11 @@ export async function gclient(args: string[], options: GclientOptions): Promise<
       await options.exec('gclient', args, { cwd: options.root, env: options.env });
     },
     options.retry,
-    { signal: options.signal, onRetry: (error, attempt, left) => options.note(`gclient ${args[0]} failed (${error.message.split('\n')[0]}); retry ${attempt}, ${left} left`) },
+    {
+      signal: options.signal,
+      onRetry: (error, attempt, left) =>
+        options.note(`gclient ${args[0]} failed (${error.message.split('\n')[0]}); retry ${attempt}, ${left} left`),
+    },
   );
 }
 

@@ -38,7 +38,9 @@ const lockFilesIn = (repo: string): string[] => {
   const gitDir = path.join(repo, '.git');
   if (!existsSync(gitDir)) return [];
   try {
-    return readdirSync(gitDir).filter((name) => name.endsWith('.lock')).map((name) => path.join(gitDir, name));
+    return readdirSync(gitDir)
+      .filter((name) => name.endsWith('.lock'))
+      .map((name) => path.join(gitDir, name));
   } catch {
     return []; // a .git file (worktree) or unreadable: nothing of ours to repair
   }

@@ -25,4 +25,8 @@ export const gnClean = async (options: GnOptions, outDir: string): Promise<void>
 
 /** gn's lines worth showing the user: args with no effect and other warnings. */
 export const gnWarnings = (result: ExecResult): string[] =>
-  result.stdout.split('\n').concat(result.stderr.split('\n')).filter((line) => /has no effect|WARNING/i.test(line)).map((line) => line.trim());
+  result.stdout
+    .split('\n')
+    .concat(result.stderr.split('\n'))
+    .filter((line) => /has no effect|WARNING/i.test(line))
+    .map((line) => line.trim());

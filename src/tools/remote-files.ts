@@ -7,7 +7,6 @@ import { withRetry, type RetryPolicy } from '../process/retry.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 import { hasCommit, showFile } from './git.js';
 
-
 export interface RemoteFilesOptions {
   /** 'auto' (gitiles at the git URL minus .git, then git), 'off' (git only), or a gitiles base per repo URL. */
   gitiles: 'auto' | 'off';
@@ -42,7 +41,10 @@ export class RemoteFiles {
     const result = await this.retrying(() =>
       this.options.exec('git', ['ls-remote', url, ref, `${ref}^{}`], { signal: this.options.signal, env: this.options.env }),
     );
-    const lines = result.stdout.split('\n').filter(Boolean).map((line) => line.split('\t'));
+    const lines = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\t'));
     const peeled = lines.find(([, name]) => name === `${ref}^{}`) ?? lines.find(([, name]) => name === ref);
     if (!peeled?.[0]) {
       throw new NotFoundError(`${ref} does not exist at ${url}.`, {
@@ -138,17 +140,19 @@ export class RemoteFiles {
     }
     if (!(await hasCommit(gitDir, commit))) {
       // Blob-less and one commit deep: DEPS of chromium/src costs KBs, not the 1.5 GB of its tree.
-      await this.retrying(() => git(['fetch', '--depth=1', '--filter=blob:none', '--no-tags', 'origin', commit])).catch((error: unknown) => {
-        if (!(error instanceof BuildQuicheError) || error.failureClass !== 'not-found') throw error;
-        // The headline says what is missing where; the git command line stays in the log.
-        throw new NotFoundError(`Commit ${commit} does not exist at ${url}.`, {
-          hint: 'Check chromium.version (a version tag, or a full 40-character src commit) and chromium.srcUrl.',
-          logPath: error.logPath,
-          tail: error.tail,
-          cause: error,
-          data: { url, commit },
-        });
-      });
+      await this.retrying(() => git(['fetch', '--depth=1', '--filter=blob:none', '--no-tags', 'origin', commit])).catch(
+        (error: unknown) => {
+          if (!(error instanceof BuildQuicheError) || error.failureClass !== 'not-found') throw error;
+          // The headline says what is missing where; the git command line stays in the log.
+          throw new NotFoundError(`Commit ${commit} does not exist at ${url}.`, {
+            hint: 'Check chromium.version (a version tag, or a full 40-character src commit) and chromium.srcUrl.',
+            logPath: error.logPath,
+            tail: error.tail,
+            cause: error,
+            data: { url, commit },
+          });
+        },
+      );
     }
     // Existence first (this also lazily fetches the blob), then the bytes without logging them.
     const exists = await git(['cat-file', '-e', `${commit}:${file}`], { allowFailure: true });

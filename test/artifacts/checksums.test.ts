@@ -21,7 +21,8 @@ describe('SHA256SUMS', () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'one'), 'one');
     await writeFile(path.join(dir, 'two'), 'two');
-    const text = execFileSync('sha256sum', ['one'], { cwd: dir }).toString() + execFileSync('sha256sum', ['-b', 'two'], { cwd: dir }).toString();
+    const text =
+      execFileSync('sha256sum', ['one'], { cwd: dir }).toString() + execFileSync('sha256sum', ['-b', 'two'], { cwd: dir }).toString();
     expect(parseChecksums(text)).toEqual([
       { path: 'one', sha256: sha256('one') },
       { path: 'two', sha256: sha256('two') },
@@ -42,7 +43,11 @@ describe('SHA256SUMS', () => {
       { path: 'gone', sha256: sha256('gone') },
     ];
     const report = await verifyChecksums(dir, entries);
-    expect(report).toMatchObject({ ok: false, missing: ['gone'], mismatched: [{ path: 'bad', expected: sha256('bad'), actual: sha256('tampered') }] });
+    expect(report).toMatchObject({
+      ok: false,
+      missing: ['gone'],
+      mismatched: [{ path: 'bad', expected: sha256('bad'), actual: sha256('tampered') }],
+    });
     const error = await assertChecksums(dir, entries, 'the dist dir').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntegrityError);
     expect((error as Error).message).toMatch(/bad .*gone \(missing\)/);

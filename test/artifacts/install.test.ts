@@ -132,7 +132,10 @@ describe('installArtifact', () => {
     await writeFile(path.join(work, artifact.name, 'bin', 'quic_client'), '#!/bin/sh\necho evil\n');
     execFileSync('tar', ['-czf', artifact.tarball, '-C', work, artifact.name]);
     // The outer checksum is updated too, so only the inner verification can catch it.
-    await writeFile(artifact.sumsFile, formatChecksums([{ path: path.basename(artifact.tarball), sha256: await sha256File(artifact.tarball) }]));
+    await writeFile(
+      artifact.sumsFile,
+      formatChecksums([{ path: path.basename(artifact.tarball), sha256: await sha256File(artifact.tarball) }]),
+    );
     await expectRefused(inputs.distDir, path.join(inputs.root, 'to'), /bin\/quic_client \(sha256 does not match SHA256SUMS\)/);
   });
 
@@ -171,7 +174,10 @@ describe('installArtifact', () => {
   });
 
   it('refuses a setuid file entry (mode 6755) and extracts nothing', async () => {
-    const { file, to } = await hostile([{ path: 'quiche-1-unpatched-linux-x64/bin/', type: 'Directory' }, { path: 'quiche-1-unpatched-linux-x64/bin/quic_server', data: 'x', mode: 0o6755 }]);
+    const { file, to } = await hostile([
+      { path: 'quiche-1-unpatched-linux-x64/bin/', type: 'Directory' },
+      { path: 'quiche-1-unpatched-linux-x64/bin/quic_server', data: 'x', mode: 0o6755 },
+    ]);
     await expectRefused(file, to, /"quiche-1-unpatched-linux-x64\/bin\/quic_server" has the setuid\/setgid bit set \(mode 6755\)/);
   });
 

@@ -6,7 +6,6 @@ import { IntegrityError } from '../../src/errors.js';
 import { sha256 } from '../../src/util/fs.js';
 import { manifestFields, tempDir } from './helpers.js';
 
-
 function sampleManifest(): Manifest {
   return manifestSchema.parse({
     ...manifestFields(),

@@ -32,7 +32,9 @@ async function entriesOf(file: string): Promise<Listed[]> {
       const chunks: Buffer[] = [];
       const { path: p, type, mode, uid, gid, uname, gname, mtime } = entry;
       entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-      entry.on('end', () => entries.push({ path: p, type, mode: (mode ?? 0) & 0o7777, uid, gid, uname, gname, mtime, data: Buffer.concat(chunks) }));
+      entry.on('end', () =>
+        entries.push({ path: p, type, mode: (mode ?? 0) & 0o7777, uid, gid, uname, gname, mtime, data: Buffer.concat(chunks) }),
+      );
     },
   });
   return entries;
@@ -135,7 +137,9 @@ describe('createArtifact', () => {
     const unpacked = path.join(inputs.root, 'unpacked');
     await mkdir(unpacked);
     execFileSync('tar', ['-xzf', artifact.tarball, '-C', unpacked]);
-    expect(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: path.join(unpacked, artifact.name) }).toString()).toMatch(/manifest\.json: OK/);
+    expect(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: path.join(unpacked, artifact.name) }).toString()).toMatch(
+      /manifest\.json: OK/,
+    );
   });
 
   it('records the NEEDED libraries of a real ELF binary', async () => {
@@ -165,7 +169,9 @@ describe('createArtifact', () => {
       { path: `${artifact.name}.tar.gz`, sha256: artifact.sha256 },
     ]);
     expect((await verifyChecksums(inputs.distDir, await readChecksums(artifact.sumsFile))).ok).toBe(true);
-    expect(parseManifestJson(await readFile(path.join(inputs.distDir, `${artifact.name}.manifest.json`), 'utf8'))).toEqual(artifact.manifest);
+    expect(parseManifestJson(await readFile(path.join(inputs.distDir, `${artifact.name}.manifest.json`), 'utf8'))).toEqual(
+      artifact.manifest,
+    );
   });
 
   it('fails on a missing binary, naming it, and leaves nothing in dist', async () => {

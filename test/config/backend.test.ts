@@ -19,7 +19,18 @@ describe('backend selection', () => {
     const config = await loadConfig({ cwd: dir, env: {} });
     expect(config.backend).toBe('chromium');
     expect(stagesFor(config).map((stage) => stage.id)).toEqual([
-      'preflight', 'resolve', 'patch-check', 'reuse', 'depot-tools', 'checkout', 'patch', 'configure', 'compile', 'smoke', 'package', 'publish',
+      'preflight',
+      'resolve',
+      'patch-check',
+      'reuse',
+      'depot-tools',
+      'checkout',
+      'patch',
+      'configure',
+      'compile',
+      'smoke',
+      'package',
+      'publish',
     ]);
   });
 
@@ -28,17 +39,39 @@ describe('backend selection', () => {
     expect(config.backend).toBe('quiche');
     expect(backendFor(config)).toBe(quicheBackend);
     expect(stagesFor(config).map((stage) => stage.id)).toEqual([
-      'preflight', 'resolve', 'patch-check', 'quiche-deps', 'reuse', 'checkout', 'patch', 'dependencies', 'configure', 'compile', 'smoke', 'package', 'publish',
+      'preflight',
+      'resolve',
+      'patch-check',
+      'quiche-deps',
+      'reuse',
+      'checkout',
+      'patch',
+      'dependencies',
+      'configure',
+      'compile',
+      'smoke',
+      'package',
+      'publish',
     ]);
   });
 
   it('quiche settings default to the public quiche repository, -O1, gcc-12 and ccache when present', async () => {
     const config = await loadConfig({ cwd: dir, env: {}, flags: { backend: 'quiche' } });
-    expect(config.quiche).toEqual({ url: 'https://quiche.googlesource.com/quiche', dependencies: {}, mirrors: {}, optimization: '-O1', cc: 'gcc-12', cxx: 'g++-12', ccache: 'auto' });
+    expect(config.quiche).toEqual({
+      url: 'https://quiche.googlesource.com/quiche',
+      dependencies: {},
+      mirrors: {},
+      optimization: '-O1',
+      cc: 'gcc-12',
+      cxx: 'g++-12',
+      ccache: 'auto',
+    });
   });
 
   it('an abbreviated quiche.revision is a config error naming the field (exit 2)', async () => {
-    const error = await loadConfig({ cwd: dir, env: {}, inline: { backend: 'quiche', quiche: { revision: '1ba0d99a' } } }).catch((e: unknown) => e);
+    const error = await loadConfig({ cwd: dir, env: {}, inline: { backend: 'quiche', quiche: { revision: '1ba0d99a' } } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toMatch(/quiche\.revision/);
     expect((error as ConfigError).message).toMatch(/40-hex/);
@@ -46,7 +79,11 @@ describe('backend selection', () => {
   });
 
   it('an unknown key in a dependency override is a config error naming it', async () => {
-    const error = await loadConfig({ cwd: dir, env: {}, inline: { backend: 'quiche', quiche: { dependencies: { googleurl: { commit: 'x' } } } } as never }).catch((e: unknown) => e);
+    const error = await loadConfig({
+      cwd: dir,
+      env: {},
+      inline: { backend: 'quiche', quiche: { dependencies: { googleurl: { commit: 'x' } } } },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toMatch(/quiche\.dependencies\.googleurl/);
   });

@@ -78,8 +78,12 @@ describe('validation', () => {
   });
 
   it('rejects unknown BUILD_QUICHE_ variables and badly typed ones', async () => {
-    await expect(loadConfig({ cwd: dir, env: { BUILD_QUICHE_JOBZ: '2' } })).rejects.toThrow(/Unknown environment variable BUILD_QUICHE_JOBZ/);
-    await expect(loadConfig({ cwd: dir, env: { BUILD_QUICHE_SMOKE_ENABLED: 'maybe' } })).rejects.toThrow(/smoke\.enabled expects true or false, got "maybe"/);
+    await expect(loadConfig({ cwd: dir, env: { BUILD_QUICHE_JOBZ: '2' } })).rejects.toThrow(
+      /Unknown environment variable BUILD_QUICHE_JOBZ/,
+    );
+    await expect(loadConfig({ cwd: dir, env: { BUILD_QUICHE_SMOKE_ENABLED: 'maybe' } })).rejects.toThrow(
+      /smoke\.enabled expects true or false, got "maybe"/,
+    );
   });
 
   it('a config file that does not evaluate is a config error naming the file', async () => {
@@ -111,7 +115,9 @@ describe('JSON Schema', () => {
 
   it('describes every section with defaults', () => {
     const schema = JSON.parse(renderConfigJsonSchema());
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['chromium', 'depotTools', 'gclient', 'build', 'smoke', 'publish']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['chromium', 'depotTools', 'gclient', 'build', 'smoke', 'publish']),
+    );
     expect(schema.properties.chromium.properties.version.default).toBe(DEFAULT_CHROMIUM_VERSION);
   });
 });

@@ -4,11 +4,15 @@ import { ConfigError } from '../../src/errors.js';
 
 describe('list values in --set and BUILD_QUICHE_* (one rule for every list field)', () => {
   it('takes a JSON list for a string-list field, as it does for a JSON field', () => {
-    expect(setOverrides(['build.targets=["net:quic_client","net:quic_server"]'])).toEqual({ build: { targets: ['net:quic_client', 'net:quic_server'] } });
+    expect(setOverrides(['build.targets=["net:quic_client","net:quic_server"]'])).toEqual({
+      build: { targets: ['net:quic_client', 'net:quic_server'] },
+    });
   });
 
   it('still takes comma-separated text for a string-list field', () => {
-    expect(setOverrides(['build.targets=net:quic_client, net:quic_server'])).toEqual({ build: { targets: ['net:quic_client', 'net:quic_server'] } });
+    expect(setOverrides(['build.targets=net:quic_client, net:quic_server'])).toEqual({
+      build: { targets: ['net:quic_client', 'net:quic_server'] },
+    });
   });
 
   it('reads a JSON list from the environment the same way', () => {

@@ -24,7 +24,8 @@ vi.setConfig({ testTimeout: 1_200_000, hookTimeout: 1_800_000 });
 
 const enabled = process.env.BQ_DOCKER_TESTS === '1';
 const unavailable = enabled ? await podmanUnavailable() : undefined;
-if (!enabled) console.warn('test/docker/docker.e2e.test.ts: skipped (minutes long); run it with `npm run test:docker` (BQ_DOCKER_TESTS=1).');
+if (!enabled)
+  console.warn('test/docker/docker.e2e.test.ts: skipped (minutes long); run it with `npm run test:docker` (BQ_DOCKER_TESTS=1).');
 else if (unavailable) console.warn(`test/docker/docker.e2e.test.ts: skipped, podman cannot run here: ${unavailable}.`);
 
 const DRIVER = path.join(REPO_ROOT, 'test/docker/fixtures/docker-cli.ts');
@@ -207,7 +208,10 @@ function leftoverProcesses(containerPrefix: string): string[] {
 function waitFor(child: ResultPromise, text: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${JSON.stringify(text)}; got:\n${seen.slice(-4000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${JSON.stringify(text)}; got:\n${seen.slice(-4000)}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('utf8');
       if (seen.includes(text)) {

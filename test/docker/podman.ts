@@ -84,7 +84,16 @@ async function baseRootfsTarball(work: string, timings: Timings): Promise<string
   await mkdir(CACHE_DIR, { recursive: true });
   const partial = `${tarball}.${process.pid}.tmp`;
   // Device nodes and the downloaded .debs have no place in an image.
-  await execa('tar', ['-C', rootfs, '--exclude=./dev/*', '--exclude=./var/cache/apt/archives/*.deb', '--exclude=./var/lib/apt/lists/*', '-cf', partial, '.']);
+  await execa('tar', [
+    '-C',
+    rootfs,
+    '--exclude=./dev/*',
+    '--exclude=./var/cache/apt/archives/*.deb',
+    '--exclude=./var/lib/apt/lists/*',
+    '-cf',
+    partial,
+    '.',
+  ]);
   await rename(partial, tarball);
   await rm(rootfs, { recursive: true, force: true });
   return tarball;
@@ -130,7 +139,13 @@ export async function createPodmanSandbox(): Promise<PodmanSandbox> {
     CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'),
   };
   const podman: PodmanSandbox['podman'] = async (args, opts = {}) => {
-    const result = await execa('podman', args, { env, extendEnv: false, reject: false, timeout: opts.timeoutMs ?? 300_000, stdin: 'ignore' });
+    const result = await execa('podman', args, {
+      env,
+      extendEnv: false,
+      reject: false,
+      timeout: opts.timeoutMs ?? 300_000,
+      stdin: 'ignore',
+    });
     return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
   };
   const close = async () => {

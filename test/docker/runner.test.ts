@@ -47,21 +47,15 @@ async function project(name: string, config: Record<string, unknown>, env: NodeJ
 
 describe('the argv passed inside', () => {
   test('drops --docker and --config in every spelling, keeps the rest in order', () => {
-    expect(stripHostOnlyArgs(['--docker', '-c', 'a.ts', 'build', '--config=b.ts', '--from', 'compile', '-cfoo', '--config', 'c.ts', '--plain'])).toEqual([
-      'build',
-      '--from',
-      'compile',
-      '--plain',
-    ]);
+    expect(
+      stripHostOnlyArgs(['--docker', '-c', 'a.ts', 'build', '--config=b.ts', '--from', 'compile', '-cfoo', '--config', 'c.ts', '--plain']),
+    ).toEqual(['build', '--from', 'compile', '--plain']);
   });
 
   test('drops --set of the paths the plan translates, keeps other --set', () => {
-    expect(stripHostOnlyArgs(['--set', 'cacheDir=/x', '--set=build.jobs=3', '--set', 'patches.series=s', '--set', 'build.args.is_debug=true'])).toEqual([
-      '--set',
-      'build.jobs=3',
-      '--set',
-      'build.args.is_debug=true',
-    ]);
+    expect(
+      stripHostOnlyArgs(['--set', 'cacheDir=/x', '--set=build.jobs=3', '--set', 'patches.series=s', '--set', 'build.args.is_debug=true']),
+    ).toEqual(['--set', 'build.jobs=3', '--set', 'build.args.is_debug=true']);
   });
 
   test('leaves everything after -- alone', () => {
@@ -112,7 +106,7 @@ describe('the container plan', () => {
     expect(plan.writableDirs).toEqual([config.cacheDir, config.distDir]);
   });
 
-  test('uses the image\'s copy of the bundled series, and mounts any other series\' dir read-only', async () => {
+  test("uses the image's copy of the bundled series, and mounts any other series' dir read-only", async () => {
     const bundled = await project('bundled', {});
     expect(bundled.patches.series).toBe(BUNDLED_SERIES);
     const seriesDir = path.join(tmp, 'my-patches');
@@ -144,7 +138,12 @@ describe('the container plan', () => {
       expect(plan.writableDirs).toContain(dir);
     }
     expect(plan.argv).toContain(`checkout.srcDir=${src}`);
-    expect(plan.argv).toContain(`publish=${JSON.stringify([{ type: 'dir', path: path.join(tmp, 'store') }, { type: 'dir', path: '/dist/store' }])}`);
+    expect(plan.argv).toContain(
+      `publish=${JSON.stringify([
+        { type: 'dir', path: path.join(tmp, 'store') },
+        { type: 'dir', path: '/dist/store' },
+      ])}`,
+    );
   });
 
   test('a cache dir inside the config dir is still /cache', async () => {
@@ -155,7 +154,7 @@ describe('the container plan', () => {
     expect(plan.mounts.filter((m) => m.host === config.checkout.srcDir)).toEqual([]);
   });
 
-  test('passes BUILD_QUICHE_* and a GitHub store\'s token by name only, never BUILD_QUICHE_CONFIG', async () => {
+  test("passes BUILD_QUICHE_* and a GitHub store's token by name only, never BUILD_QUICHE_CONFIG", async () => {
     const env = { BUILD_QUICHE_BUILD_JOBS: '3', BUILD_QUICHE_CONFIG: '/elsewhere.ts', GH_TOKEN: 'secret', TERM: 'xterm' };
     const config = await project('env', { publish: [{ type: 'github', repo: 'o/r', tokenEnv: 'GH_TOKEN' }] }, env);
     const plan = planContainer({ config, argv: [], env });
@@ -166,7 +165,11 @@ describe('the container plan', () => {
   test('a host CA bundle is mounted read-only and named by the usual variables', async () => {
     const config = await project('ca', {});
     const plan = planContainer({ config, argv: [], env: {}, caBundle: '/etc/ssl/certs/ca-certificates.crt' });
-    expect(plan.mounts).toContainEqual({ host: '/etc/ssl/certs/ca-certificates.crt', container: '/etc/build-quiche/ca-certificates.crt', readOnly: true });
+    expect(plan.mounts).toContainEqual({
+      host: '/etc/ssl/certs/ca-certificates.crt',
+      container: '/etc/build-quiche/ca-certificates.crt',
+      readOnly: true,
+    });
     expect(plan.env.SSL_CERT_FILE).toBe('/etc/build-quiche/ca-certificates.crt');
     expect(plan.env.GIT_SSL_CAINFO).toBe('/etc/build-quiche/ca-certificates.crt');
   });
@@ -182,8 +185,12 @@ describe('the container user', () => {
     expect(user).toEqual({ container: { uid: 1234, gid: 567 }, hostOwner: { uid: 1234, gid: 567 }, runArgs: ['--user', '1234:567'] });
   });
 
-  test('rootless podman keeps the user\'s id with --userns=keep-id', () => {
-    expect(chooseContainerUser({ engine: rootlessPodman, uid: 1234, gid: 567, env: {} }).runArgs).toEqual(['--userns=keep-id', '--user', '1234:567']);
+  test("rootless podman keeps the user's id with --userns=keep-id", () => {
+    expect(chooseContainerUser({ engine: rootlessPodman, uid: 1234, gid: 567, env: {} }).runArgs).toEqual([
+      '--userns=keep-id',
+      '--user',
+      '1234:567',
+    ]);
   });
 
   test('root via sudo runs as the user behind sudo', () => {
@@ -197,14 +204,25 @@ describe('the container user', () => {
     expect(user.container).toEqual({ uid: 1000, gid: 1000 });
     expect(user.hostOwner).toEqual({ uid: 0, gid: 0 });
     expect(user.runArgs).toEqual([
-      '--uidmap', '0:1:1000', '--uidmap', '1000:0:1', '--uidmap', '1001:1001:64535',
-      '--gidmap', '0:1:1000', '--gidmap', '1000:0:1', '--gidmap', '1001:1001:64535',
-      '--user', '1000:1000',
+      '--uidmap',
+      '0:1:1000',
+      '--uidmap',
+      '1000:0:1',
+      '--uidmap',
+      '1001:1001:64535',
+      '--gidmap',
+      '0:1:1000',
+      '--gidmap',
+      '1000:0:1',
+      '--gidmap',
+      '1001:1001:64535',
+      '--user',
+      '1000:1000',
     ]);
     expect(user.warning).toBeUndefined();
   });
 
-  test('root with docker runs as uid 1000 and says the files will be 1000\'s', () => {
+  test("root with docker runs as uid 1000 and says the files will be 1000's", () => {
     const user = chooseContainerUser({ engine: docker, uid: 0, gid: 0, env: {} });
     expect(user.hostOwner).toEqual({ uid: 1000, gid: 1000 });
     expect(user.warning).toMatch(/uid 1000/);
@@ -227,7 +245,7 @@ describe('the image tag', () => {
   });
   const hash = (baseImage = 'ubuntu:24.04') => imageHash({ contextDir: context, baseImage });
 
-  test('changes with the toolkit\'s sources, the Dockerfile, the lockfile, the patches and the base image', async () => {
+  test("changes with the toolkit's sources, the Dockerfile, the lockfile, the patches and the base image", async () => {
     const before = await hash();
     for (const file of ['src/index.ts', 'Dockerfile.builder', 'package-lock.json', 'patches/series']) {
       const original = await readFile(path.join(context, file));
@@ -278,7 +296,7 @@ describe('finding the engine', () => {
     expect(engine).toMatchObject({ command: 'podman', kind: 'podman', rootless: false });
   });
 
-  test('docker that is podman\'s wrapper is treated as podman', async () => {
+  test("docker that is podman's wrapper is treated as podman", async () => {
     const env = await binDir('wrapper', { docker: 'podman' });
     expect(await findEngine('docker', { env, uid: 1000 })).toMatchObject({ command: 'docker', kind: 'podman', rootless: true });
   });
@@ -307,13 +325,21 @@ describe('driving the engine', () => {
     const stdout: string[] = [];
     const stderr: string[] = [];
     const io = { stdout: (l: string) => stdout.push(l), stderr: (l: string) => stderr.push(l), isTTY: false, env };
-    const calls = async () => (existsSync(path.join(dir, 'calls')) ? (await readFile(path.join(dir, 'calls'), 'utf8')).trim().split('\n') : []);
+    const calls = async () =>
+      existsSync(path.join(dir, 'calls')) ? (await readFile(path.join(dir, 'calls'), 'utf8')).trim().split('\n') : [];
     return { dir, config, env, engine, io, stdout, stderr, calls };
   }
 
   test('reuses an existing image, runs the command with --rm, and returns its exit code', async () => {
     const f = await fake('exit-code', { 'run-exit': '9' });
-    const result = await runContainerized({ argv: ['--docker', 'build'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self });
+    const result = await runContainerized({
+      argv: ['--docker', 'build'],
+      config: f.config,
+      io: f.io,
+      env: f.env,
+      engine: f.engine,
+      ids: self,
+    });
     expect(result.exitCode).toBe(9);
     expect(result.image.built).toBe(false);
     const run = (await f.calls()).find((call) => call.startsWith('run '))!;
@@ -351,9 +377,12 @@ describe('driving the engine', () => {
   });
 
   test('an image build that cannot pull its base image for lack of network is a network error (exit 7)', async () => {
-    const offline = 'Error: initializing source docker://ubuntu:24.04: pinging container registry registry-1.docker.io: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host';
+    const offline =
+      'Error: initializing source docker://ubuntu:24.04: pinging container registry registry-1.docker.io: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host';
     const f = await fake('pull-offline', { 'no-image': '', 'build-fails': offline });
-    const error = await runContainerized({ argv: ['plan'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self }).catch((e: unknown) => e);
+    const error = await runContainerized({ argv: ['plan'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ImagePullNetworkError);
     expect((error as ImagePullNetworkError).exitCode).toBe(7);
     expect((error as Error).message).toContain('no such host');
@@ -361,22 +390,34 @@ describe('driving the engine', () => {
 
   test('a failed image build is an ImageBuildError with the log and its last lines', async () => {
     const f = await fake('build-fails', { 'no-image': '', 'build-fails': '' });
-    const error = await runContainerized({ argv: ['doctor'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self }).catch((e: unknown) => e);
+    const error = await runContainerized({ argv: ['doctor'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ImageBuildError);
     expect((error as ImageBuildError).logPath).toMatch(/docker\/build-[0-9a-f]{16}-\d+-\d+\.log$/);
     expect((error as ImageBuildError).tail).toContain('E: Unable to locate package no-such-package');
     expect((await f.calls()).some((call) => call.startsWith('run '))).toBe(false);
   });
 
-  test('an engine failure (exit 125) is a ContainerRunError, not build-quiche\'s exit code', async () => {
+  test("an engine failure (exit 125) is a ContainerRunError, not build-quiche's exit code", async () => {
     const f = await fake('engine-fails', { 'run-exit': '125' });
-    await expect(runContainerized({ argv: ['build'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self })).rejects.toBeInstanceOf(ContainerRunError);
+    await expect(
+      runContainerized({ argv: ['build'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self }),
+    ).rejects.toBeInstanceOf(ContainerRunError);
   });
 
   test('an abort sends SIGINT into the container, waits for it, removes it, and returns 130', async () => {
     const f = await fake('abort', { 'run-sleep': '30' });
     const controller = new AbortController();
-    const running = runContainerized({ argv: ['build'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: self, signal: controller.signal });
+    const running = runContainerized({
+      argv: ['build'],
+      config: f.config,
+      io: f.io,
+      env: f.env,
+      engine: f.engine,
+      ids: self,
+      signal: controller.signal,
+    });
     while (!existsSync(path.join(f.dir, 'run.pid'))) await new Promise((resolve) => setTimeout(resolve, 50));
     const started = Date.now();
     controller.abort();
@@ -392,7 +433,14 @@ describe('driving the engine', () => {
   test('refuses a cache dir that belongs to someone else than the container user', async () => {
     const f = await fake('foreign-cache');
     await mkdir(f.config.cacheDir, { recursive: true });
-    const error = await runContainerized({ argv: ['build'], config: f.config, io: f.io, env: f.env, engine: f.engine, ids: { uid: 4321, gid: 4321 } }).catch((e: unknown) => e);
+    const error = await runContainerized({
+      argv: ['build'],
+      config: f.config,
+      io: f.io,
+      env: f.env,
+      engine: f.engine,
+      ids: { uid: 4321, gid: 4321 },
+    }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/belongs to uid \d+, but the container writes to it as uid 4321/);
   });
 });

@@ -14,7 +14,9 @@ it('never lets two runs hold the lock, even when several race to take over a dea
     const file = path.join(dir, 'run.lock');
     for (let round = 0; round < 3; round++) {
       await writeFile(file, JSON.stringify({ pid: 999999, hostname: hostname(), startedAt: 'x', command: 'dead', children: [] }));
-      const runs = await Promise.all(Array.from({ length: 10 }, () => execa(process.execPath, ['--import', TSX, CONTEND, file], { reject: false })));
+      const runs = await Promise.all(
+        Array.from({ length: 10 }, () => execa(process.execPath, ['--import', TSX, CONTEND, file], { reject: false })),
+      );
       expect(runs.map((r) => r.stdout.trim())).toEqual(Array(10).fill('OK'));
     }
   } finally {

@@ -66,7 +66,7 @@ describe('plan', () => {
 });
 
 describe('selection', () => {
-  it('--from, --until and --only select stages; unknown ids name the valid ones', async () => {
+  it('--from, --until and --only select stages; unknown ids name the valid ones', () => {
     const pipeline = toyPipeline(app, stages());
     expect(pipeline.select({ from: 'b', until: 'c' })).toEqual(['b', 'c']);
     expect(pipeline.select({ only: ['d', 'a'] })).toEqual(['a', 'd']);
@@ -74,7 +74,7 @@ describe('selection', () => {
     expect(() => pipeline.select({ from: 'x' })).toThrow(/Stages: a, b, c, d/);
   });
 
-  it('--from uses earlier stages\' recorded outputs and fails clearly without them', async () => {
+  it("--from uses earlier stages' recorded outputs and fails clearly without them", async () => {
     await expect(toyPipeline(app, stages()).run({ from: 'b' })).rejects.toThrow(/Stage a has not completed yet/);
     await toyPipeline(app, stages()).run({ until: 'a' });
     app.runs = [];
@@ -87,19 +87,24 @@ describe('state, guards and repair', () => {
   it('--from refuses the recorded outputs of an earlier stage whose last run died, instead of trusting them', async () => {
     await toyPipeline(app, stages()).run();
     await new Guards(path.join(app.dir, 'state', 'guards')).write({ stage: 'a', runId: 'killed', pid: 999999, startedAt: '', data: {} });
-    const error = await toyPipeline(app, stages()).run({ from: 'b' }).catch((e) => e);
+    const error = await toyPipeline(app, stages())
+      .run({ from: 'b' })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toMatch(/the last run died in a/);
   });
 
   it('writes a record only after success, and keeps a guard that makes the next run repair', async () => {
     const repaired: string[] = [];
-    const withRepair = () => [fileStage('a', []), fileStage('b', ['a'], { repair: async () => void repaired.push('b') })];
+    const withRepair = () => [fileStage('a', []), fileStage('b', ['a'], { repair: () => Promise.resolve(void repaired.push('b')) })];
     app.failIn = 'b';
     await expect(toyPipeline(app, withRepair()).run()).rejects.toThrow(/b failed on purpose/);
     const state = JSON.parse(await readFile(path.join(app.dir, 'state', 'state.json'), 'utf8'));
     expect(Object.keys(state.stages)).toEqual(['a']);
-    expect(await new Guards(path.join(app.dir, 'state', 'guards')).read('b')).toMatchObject({ stage: 'b', failure: { message: 'b failed on purpose' } });
+    expect(await new Guards(path.join(app.dir, 'state', 'guards')).read('b')).toMatchObject({
+      stage: 'b',
+      failure: { message: 'b failed on purpose' },
+    });
 
     app.failIn = undefined;
     app.runs = [];
@@ -124,7 +129,11 @@ describe('state, guards and repair', () => {
     await toyPipeline(app, stages()).run();
     const controller = new AbortController();
     // Ctrl-C while b's up-to-date check (compile's dry run) runs: the check reports it could not tell.
-    const interrupted = () => [fileStage('a', []), fileStage('b', ['a'], { verify: async () => (controller.abort(), 'dry run interrupted') }), fileStage('c', ['b'])];
+    const interrupted = () => [
+      fileStage('a', []),
+      fileStage('b', ['a'], { verify: () => (controller.abort(), Promise.resolve('dry run interrupted')) }),
+      fileStage('c', ['b']),
+    ];
     app.runs = [];
     await expect(toyPipeline(app, interrupted()).run({ signal: controller.signal })).rejects.toBeInstanceOf(InterruptedError);
     expect(app.runs).toEqual([]);
@@ -192,8 +201,12 @@ describe('the run lock', () => {
 
 describe('declared dependencies', () => {
   it('a stage reading the outputs of a stage its after does not list fails with an internal error naming both', async () => {
-    const sneaky = fileStage('e', ['a'], { inputs: ({ upstream }) => ({ value: upstream<{ content: string }>('b').content, upstream: [] }) });
-    const error = await toyPipeline(app, [...stages(), sneaky]).run().catch((e: unknown) => e);
+    const sneaky = fileStage('e', ['a'], {
+      inputs: ({ upstream }) => ({ value: upstream<{ content: string }>('b').content, upstream: [] }),
+    });
+    const error = await toyPipeline(app, [...stages(), sneaky])
+      .run()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InternalError);
     expect((error as InternalError).message).toBe('Stage e reads the outputs of b, which its `after` does not declare.');
   });

@@ -174,14 +174,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return reply(401, { message: `Bad credentials${quoted}`, documentation_url: DOCS, status: '401' });
     }
     const repo = `${api[1]}/${api[2]}`;
-    if (!options.repos.includes(repo) || api[3] !== 'releases') return reply(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
+    if (!options.repos.includes(repo) || api[3] !== 'releases')
+      return reply(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
     const rest = api.slice(4);
 
     if (parts[0] === 'uploads') {
       const release = releases.find((r) => r.repo === repo && r.id === Number(rest[0]));
-      if (method !== 'POST' || rest[1] !== 'assets' || rest.length !== 2 || !release) return reply(404, { message: 'Not Found', documentation_url: DOCS });
+      if (method !== 'POST' || rest[1] !== 'assets' || rest.length !== 2 || !release)
+        return reply(404, { message: 'Not Found', documentation_url: DOCS });
       const name = url.searchParams.get('name');
-      if (!name) return reply(422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'missing', field: 'name' }], documentation_url: DOCS });
+      if (!name)
+        return reply(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'ReleaseAsset', code: 'missing', field: 'name' }],
+          documentation_url: DOCS,
+        });
       if (release.assets.some((a) => a.name === name)) {
         return reply(422, {
           message: 'Validation Failed',
@@ -208,7 +215,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     if (rest.length === 0 && method === 'POST') {
       const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
       if (typeof input.tag_name !== 'string' || !input.tag_name) {
-        return reply(422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }], documentation_url: DOCS });
+        return reply(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }],
+          documentation_url: DOCS,
+        });
       }
       if (releases.some((r) => r.repo === repo && r.tag === input.tag_name)) {
         return reply(422, {
@@ -243,7 +254,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         next.searchParams.set('page', String(page + 1));
         headers.link = `<${next.href}>; rel="next"`;
       }
-      return reply(200, slice.map((asset) => assetJson(release, asset)), headers);
+      return reply(
+        200,
+        slice.map((asset) => assetJson(release, asset)),
+        headers,
+      );
     }
     if (rest.length === 2 && rest[0] === 'assets') {
       const found = findAsset(repo, Number(rest[1]));

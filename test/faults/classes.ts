@@ -14,7 +14,18 @@ import type { UserConfig } from '../../src/config/schema.js';
 import { writeConfigFile } from '../support/cli.js';
 import { FIXTURE_SERIES, offlineConfig, TAG_150, type World } from '../support/world.js';
 import { startFakeGitHub } from '../fakes/github-server.js';
-import { emptyWorkspace, fileHash, finishedWorkspace, recovers, runCli, startCli, strays, tail, type Cli, type Workspace } from './harness.js';
+import {
+  emptyWorkspace,
+  fileHash,
+  finishedWorkspace,
+  recovers,
+  runCli,
+  startCli,
+  strays,
+  tail,
+  type Cli,
+  type Workspace,
+} from './harness.js';
 
 export interface TrialContext {
   world: World;
@@ -53,8 +64,17 @@ async function withWorkspace(ws: Workspace, body: (dir: string) => Promise<strin
  * random point within it, so short stages (depot-tools, checkout) are hit as often as compile.
  */
 const STAGE_SPAN: Record<string, number> = {
-  preflight: 800, resolve: 600, 'patch-check': 400, 'depot-tools': 1500, checkout: 6000,
-  patch: 500, configure: 400, compile: 20_000, smoke: 1500, package: 300, publish: 100,
+  preflight: 800,
+  resolve: 600,
+  'patch-check': 400,
+  'depot-tools': 1500,
+  checkout: 6000,
+  patch: 500,
+  configure: 400,
+  compile: 20_000,
+  smoke: 1500,
+  package: 300,
+  publish: 100,
 };
 
 /** FAULTS_STAGES=depot-tools,checkout aims the kill and Ctrl-C classes at these stages only. */
@@ -107,7 +127,8 @@ async function sigintTrial(ctx: TrialContext): Promise<string | undefined> {
     const result = await cli.child;
     ctx.log(`SIGINT at ${(at / 1000).toFixed(1)}s in ${stage}: exit ${result.exitCode}`);
     if (!finished) {
-      if (result.exitCode !== 130 && result.exitCode !== 0) return `Ctrl-C in ${stage}: exit ${result.exitCode}, expected 130: ${tail(cli.output())}`;
+      if (result.exitCode !== 130 && result.exitCode !== 0)
+        return `Ctrl-C in ${stage}: exit ${result.exitCode}, expected 130: ${tail(cli.output())}`;
       if (result.exitCode === 130 && !/exit code 130 \(interrupted\)/.test(cli.output())) {
         return `Ctrl-C in ${stage}: not reported as an interruption: ${tail(cli.output())}`;
       }
@@ -125,11 +146,17 @@ async function networkTrial(ctx: TrialContext): Promise<string | undefined> {
     const count = 1 + Math.floor(ctx.rand() * 3);
     const kind = pick(ctx.rand, ['fail', 'cut'] as const);
     if (kind === 'fail') server.faults.failNext(count, { status: pick(ctx.rand, [500, 502, 503]), pathContains: where });
-    else server.faults.cutNext(Math.floor(ctx.rand() * 20_000), { count, pathContains: where, mode: pick(ctx.rand, ['reset', 'close'] as const) });
+    else
+      server.faults.cutNext(Math.floor(ctx.rand() * 20_000), {
+        count,
+        pathContains: where,
+        mode: pick(ctx.rand, ['reset', 'close'] as const),
+      });
     const faulted = await runCli(dir, ['build', '--plain', '--until', 'checkout']);
     server.faults.reset();
     ctx.log(`network ${kind} x${count} on ${where}: exit ${faulted.code}`);
-    if (faulted.code !== 0 && faulted.code !== 7) return `network ${kind} x${count} on ${where}: exit ${faulted.code}, expected 0 (retried) or 7: ${tail(faulted.output)}`;
+    if (faulted.code !== 0 && faulted.code !== 7)
+      return `network ${kind} x${count} on ${where}: exit ${faulted.code}, expected 0 (retried) or 7: ${tail(faulted.output)}`;
     const problem = await recovers(dir);
     return problem && `after network ${kind} on ${where}: ${problem}`;
   });
@@ -148,7 +175,8 @@ async function diskFullTrial(ctx: TrialContext): Promise<string | undefined> {
     await writeConfigFile(dir, config);
     const faulted = await runCli(dir, ['build', '--plain']);
     ctx.log(`disk of ${sizeKb} KiB: exit ${faulted.code}`);
-    if (faulted.code !== 8 && faulted.code !== 0) return `disk full (${sizeKb} KiB): exit ${faulted.code}, expected 8: ${tail(faulted.output)}`;
+    if (faulted.code !== 8 && faulted.code !== 0)
+      return `disk full (${sizeKb} KiB): exit ${faulted.code}, expected 8: ${tail(faulted.output)}`;
     execFileSync('mount', ['-o', 'remount,size=256m', mnt]);
     const problem = await recovers(dir, path.join(mnt, 'dist'));
     return problem && `after disk full (${sizeKb} KiB) and space freed: ${problem}`;
@@ -167,7 +195,10 @@ async function concurrentTrial(ctx: TrialContext): Promise<string | undefined> {
     const b = startCli(dir, ['build', '--plain', '--force', forced]);
     const [ra, rb] = await Promise.all([a.child, b.child]);
     ctx.log(`two runs forcing ${forced}: exits ${ra.exitCode}, ${rb.exitCode}`);
-    for (const [r, cli] of [[ra, a], [rb, b]] as const) {
+    for (const [r, cli] of [
+      [ra, a],
+      [rb, b],
+    ] as const) {
       if (r.exitCode !== 0 && r.exitCode !== 3) return `concurrent runs: exit ${r.exitCode}, expected 0 or 3: ${tail(cli.output())}`;
       if (r.exitCode === 3 && !/lock/i.test(cli.output())) return `exit 3 without naming the lock: ${tail(cli.output())}`;
     }
@@ -179,7 +210,11 @@ async function concurrentTrial(ctx: TrialContext): Promise<string | undefined> {
 /** A user edit in the checkout, then a run that would move it (another pin): exit 5, the edit kept. */
 async function dirtyTreeTrial(ctx: TrialContext): Promise<string | undefined> {
   return withWorkspace(await finishedWorkspace(ctx.golden, ctx.trialDir), async (dir) => {
-    const file = pick(ctx.rand, ['quiche/quic/tools/quic_toy_server.cc', 'quiche/quic/core/quic_packets.cc', 'quiche/quic/tools/quic_server.cc']);
+    const file = pick(ctx.rand, [
+      'quiche/quic/tools/quic_toy_server.cc',
+      'quiche/quic/core/quic_packets.cc',
+      'quiche/quic/tools/quic_server.cc',
+    ]);
     const full = path.join(dir, QUICHE, file);
     await appendFile(full, '\n// my experiment\n');
     const edited = await fileHash(full);
@@ -273,18 +308,27 @@ async function tamperedTrial(ctx: TrialContext): Promise<string | undefined> {
       await writeFile(path.join(bad, tarball), original);
       await writeFile(path.join(bad, 'SHA256SUMS'), `${'0'.repeat(64)}  ${tarball}\n`);
     } else {
-      const entry = how === 'setuid entry' ? { path: `${name}/bin/quic_server`, mode: 0o6755 } : { path: `${name}/../../evil`, mode: 0o644 };
+      const entry =
+        how === 'setuid entry' ? { path: `${name}/bin/quic_server`, mode: 0o6755 } : { path: `${name}/../../evil`, mode: 0o644 };
       const blocks = [new Header({ path: `${name}/`, type: 'Directory', mode: 0o755, size: 0, mtime: new Date(0) })];
-      if (how === 'setuid entry') blocks.push(new Header({ path: `${name}/bin/`, type: 'Directory', mode: 0o755, size: 0, mtime: new Date(0) }));
+      if (how === 'setuid entry')
+        blocks.push(new Header({ path: `${name}/bin/`, type: 'Directory', mode: 0o755, size: 0, mtime: new Date(0) }));
       blocks.push(new Header({ ...entry, type: 'File', size: 1, mtime: new Date(0) }));
-      const body = Buffer.concat([...blocks.slice(0, -1).map((h) => (h.encode(), h.block!)), (blocks.at(-1)!.encode(), blocks.at(-1)!.block!), Buffer.from('x'), Buffer.alloc(511), Buffer.alloc(1024)]);
+      const body = Buffer.concat([
+        ...blocks.slice(0, -1).map((h) => (h.encode(), h.block!)),
+        (blocks.at(-1)!.encode(), blocks.at(-1)!.block!),
+        Buffer.from('x'),
+        Buffer.alloc(511),
+        Buffer.alloc(1024),
+      ]);
       await writeFile(path.join(bad, tarball), gzipSync(body));
     }
     const to = path.join(dir, 'installed');
     const faulted = await runCli(dir, ['install', path.join(bad, tarball), '--to', to]);
     ctx.log(`install of a tarball with ${how}: exit ${faulted.code}`);
     if (faulted.code !== 11) return `tampered (${how}): exit ${faulted.code}, expected 11: ${tail(faulted.output)}`;
-    if (existsSync(to) && (await readdir(to)).length) return `tampered (${how}): something was installed: ${(await readdir(to)).join(', ')}`;
+    if (existsSync(to) && (await readdir(to)).length)
+      return `tampered (${how}): something was installed: ${(await readdir(to)).join(', ')}`;
     const good = await runCli(dir, ['install', dist, '--to', to]);
     if (good.code !== 0) return `the genuine artifact then failed to install: exit ${good.code}: ${tail(good.output)}`;
     return undefined;
@@ -321,14 +365,49 @@ async function secretsTrial(ctx: TrialContext): Promise<string | undefined> {
 }
 
 export const CLASSES: FaultClass[] = [
-  { name: 'kill9-process', what: 'kill -9 of build-quiche alone at a random moment of a cold build (every stage)', defaultTrials: 1, trial: killTrial(false) },
-  { name: 'kill9-group', what: "kill -9 of build-quiche's whole process group (CI timeout, OOM kill, closed terminal)", defaultTrials: 1, trial: killTrial(true) },
+  {
+    name: 'kill9-process',
+    what: 'kill -9 of build-quiche alone at a random moment of a cold build (every stage)',
+    defaultTrials: 1,
+    trial: killTrial(false),
+  },
+  {
+    name: 'kill9-group',
+    what: "kill -9 of build-quiche's whole process group (CI timeout, OOM kill, closed terminal)",
+    defaultTrials: 1,
+    trial: killTrial(true),
+  },
   { name: 'sigint', what: 'Ctrl-C (SIGINT) at a random moment of a cold build', defaultTrials: 1, trial: sigintTrial },
-  { name: 'network', what: 'the upstream answers 5xx or cuts a response (TCP reset or close) on git or gitiles requests during a cold checkout', defaultTrials: 2, trial: networkTrial },
-  { name: 'disk-full', what: 'cache and dist on a tmpfs of 0.6-3.5 MiB; then the tmpfs is grown (space freed)', defaultTrials: 1, trial: diskFullTrial },
+  {
+    name: 'network',
+    what: 'the upstream answers 5xx or cuts a response (TCP reset or close) on git or gitiles requests during a cold checkout',
+    defaultTrials: 2,
+    trial: networkTrial,
+  },
+  {
+    name: 'disk-full',
+    what: 'cache and dist on a tmpfs of 0.6-3.5 MiB; then the tmpfs is grown (space freed)',
+    defaultTrials: 1,
+    trial: diskFullTrial,
+  },
   { name: 'concurrent', what: 'two runs on one cache at once, forcing the same stage', defaultTrials: 1, trial: concurrentTrial },
-  { name: 'dirty-tree', what: "a hand edit in the cache's quiche checkout, then a build of another pin", defaultTrials: 1, trial: dirtyTreeTrial },
+  {
+    name: 'dirty-tree',
+    what: "a hand edit in the cache's quiche checkout, then a build of another pin",
+    defaultTrials: 1,
+    trial: dirtyTreeTrial,
+  },
   { name: 'bad-input', what: 'bad config, flags, pins, URLs and patch series on a finished cache', defaultTrials: 4, trial: badInputTrial },
-  { name: 'tampered', what: 'install of a tarball with a flipped byte, truncated, wrong sums, a setuid entry or a path escape', defaultTrials: 3, trial: tamperedTrial },
-  { name: 'secrets', what: 'a GitHub store rejecting the token and quoting 8-28 characters of it back', defaultTrials: 1, trial: secretsTrial },
+  {
+    name: 'tampered',
+    what: 'install of a tarball with a flipped byte, truncated, wrong sums, a setuid entry or a path escape',
+    defaultTrials: 3,
+    trial: tamperedTrial,
+  },
+  {
+    name: 'secrets',
+    what: 'a GitHub store rejecting the token and quoting 8-28 characters of it back',
+    defaultTrials: 1,
+    trial: secretsTrial,
+  },
 ];

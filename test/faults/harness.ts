@@ -115,7 +115,9 @@ export const tail = (output: string, lines = 6) => output.trimEnd().split('\n').
 
 export async function fileHash(file: string): Promise<string | undefined> {
   if (!existsSync(file)) return undefined;
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 /** Whether any process still runs with this workspace in its command line or working directory. */

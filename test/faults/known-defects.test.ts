@@ -35,7 +35,7 @@ describe('defects found by the fault suite', () => {
 
   // Was a defect: kill -9 of build-quiche alone left ninja and the compilers running (their process
   // groups are their own); src/process/reaper.ts now takes them down with it.
-  it("kill -9 of build-quiche during compile leaves none of its subprocesses running", async () => {
+  it('kill -9 of build-quiche during compile leaves none of its subprocesses running', async () => {
     const child = spawnCli(['build', '--plain'], { cwd: ws.dir });
     await waitForLine(child, '▶ compile:', 180_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));

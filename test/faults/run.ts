@@ -27,7 +27,7 @@ say(`fault suite: SEED=${seed} FAULTS_SCALE=${scale}${only ? ` FAULTS_CLASSES=${
 const world = await startWorld();
 const trialDir = path.join(os.tmpdir(), `bq-faults-${process.pid}`);
 const golden = `${trialDir}.golden`;
-let exitCode = 0;
+let exitCode: number;
 try {
   const started = Date.now();
   const ws = await emptyWorkspace(world.server.baseUrl);
@@ -46,11 +46,19 @@ try {
   for (const [index, faultClass] of CLASSES.entries()) {
     if (only && !only.includes(faultClass.name)) continue;
     // One random stream per class: adding trials to one class does not change another's.
-    const ctx: TrialContext = { world, rand: rng(seed + index * 7919), golden, trialDir, log: (line) => say(`  ${faultClass.name}: ${line}`) };
+    const ctx: TrialContext = {
+      world,
+      rand: rng(seed + index * 7919),
+      golden,
+      trialDir,
+      log: (line) => say(`  ${faultClass.name}: ${line}`),
+    };
     const row = { name: faultClass.name, tried: 0, survived: 0, skipped: 0 };
     for (let i = 0; i < Math.max(1, Math.round(faultClass.defaultTrials * scale)); i++) {
       world.server.faults.reset();
-      const problem = await faultClass.trial(ctx).catch((error: unknown) => `the trial crashed: ${(error as Error).stack ?? String(error)}`);
+      const problem = await faultClass
+        .trial(ctx)
+        .catch((error: unknown) => `the trial crashed: ${(error as Error).stack ?? String(error)}`);
       if (problem?.startsWith('skip:')) {
         row.skipped++;
         say(`  ${faultClass.name}: ${problem}`);

@@ -43,14 +43,16 @@ describe('adopting an existing checkout (checkout.srcDir / --src-dir)', () => {
   });
 
   it('refuses to move a checkout at another pin unless allowed, touching nothing', async () => {
-    const run = await runBuild(await resolved(adoptConfig('a2', { chromium: { version: TAG_150 } }), path.join(ws.dir, 'a2')), { until: 'checkout' });
+    const run = await runBuild(await resolved(adoptConfig('a2', { chromium: { version: TAG_150 } }), path.join(ws.dir, 'a2')), {
+      until: 'checkout',
+    });
     expect(isBuildQuicheError(run.error) && run.error.exitCode).toBe(2);
     expect((run.error as Error).message).toMatch(/is not at 150\.0\.7871\.114/);
     expect((run.error as { hint?: string }).hint).toMatch(/allowMoveExisting|--move-existing/);
     expect(await headCommit(path.join(existing, 'src'))).toBe(world.upstream.tags[TAG_152].srcCommit);
   });
 
-  it('moves it when allowed, keeping the user\'s untracked work', async () => {
+  it("moves it when allowed, keeping the user's untracked work", async () => {
     const notes = path.join(existing, 'src', 'my-notes.txt');
     await writeFile(notes, 'mine');
     const config = adoptConfig('a3', { chromium: { version: TAG_150 }, checkout: { srcDir: existing, allowMoveExisting: true } });

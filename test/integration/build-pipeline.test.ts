@@ -13,7 +13,11 @@ import { FIXTURE_SERIES, offlineConfig, resolved, runBuild, startWorld, TAG_150,
  * One workspace, built once, then changed step by step the way a user would: these tests run in order.
  */
 const QUICHE = 'src/net/third_party/quiche/src';
-const PATCHED = ['quiche/quic/tools/quic_toy_client.cc', 'quiche/quic/tools/quic_simple_server_session.cc', 'quiche/quic/tools/quic_simple_server_session.h'];
+const PATCHED = [
+  'quiche/quic/tools/quic_toy_client.cc',
+  'quiche/quic/tools/quic_simple_server_session.cc',
+  'quiche/quic/tools/quic_simple_server_session.h',
+];
 let world: World;
 let ws: { dir: string; remove(): Promise<void> };
 let quicheDir: string;
@@ -64,7 +68,18 @@ describe('a build, step by step', () => {
     const run = await runBuild(await config());
     expect(run.error).toBeUndefined();
     // resolve completed in the run above (it is pure): only the rest runs now.
-    expect(run.ran).toEqual(['patch-check', 'reuse', 'depot-tools', 'checkout', 'patch', 'configure', 'compile', 'smoke', 'package', 'publish']);
+    expect(run.ran).toEqual([
+      'patch-check',
+      'reuse',
+      'depot-tools',
+      'checkout',
+      'patch',
+      'configure',
+      'compile',
+      'smoke',
+      'package',
+      'publish',
+    ]);
     expect(run.notes.join('\n')).toMatch(/migration ok: \d+ migration\(s\) across 127\.0\.0\.1, 127\.0\.0\.2, 127\.0\.0\.3/);
     const installed = await installArtifact(path.join(ws.dir, 'dist'), { to: path.join(ws.dir, 'installed') });
     expect(Object.keys(installed.binaries).sort()).toEqual(['epoll_quic_client', 'epoll_quic_server', 'quic_client', 'quic_server']);

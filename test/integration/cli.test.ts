@@ -49,7 +49,20 @@ describe('the CLI', () => {
     const result = await spawnCli(['plan', '--json'], { cwd: dir });
     expect(result.exitCode, result.all).toBe(0);
     const plan = JSON.parse(result.stdout) as Array<{ stage: string; status: string; reason: string }>;
-    expect(plan.map((e) => e.stage)).toEqual(['preflight', 'resolve', 'patch-check', 'reuse', 'depot-tools', 'checkout', 'patch', 'configure', 'compile', 'smoke', 'package', 'publish']);
+    expect(plan.map((e) => e.stage)).toEqual([
+      'preflight',
+      'resolve',
+      'patch-check',
+      'reuse',
+      'depot-tools',
+      'checkout',
+      'patch',
+      'configure',
+      'compile',
+      'smoke',
+      'package',
+      'publish',
+    ]);
     expect(plan.find((e) => e.stage === 'checkout')).toMatchObject({ status: 'run', reason: 'never completed' });
   });
 
@@ -88,11 +101,19 @@ describe('the CLI', () => {
 
   it('a compile error shows the failing step and the compiler message, exit 9', async () => {
     const dir = path.join(ws.dir, 'compile-error');
-    const series = await seriesWith(dir, 'quiche/quic/tools/quic_simple_server_session.cc', (text) => `${text}\nint broken_on_purpose = ;\n`);
+    const series = await seriesWith(
+      dir,
+      'quiche/quic/tools/quic_simple_server_session.cc',
+      (text) => `${text}\nint broken_on_purpose = ;\n`,
+    );
     await writeConfigFile(dir, offlineConfig(world.server.baseUrl, dir, { patches: { series } }));
     const result = await spawnCli(['build', '--json'], { cwd: dir });
     expect(result.exitCode).toBe(9);
-    const fail = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'stage-fail');
+    const fail = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === 'stage-fail');
     expect(fail.stage).toBe('compile');
     expect(fail.error.message).toMatch(/Compile failed at .*quic_simple_server_session\.o/);
     expect(fail.error.message).toMatch(/quic_simple_server_session\.cc:\d+:\d+: error: expected primary-expression/);

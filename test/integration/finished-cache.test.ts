@@ -39,7 +39,7 @@ describe('Ctrl-C during smoke', () => {
         if (event.type === 'stage-start' && event.stage === 'smoke') controller.abort();
       },
     }).catch((e: unknown) => e);
-    expect(isBuildQuicheError(error) && error.failureClass, (error as Error).message).toBe("interrupted");
+    expect(isBuildQuicheError(error) && error.failureClass, (error as Error).message).toBe('interrupted');
     expect((error as Error).message).not.toMatch(/exited at start/);
 
     const rerun = await runBuild(config, { until: 'smoke' });
@@ -66,8 +66,8 @@ describe('a closed output pipe (build --json | head -1)', () => {
     await writeConfigFile(ws.dir, offlineConfig(world.server.baseUrl, ws.dir));
     const child = spawnCli(['build', '--json', '--force', 'compile'], { cwd: ws.dir });
     // Like head: read the first line, then close the pipe.
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
-    child.stdout!.destroy();
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
     const result = await child;
     expect(result.exitCode, result.stderr?.toString()).toBe(0);
     const next = await runBuild(await resolved(offlineConfig(world.server.baseUrl, ws.dir), ws.dir));

@@ -16,7 +16,9 @@ afterAll(async () => {
 describe('a commit pin that does not exist', () => {
   it('stops with exit 6 and a headline naming the commit and the repository, not a git command line', async () => {
     const commit = '0123456789abcdef0123456789abcdef01234567';
-    const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, ws.dir, { chromium: { version: commit } }), ws.dir), { until: 'resolve' });
+    const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, ws.dir, { chromium: { version: commit } }), ws.dir), {
+      until: 'resolve',
+    });
     expect(isBuildQuicheError(run.error) && run.error.exitCode).toBe(6);
     expect((run.error as Error).message).toBe(`Commit ${commit} does not exist at ${world.server.baseUrl}/chromium/src.git.`);
   }, 120_000);

@@ -82,7 +82,8 @@ async function withWorkspace(body: (dir: string) => Promise<void>) {
 }
 
 const outputsOf = async <T>(dir: string, stage: string): Promise<T> =>
-  (JSON.parse(await readFile(path.join(dir, 'cache', 'state.json'), 'utf8')) as { stages: Record<string, { outputs: T }> }).stages[stage]!.outputs;
+  (JSON.parse(await readFile(path.join(dir, 'cache', 'state.json'), 'utf8')) as { stages: Record<string, { outputs: T }> }).stages[stage]!
+    .outputs;
 
 const git = async (dir: string, ...args: string[]) => (await exec('git', ['-C', dir, ...args])).stdout.trim();
 
@@ -91,9 +92,23 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
     withWorkspace(async (dir) => {
       const entries = await plan({ config: await resolved(quicheConfig(dir), dir) });
       expect(entries.map((e) => e.stage)).toEqual([
-        'preflight', 'resolve', 'patch-check', 'quiche-deps', 'reuse', 'checkout', 'patch', 'dependencies', 'configure', 'compile', 'smoke', 'package', 'publish',
+        'preflight',
+        'resolve',
+        'patch-check',
+        'quiche-deps',
+        'reuse',
+        'checkout',
+        'patch',
+        'dependencies',
+        'configure',
+        'compile',
+        'smoke',
+        'package',
+        'publish',
       ]);
-      expect(entries.filter((e) => ['quiche-deps', 'checkout', 'dependencies', 'configure', 'compile'].includes(e.stage)).map((e) => e.status)).toEqual(['run', 'run', 'run', 'run', 'run']);
+      expect(
+        entries.filter((e) => ['quiche-deps', 'checkout', 'dependencies', 'configure', 'compile'].includes(e.stage)).map((e) => e.status),
+      ).toEqual(['run', 'run', 'run', 'run', 'run']);
     }));
 
   it('quiche.revision is built as given (DEPS is not read) and every dependency is pinned from its MODULE.bazel', () =>
@@ -109,8 +124,15 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       expect(deps.quiche).toEqual({ url: `${server.baseUrl}/quiche`, commit: QUICHE_152 });
       expect(deps.system).toEqual(['zlib']);
       expect(Object.fromEntries(deps.dependencies.map((d) => [d.name, { ref: d.ref, commit: d.commit }]))).toEqual(EXPECTED);
-      expect(deps.dependencies.find((d) => d.name === 'boringssl')).toMatchObject({ url: `${server.baseUrl}/boringssl`, origin: 'module-bazel', declared: 'bazel_dep boringssl 0.20260508.0' });
-      expect(deps.dependencies.find((d) => d.name === 'googleurl')).toMatchObject({ origin: 'override', declared: expect.stringContaining('gurl/archive/94ff147fe0b9') });
+      expect(deps.dependencies.find((d) => d.name === 'boringssl')).toMatchObject({
+        url: `${server.baseUrl}/boringssl`,
+        origin: 'module-bazel',
+        declared: 'bazel_dep boringssl 0.20260508.0',
+      });
+      expect(deps.dependencies.find((d) => d.name === 'googleurl')).toMatchObject({
+        origin: 'override',
+        declared: expect.stringContaining('gurl/archive/94ff147fe0b9'),
+      });
       expect(deps.toolchain).toMatchObject({ cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1'], compilerId: expect.stringMatching(/g\+\+/) });
     }));
 
@@ -146,16 +168,33 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       await exec('git', ['clone', '-q', '--bare', work, bare]);
       const url = `${server.baseUrl}/${path.basename(bare, '.git')}`;
       const config = (ignore: boolean) =>
-        quicheConfig(dir, { url, revision: commit, dependencies: { googleurl: { url: `${server.baseUrl}/googleurl`, ref: GOOGLEURL_PIN }, ...(ignore ? { snappy: { ignore: true } } : {}) } });
+        quicheConfig(dir, {
+          url,
+          revision: commit,
+          dependencies: {
+            googleurl: { url: `${server.baseUrl}/googleurl`, ref: GOOGLEURL_PIN },
+            ...(ignore ? { snappy: { ignore: true } } : {}),
+          },
+        });
 
-      const run = await runBuild(await resolved({ ...config(false), patches: { series: emptySeries(dir) } }, dir), { until: 'quiche-deps' });
+      const run = await runBuild(await resolved({ ...config(false), patches: { series: emptySeries(dir) } }, dir), {
+        until: 'quiche-deps',
+      });
       expect(run.error).toBeInstanceOf(ConfigError);
       expect((run.error as ConfigError).message).toBe("quiche's MODULE.bazel declares a dependency build-quiche does not know: snappy.");
       expect((run.error as ConfigError).hint).toMatch(/quiche\.dependencies\.snappy = \{ ignore: true \}/);
 
-      const ignored = await runBuild(await resolved({ ...config(true), patches: { series: emptySeries(dir) } }, dir), { until: 'quiche-deps' });
+      const ignored = await runBuild(await resolved({ ...config(true), patches: { series: emptySeries(dir) } }, dir), {
+        until: 'quiche-deps',
+      });
       expect(ignored.error).toBeUndefined();
-      expect((await outputsOf<QuicheDepsOutput>(dir, 'quiche-deps')).dependencies.map((d) => d.name)).toEqual(['boringssl', 'abseil-cpp', 'protobuf', 'googleurl', 'quic-trace']);
+      expect((await outputsOf<QuicheDepsOutput>(dir, 'quiche-deps')).dependencies.map((d) => d.name)).toEqual([
+        'boringssl',
+        'abseil-cpp',
+        'protobuf',
+        'googleurl',
+        'quic-trace',
+      ]);
     }));
 
   // One scenario for the checkout, because each full checkout of the six repositories costs seconds:

@@ -8,7 +8,17 @@ import { doctor } from '../../src/api/pipeline.js';
 import { isBuildQuicheError } from '../../src/errors.js';
 import { isRunning } from '../../src/process/liveness.js';
 import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
-import { offlineConfig, resolved, runBuild, type RecordedRun, startWorld, TAG_150, TAG_152, workspace, type World } from '../support/world.js';
+import {
+  offlineConfig,
+  resolved,
+  runBuild,
+  type RecordedRun,
+  startWorld,
+  TAG_150,
+  TAG_152,
+  workspace,
+  type World,
+} from '../support/world.js';
 
 const QUICHE = 'src/net/third_party/quiche/src';
 let world: World;
@@ -53,7 +63,9 @@ describe('checkout', () => {
   it('moves between pins 152 -> 150 -> 152, verifying each', () =>
     withWorkspace(async (dir) => {
       const at = async (tag: typeof TAG_150 | typeof TAG_152) => {
-        const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { chromium: { version: tag } }), dir), { until: 'checkout' });
+        const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { chromium: { version: tag } }), dir), {
+          until: 'checkout',
+        });
         expect(run.error).toBeUndefined();
         expect(run.ran).toContain('checkout');
         await expectAtPin(dir, tag);
@@ -104,22 +116,25 @@ describe('checkout', () => {
       await expectAtPin(dir, TAG_152);
     }));
 
-  it.each(['src', 'quiche'])('a network failure in the first clone of %s is a network error, and the next run repairs the empty clone', (repo) =>
-    withWorkspace(async (dir) => {
-      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
-      expect((await runBuild(config, { until: 'depot-tools' })).error).toBeUndefined();
-      world.server.faults.failNext(10_000, { status: 503, pathContains: `${repo}.git/git-upload-pack` });
-      let failed: RecordedRun;
-      try {
-        failed = await runBuild(config, { until: 'checkout' });
-      } finally {
-        world.server.faults.reset();
-      }
-      expect(isBuildQuicheError(failed.error) && failed.error.exitCode, String(failed.error)).toBe(7);
-      const rerun = await runBuild(config, { until: 'checkout' });
-      expect(rerun.error).toBeUndefined();
-      await expectAtPin(dir, TAG_152);
-    }));
+  it.each(['src', 'quiche'])(
+    'a network failure in the first clone of %s is a network error, and the next run repairs the empty clone',
+    (repo) =>
+      withWorkspace(async (dir) => {
+        const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+        expect((await runBuild(config, { until: 'depot-tools' })).error).toBeUndefined();
+        world.server.faults.failNext(10_000, { status: 503, pathContains: `${repo}.git/git-upload-pack` });
+        let failed: RecordedRun;
+        try {
+          failed = await runBuild(config, { until: 'checkout' });
+        } finally {
+          world.server.faults.reset();
+        }
+        expect(isBuildQuicheError(failed.error) && failed.error.exitCode, String(failed.error)).toBe(7);
+        const rerun = await runBuild(config, { until: 'checkout' });
+        expect(rerun.error).toBeUndefined();
+        await expectAtPin(dir, TAG_152);
+      }),
+  );
 
   it('stops on a foreign change in a dep that must move, naming the file and changing nothing', () =>
     withWorkspace(async (dir) => {
@@ -128,7 +143,9 @@ describe('checkout', () => {
       const patchedBefore = await readFile(patched, 'utf8');
       const edited = path.join(root(dir), QUICHE, 'quiche/quic/tools/quic_toy_server.cc');
       await writeFile(edited, `${await readFile(edited, 'utf8')}\n// my experiment\n`);
-      const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { chromium: { version: TAG_150 } }), dir), { until: 'checkout' });
+      const run = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { chromium: { version: TAG_150 } }), dir), {
+        until: 'checkout',
+      });
       expect(isBuildQuicheError(run.error) && run.error.failureClass).toBe('dirty-tree');
       expect((run.error as Error).message).toContain('src/net/third_party/quiche/src/quiche/quic/tools/quic_toy_server.cc');
       expect(await readFile(edited, 'utf8')).toMatch(/my experiment/);
@@ -241,7 +258,9 @@ describe('killed runs', () => {
 describe('doctor', () => {
   it('reports the numbers and fails when free disk is below the configured need', () =>
     withWorkspace(async (dir) => {
-      const small = await doctor({ config: await resolved(offlineConfig(world.server.baseUrl, dir, { preflight: { minFreeDiskGb: 0.001 } }), dir) });
+      const small = await doctor({
+        config: await resolved(offlineConfig(world.server.baseUrl, dir, { preflight: { minFreeDiskGb: 0.001 } }), dir),
+      });
       expect(small.disk.ok).toBe(true);
       expect(small.disk.freeGb).toBeGreaterThan(0);
       expect(small.suggestedJobs).toBeGreaterThanOrEqual(1);

@@ -48,10 +48,14 @@ describe('builder switch', () => {
     const base = { smoke: { enabled: false }, publish: [] };
     const siso = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { ...base }), dir), { until: 'compile' });
     expect(siso.error).toBeUndefined();
-    const ninja = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { ...base, build: { builder: 'ninja' } }), dir), { until: 'compile' });
+    const ninja = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { ...base, build: { builder: 'ninja' } }), dir), {
+      until: 'compile',
+    });
     expect(ninja.error).toBeUndefined();
     expect(ninja.notes.join('\n')).toMatch(/last built with autoninja; running gn clean before switching to ninja/);
-    const again = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { ...base, build: { builder: 'ninja' } }), dir), { until: 'compile' });
+    const again = await runBuild(await resolved(offlineConfig(world.server.baseUrl, dir, { ...base, build: { builder: 'ninja' } }), dir), {
+      until: 'compile',
+    });
     expect(again.ran).toEqual([]);
   });
 });

@@ -68,7 +68,18 @@ describe.skipIf(skip)('lab sweep through the command, and the report pages in he
   beforeAll(async () => {
     const artifact = await fixtureArtifact();
     ws = await workspace('bq-lab-cli-');
-    run = await lab(['--artifact', artifact, '--scenario', 'rotate-ips', '--sweep', 'interval=200,800', '--duration', '1.6s', '--out', ws.dir]);
+    run = await lab([
+      '--artifact',
+      artifact,
+      '--scenario',
+      'rotate-ips',
+      '--sweep',
+      'interval=200,800',
+      '--duration',
+      '1.6s',
+      '--out',
+      ws.dir,
+    ]);
     if (run.code !== 0) throw new Error(`lab exited ${run.code}:\n${run.err.join('\n')}`);
     sweep = JSON.parse(await readFile(path.join(ws.dir, 'sweep.json'), 'utf8')) as SweepResult;
   });
@@ -92,7 +103,11 @@ describe.skipIf(skip)('lab sweep through the command, and the report pages in he
 
   async function screenshot(page: string): Promise<string> {
     const png = `${page}.png`;
-    await exec('chromium', ['--headless', '--no-sandbox', '--disable-gpu', `--screenshot=${png}`, '--window-size=1200,1600', `file://${page}`], { timeoutMs: 60_000 });
+    await exec(
+      'chromium',
+      ['--headless', '--no-sandbox', '--disable-gpu', `--screenshot=${png}`, '--window-size=1200,1600', `file://${page}`],
+      { timeoutMs: 60_000 },
+    );
     return png;
   }
 

@@ -18,8 +18,11 @@ const compose = await composeConfigCommand();
 if (!compose) console.log('skipping the compose config check: neither `docker compose` nor `docker-compose` is installed');
 
 describe('examples/docker-compose', () => {
-  test.skipIf(!compose)('is a valid compose file: two services, the client on both networks with the lab\'s addresses', async () => {
-    const result = await exec(compose![0]!, [...compose!.slice(1), 'config'], { cwd: EXAMPLE, env: { ARTIFACT: 'quiche-test-linux-x64.tar.gz' } });
+  test.skipIf(!compose)("is a valid compose file: two services, the client on both networks with the lab's addresses", async () => {
+    const result = await exec(compose![0]!, [...compose!.slice(1), 'config'], {
+      cwd: EXAMPLE,
+      env: { ARTIFACT: 'quiche-test-linux-x64.tar.gz' },
+    });
     expect(result.stdout).toMatch(/ARTIFACT: quiche-test-linux-x64\.tar\.gz/);
     expect(result.stdout).toMatch(/client:[\s\S]*ipv4_address: 10\.213\.1\.2[\s\S]*ipv4_address: 10\.213\.2\.2/);
     expect(result.stdout).toMatch(/server:[\s\S]*ipv4_address: 10\.213\.1\.1[\s\S]*ipv4_address: 10\.213\.2\.1/);
@@ -27,7 +30,11 @@ describe('examples/docker-compose', () => {
   });
 
   test.skipIf(!compose)('refuses to start without an artifact, saying which variable to set', async () => {
-    const result = await exec(compose![0]!, [...compose!.slice(1), 'config'], { cwd: EXAMPLE, env: { ARTIFACT: undefined }, allowFailure: true });
+    const result = await exec(compose![0]!, [...compose!.slice(1), 'config'], {
+      cwd: EXAMPLE,
+      env: { ARTIFACT: undefined },
+      allowFailure: true,
+    });
     expect(result.exitCode).not.toBe(0);
     expect(`${result.stdout}\n${result.stderr}`).toMatch(/set ARTIFACT/);
   });

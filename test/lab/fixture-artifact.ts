@@ -49,7 +49,9 @@ async function withLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
 /** What the artifact depends on: the upstream's sources, the patches applied, the manifest format and tool version. */
 async function artifactKey(sourceHash: string): Promise<string> {
   const seriesDir = path.dirname(FIXTURE_SERIES('migration'));
-  const patches = await Promise.all((await readdir(seriesDir)).sort().map(async (f) => `${f}:${sha256(await readFile(path.join(seriesDir, f)))}`));
+  const patches = await Promise.all(
+    (await readdir(seriesDir)).sort().map(async (f) => `${f}:${sha256(await readFile(path.join(seriesDir, f)))}`),
+  );
   return sha256([sourceHash, ...patches, MANIFEST_SCHEMA_VERSION, TOOL_VERSION].join('\n')).slice(0, 16);
 }
 

@@ -7,7 +7,14 @@ import { runLab } from '../../src/lab/run.js';
 const [artifact, out] = process.argv.slice(2);
 console.log(`PID ${process.pid}`);
 try {
-  await runLab({ artifact: artifact!, scenario: 'two-paths', out: out!, durationMs: 20_000, intervalMs: 300, onEvent: (e) => console.log(e.message) });
+  await runLab({
+    artifact: artifact!,
+    scenario: 'two-paths',
+    out: out!,
+    durationMs: 20_000,
+    intervalMs: 300,
+    onEvent: (e) => console.log(e.message),
+  });
 } catch (error) {
   if (!isBuildQuicheError(error)) throw error;
   console.log(`ERROR ${error.failureClass} ${error.exitCode} ${error.message}`);

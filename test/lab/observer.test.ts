@@ -18,13 +18,30 @@ function connection(newServerCid: string, newClientCid: string): Datagram[] {
     { ms: 0, from: OLD, to: SERVER, payload: initial('0102030405060708', CLIENT_CID) },
     { ms: 1, from: SERVER, to: OLD, payload: initial(CLIENT_CID, SERVER_CIDS[0]!) },
   ];
-  for (let i = 0; i < 5; i++) d.push({ ms: 10 + i, from: SERVER, to: OLD, payload: shortHeader(CLIENT_CID) }, { ms: 10 + i, from: OLD, to: SERVER, payload: shortHeader(SERVER_CIDS[0]!, 60) });
-  for (let i = 0; i < 5; i++) d.push({ ms: 500 + i, from: NEW, to: SERVER, payload: shortHeader(newServerCid, 60) }, { ms: 500 + i, from: SERVER, to: NEW, payload: shortHeader(newClientCid) });
+  for (let i = 0; i < 5; i++)
+    d.push(
+      { ms: 10 + i, from: SERVER, to: OLD, payload: shortHeader(CLIENT_CID) },
+      { ms: 10 + i, from: OLD, to: SERVER, payload: shortHeader(SERVER_CIDS[0]!, 60) },
+    );
+  for (let i = 0; i < 5; i++)
+    d.push(
+      { ms: 500 + i, from: NEW, to: SERVER, payload: shortHeader(newServerCid, 60) },
+      { ms: 500 + i, from: SERVER, to: NEW, payload: shortHeader(newClientCid) },
+    );
   return d;
 }
 
 const migration: MigrationRecord = {
-  seq: 1, t_ms: 500, from: OLD, to: NEW, serverCid: { old: SERVER_CIDS[0]!, new: SERVER_CIDS[1]! }, result: 'ok', tookMs: 1, fromPath: '10.213.1.11', toPath: '10.213.1.12', seenByServer: true,
+  seq: 1,
+  t_ms: 500,
+  from: OLD,
+  to: NEW,
+  serverCid: { old: SERVER_CIDS[0]!, new: SERVER_CIDS[1]! },
+  result: 'ok',
+  tookMs: 1,
+  fromPath: '10.213.1.11',
+  toPath: '10.213.1.12',
+  seenByServer: true,
 };
 
 describe('observer view from QUIC-format captures, dissected by tshark', () => {
@@ -51,7 +68,9 @@ describe('observer view from QUIC-format captures, dissected by tshark', () => {
 
   test('a migration to fresh connection IDs on a new address and port is not linkable; the shared observer is named', async () => {
     const observer = await view('fresh2', connection(SERVER_CIDS[1]!, 'c2c2c2c2c2c2c2c2'));
-    expect(linkability([migration], [observer])).toEqual([{ seq: 1, linkable: false, by: [], observersSeeingBoth: ['link'], cidChecked: true }]);
+    expect(linkability([migration], [observer])).toEqual([
+      { seq: 1, linkable: false, by: [], observersSeeingBoth: ['link'], cidChecked: true },
+    ]);
     expect(cidReuse([observer])).toEqual([]);
   });
 

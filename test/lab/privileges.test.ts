@@ -14,7 +14,16 @@ describe('the lab without the privileges it needs', () => {
     try {
       const result = await exec(
         'setpriv',
-        ['--bounding-set=-net_admin,-sys_admin', '--inh-caps=-net_admin,-sys_admin', process.execPath, '--import', 'tsx', CHILD, path.join(ws.dir, 'no-such-artifact.tar.gz'), path.join(ws.dir, 'out')],
+        [
+          '--bounding-set=-net_admin,-sys_admin',
+          '--inh-caps=-net_admin,-sys_admin',
+          process.execPath,
+          '--import',
+          'tsx',
+          CHILD,
+          path.join(ws.dir, 'no-such-artifact.tar.gz'),
+          path.join(ws.dir, 'out'),
+        ],
         { allowFailure: true, timeoutMs: 60_000 },
       );
       expect(result.exitCode).toBe(8);

@@ -12,7 +12,8 @@ if (skip) console.log(`skipping the migration lab scenarios: ${skip}`);
 /** Short runs: 1.5 s of download at 40 Mbit/s, a migration every 300 ms. */
 const SHORT = { durationMs: 1500, intervalMs: 300, rateMbit: 40 };
 
-const quicTuples = (report: LabReport, link: string) => report.observers.find((o) => o.link === link)!.fourTuples.filter((t) => t.kind === 'quic');
+const quicTuples = (report: LabReport, link: string) =>
+  report.observers.find((o) => o.link === link)!.fourTuples.filter((t) => t.kind === 'quic');
 const ok = (report: LabReport) => report.migrations.filter((m) => m.result === 'ok');
 
 describe.skipIf(skip)('migration lab on the fixture artifact (real namespaces, veth, tcpdump, tshark)', () => {
@@ -39,7 +40,10 @@ describe.skipIf(skip)('migration lab on the fixture artifact (real namespaces, v
       // Neither address nor port is shared, and the fixture leaves no CIDs to link by.
       expect(report.linkable.every((l) => !l.linkable && l.observersSeeingBoth.includes('link'))).toBe(true);
       expect(report.goodput.totalBytes).toBeGreaterThanOrEqual(report.settings.responseBytes);
-      expect(JSON.parse(await readFile(path.join(reportDir, 'report.json'), 'utf8'))).toMatchObject({ scenario: 'rotate-ips', migrations: report.migrations });
+      expect(JSON.parse(await readFile(path.join(reportDir, 'report.json'), 'utf8'))).toMatchObject({
+        scenario: 'rotate-ips',
+        migrations: report.migrations,
+      });
     } finally {
       await ws.remove();
     }

@@ -22,7 +22,9 @@ describe('patches check', () => {
   });
 
   it('lists repo=src patches as not checked when only a quiche clone is given', async () => {
-    const srcPatch = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'pretend src change', [{ file: 'quiche/common/README.md', replace: [['fake', 'faux']] }]);
+    const srcPatch = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'pretend src change', [
+      { file: 'quiche/common/README.md', replace: [['fake', 'faux']] },
+    ]);
     const series = await writeSeries(await tempDir(), [
       { name: '0001-flag.patch', content: fixture.patches.clientFlag },
       { name: 'src-0001.patch', content: srcPatch, repo: 'src' },

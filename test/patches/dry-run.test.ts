@@ -10,10 +10,16 @@ import { CLIENT, HELPER, LEGACY, makePatch, quicheFiles, SERVER, tempDir, useQui
 const fixture = useQuiche();
 
 async function seriesOf(...entries: Array<[string, string]>): Promise<Series> {
-  return parseSeries(await writeSeries(await tempDir(), entries.map(([name, content]) => ({ name, content }))));
+  return parseSeries(
+    await writeSeries(
+      await tempDir(),
+      entries.map(([name, content]) => ({ name, content })),
+    ),
+  );
 }
 
-const atPin = async (pin: 'old' | 'new') => readerFor({ quiche: await gitRevisionSource(fixture.quiche.dir, pin === 'old' ? fixture.quiche.oldPin : fixture.quiche.newPin) });
+const atPin = async (pin: 'old' | 'new') =>
+  readerFor({ quiche: await gitRevisionSource(fixture.quiche.dir, pin === 'old' ? fixture.quiche.oldPin : fixture.quiche.newPin) });
 
 /** A base directory: the old pin's files with some overrides. */
 async function baseDir(overrides: Record<string, string>) {
@@ -28,7 +34,11 @@ async function baseDir(overrides: Record<string, string>) {
 
 describe('dry run', () => {
   it('returns the final content of every touched file when the series applies', async () => {
-    const series = await seriesOf(['0001-flag.patch', fixture.patches.clientFlag], ['0002-log.patch', fixture.patches.serverLog], ['0003-helper.patch', fixture.patches.addHelper]);
+    const series = await seriesOf(
+      ['0001-flag.patch', fixture.patches.clientFlag],
+      ['0002-log.patch', fixture.patches.serverLog],
+      ['0003-helper.patch', fixture.patches.addHelper],
+    );
     const result = await dryRunSeries(series, await atPin('old'));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -53,7 +63,13 @@ describe('dry run', () => {
     if (result.ok) return;
     const secondHunk = series.patches[0]!.files[0]!.hunks[1]!;
     expect(result.report.problems).toEqual([
-      expect.objectContaining({ patch: '0001-step20.patch', repo: 'quiche', file: CLIENT, hunk: secondHunk.header, reason: 'context-mismatch' }),
+      expect.objectContaining({
+        patch: '0001-step20.patch',
+        repo: 'quiche',
+        file: CLIENT,
+        hunk: secondHunk.header,
+        reason: 'context-mismatch',
+      }),
     ]);
     expect(secondHunk.header).toMatch(/^@@ -19,7 \+19,7 @@/);
     expect(result.report.problems[0]!.detail).toContain('Hunk #2 of 2');
@@ -64,9 +80,17 @@ describe('dry run', () => {
 
   it('lists every failing hunk of a file, not only the first', async () => {
     const both = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'client: two doomed hunks', [
-      { file: CLIENT, replace: [['return 3; }', 'return 3 + 1; }'], ['return 20; }', 'return 20 + 1; }']] },
+      {
+        file: CLIENT,
+        replace: [
+          ['return 3; }', 'return 3 + 1; }'],
+          ['return 20; }', 'return 20 + 1; }'],
+        ],
+      },
     ]);
-    const base = await baseDir({ [CLIENT]: quicheFiles('old')[CLIENT]!.replace('return 4; }', 'return 40; }').replace('return 21; }', 'return 21 + 0; }') });
+    const base = await baseDir({
+      [CLIENT]: quicheFiles('old')[CLIENT]!.replace('return 4; }', 'return 40; }').replace('return 21; }', 'return 21 + 0; }'),
+    });
     const result = await dryRunSeries(await seriesOf(['0001-both.patch', both]), base);
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -125,9 +149,14 @@ describe('dry run', () => {
   });
 
   it('marks a failure that may follow from an earlier failing patch on the same file', async () => {
-    const followUp = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'client: build on step 20', [{ file: CLIENT, replace: [['return 20; }', 'return 20 * 3; }']] }]);
+    const followUp = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'client: build on step 20', [
+      { file: CLIENT, replace: [['return 20; }', 'return 20 * 3; }']] },
+    ]);
     const base = await baseDir({ [CLIENT]: quicheFiles('old')[CLIENT]!.replace('return 19; }', 'return 19 + 0; }') });
-    const result = await dryRunSeries(await seriesOf(['0001-step20.patch', fixture.patches.clientStep20], ['0002-more.patch', followUp]), base);
+    const result = await dryRunSeries(
+      await seriesOf(['0001-step20.patch', fixture.patches.clientStep20], ['0002-more.patch', followUp]),
+      base,
+    );
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.report.problems.find((problem) => problem.patch === '0002-more.patch')).toMatchObject({ after: '0001-step20.patch' });

@@ -21,7 +21,12 @@ async function patchClone(date: string): Promise<string> {
     git(dir, '-c', 'user.name=Patch Author', '-c', 'user.email=author@example.com', 'commit', '-q', '--date', date, '-m', message);
   };
   await commit(CLIENT, 'return 5; }', 'return 5 * flag; }', 'client: intentional migration\n\nAdds flags to drive migration.');
-  await commit(SERVER, 'void handler_05() {}', 'void handler_05() { Log(); }', 'server: see every migration!\n\nPrints PEER_MIGRATION lines.');
+  await commit(
+    SERVER,
+    'void handler_05() {}',
+    'void handler_05() { Log(); }',
+    'server: see every migration!\n\nPrints PEER_MIGRATION lines.',
+  );
   return dir;
 }
 
@@ -29,8 +34,13 @@ describe('patches export', () => {
   it('writes normalised, numbered patch files and the series listing them', async () => {
     const out = await tempDir();
     const result = await exportPatches({ repoDir: await patchClone('2026-07-01T10:00:00Z'), base: fixture.quiche.oldPin, outDir: out });
-    expect(result.patches.map((patch) => patch.name)).toEqual(['0001-client-intentional-migration.patch', '0002-server-see-every-migration.patch']);
-    expect(await readFile(path.join(out, 'series'), 'utf8')).toBe('# Applied in order; see docs/patches.md.\n0001-client-intentional-migration.patch\n0002-server-see-every-migration.patch\n');
+    expect(result.patches.map((patch) => patch.name)).toEqual([
+      '0001-client-intentional-migration.patch',
+      '0002-server-see-every-migration.patch',
+    ]);
+    expect(await readFile(path.join(out, 'series'), 'utf8')).toBe(
+      '# Applied in order; see docs/patches.md.\n0001-client-intentional-migration.patch\n0002-server-see-every-migration.patch\n',
+    );
     const text = await readFile(path.join(out, '0001-client-intentional-migration.patch'), 'utf8');
     const lines = text.split('\n');
     expect(lines[0]).toBe('From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001');
@@ -48,10 +58,14 @@ describe('patches export', () => {
   it('re-exports the same changes byte-identically, without touching the files', async () => {
     const out = await tempDir();
     const first = await exportPatches({ repoDir: await patchClone('2026-07-01T10:00:00Z'), base: fixture.quiche.oldPin, outDir: out });
-    const before = await Promise.all(first.patches.map(async (patch) => ({ bytes: await readFile(patch.file), mtime: (await stat(patch.file)).mtimeMs })));
+    const before = await Promise.all(
+      first.patches.map(async (patch) => ({ bytes: await readFile(patch.file), mtime: (await stat(patch.file)).mtimeMs })),
+    );
     const again = await exportPatches({ repoDir: await patchClone('2026-08-15T22:30:00Z'), base: fixture.quiche.oldPin, outDir: out });
     expect(again.patches.map((patch) => patch.changed)).toEqual([false, false]);
-    const after = await Promise.all(again.patches.map(async (patch) => ({ bytes: await readFile(patch.file), mtime: (await stat(patch.file)).mtimeMs })));
+    const after = await Promise.all(
+      again.patches.map(async (patch) => ({ bytes: await readFile(patch.file), mtime: (await stat(patch.file)).mtimeMs })),
+    );
     expect(after).toEqual(before);
   });
 
@@ -65,6 +79,11 @@ describe('patches export', () => {
     expect(await readFile(path.join(out, 'series'), 'utf8')).toBe(
       '# MIMIQ patches\n0001-client-intentional-migration.patch\n0002-server-see-every-migration.patch\n\n# chromium/src\nsrc-0001-build.patch repo=src\n',
     );
-    expect((await readdir(out)).sort()).toEqual(['0001-client-intentional-migration.patch', '0002-server-see-every-migration.patch', 'series', 'src-0001-build.patch']);
+    expect((await readdir(out)).sort()).toEqual([
+      '0001-client-intentional-migration.patch',
+      '0002-server-see-every-migration.patch',
+      'series',
+      'src-0001-build.patch',
+    ]);
   });
 });

@@ -15,7 +15,10 @@ beforeAll(async () => {
 
 const seriesFile = (name: string) => path.join(FIXTURE_PATCHES_DIR, name, 'series');
 const check = async (name: string, tag: UpstreamTag) =>
-  checkPatches({ series: seriesFile(name), sources: { quiche: await gitRevisionSource(upstream.repos.quiche, upstream.tags[tag].quicheRevision) } });
+  checkPatches({
+    series: seriesFile(name),
+    sources: { quiche: await gitRevisionSource(upstream.repos.quiche, upstream.tags[tag].quicheRevision) },
+  });
 
 describe('fixture patch series', () => {
   it.each([TAG_152, TAG_150] as const)('migration/ applies at %s', async (tag) => {
@@ -29,16 +32,24 @@ describe('fixture patch series', () => {
     expect(at152.ok).toBe(false);
     expect(at152.report?.failed).toEqual(['0002-quic_toy_client-hint-at-a-missing-server-when-connec.patch']);
     expect(at152.report?.problems).toEqual([
-      expect.objectContaining({ file: 'quiche/quic/tools/quic_toy_client.cc', reason: 'context-mismatch', hunk: expect.stringMatching(/^@@ /) }),
+      expect.objectContaining({
+        file: 'quiche/quic/tools/quic_toy_client.cc',
+        reason: 'context-mismatch',
+        hunk: expect.stringMatching(/^@@ /),
+      }),
     ]);
     expect((await check('conflict', TAG_150)).ok).toBe(true);
   });
 
   it('edited/ differs from migration/ only in quic_simple_server_session.cc once applied', async () => {
     const read = readerFor({ quiche: await gitRevisionSource(upstream.repos.quiche, upstream.tags[TAG_152].quicheRevision) });
-    const [migration, edited] = await Promise.all([dryRunSeries(await parseSeries(seriesFile('migration')), read), dryRunSeries(await parseSeries(seriesFile('edited')), read)]);
+    const [migration, edited] = await Promise.all([
+      dryRunSeries(await parseSeries(seriesFile('migration')), read),
+      dryRunSeries(await parseSeries(seriesFile('edited')), read),
+    ]);
     if (!migration.ok || !edited.ok) throw new Error('fixture series do not apply');
-    const results = (files: typeof migration.files) => Object.fromEntries(files.map((file) => [file.path, file.result?.toString('base64')]));
+    const results = (files: typeof migration.files) =>
+      Object.fromEntries(files.map((file) => [file.path, file.result?.toString('base64')]));
     const [before, after] = [results(migration.files), results(edited.files)];
     const differing = Object.keys({ ...before, ...after }).filter((file) => before[file] !== after[file]);
     expect(differing).toEqual(['quiche/quic/tools/quic_simple_server_session.cc']);

@@ -97,7 +97,14 @@ export async function makeQuicheRepo(dir: string): Promise<FakeQuiche> {
   return { dir, oldPin, newPin };
 }
 
-const FIXTURE_CACHE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '.cache', 'build-quiche-patches-fixture');
+const FIXTURE_CACHE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'node_modules',
+  '.cache',
+  'build-quiche-patches-fixture',
+);
 
 /**
  * The fake quiche and the standard patches, built once per version of this file into
@@ -106,7 +113,13 @@ const FIXTURE_CACHE = path.join(path.dirname(fileURLToPath(import.meta.url)), '.
  * it. Treat it as read-only.
  */
 async function cachedFixture(): Promise<{ quiche: FakeQuiche; patches: StandardPatches }> {
-  const target = path.join(FIXTURE_CACHE, createHash('sha256').update(await readFile(fileURLToPath(import.meta.url))).digest('hex').slice(0, 16));
+  const target = path.join(
+    FIXTURE_CACHE,
+    createHash('sha256')
+      .update(await readFile(fileURLToPath(import.meta.url)))
+      .digest('hex')
+      .slice(0, 16),
+  );
   const manifest = path.join(target, 'fixture.json');
   if (!existsSync(manifest)) {
     await mkdir(FIXTURE_CACHE, { recursive: true });
@@ -119,7 +132,11 @@ async function cachedFixture(): Promise<{ quiche: FakeQuiche; patches: StandardP
       if (!existsSync(manifest)) throw error;
     });
   }
-  const { oldPin, newPin, patches } = JSON.parse(await readFile(manifest, 'utf8')) as { oldPin: string; newPin: string; patches: StandardPatches };
+  const { oldPin, newPin, patches } = JSON.parse(await readFile(manifest, 'utf8')) as {
+    oldPin: string;
+    newPin: string;
+    patches: StandardPatches;
+  };
   return { quiche: { dir: path.join(target, 'quiche'), oldPin, newPin }, patches };
 }
 
@@ -136,7 +153,13 @@ export function useQuiche(): { quiche: FakeQuiche; patches: StandardPatches } {
 export type Edit = { file: string; replace?: [string, string][]; content?: string | null };
 
 /** A real `git format-patch` of `edits` made on top of `base` in a throwaway clone. */
-export async function makePatch(repo: string, base: string, subject: string, edits: Edit[], body = 'Why this patch exists.'): Promise<string> {
+export async function makePatch(
+  repo: string,
+  base: string,
+  subject: string,
+  edits: Edit[],
+  body = 'Why this patch exists.',
+): Promise<string> {
   const work = await tempDir('bq-patch-work');
   git(work, 'clone', '-q', repo, '.');
   git(work, 'checkout', '-q', base);
@@ -184,16 +207,32 @@ export async function standardPatches(quiche: FakeQuiche) {
   return {
     /** Two hunks in the client, far apart; applies at both pins (offsets at the new one). */
     clientFlag: await makePatch(quiche.dir, base, 'client: scale steps by a flag', [
-      { file: CLIENT, replace: [['return 5; }', 'return 5 * flag; }'], ['return 25; }', 'return 25 * flag; }']] },
+      {
+        file: CLIENT,
+        replace: [
+          ['return 5; }', 'return 5 * flag; }'],
+          ['return 25; }', 'return 25 * flag; }'],
+        ],
+      },
     ]),
     /** One hunk in the server. */
-    serverLog: await makePatch(quiche.dir, base, 'server: log every handler', [{ file: SERVER, replace: [['void handler_05() {}', 'void handler_05() { Log(); }']] }]),
+    serverLog: await makePatch(quiche.dir, base, 'server: log every handler', [
+      { file: SERVER, replace: [['void handler_05() {}', 'void handler_05() { Log(); }']] },
+    ]),
     /** Touches step_12 (fine) and step_20, which the new pin changes: its second hunk conflicts there. */
     clientStep20: await makePatch(quiche.dir, base, 'client: tune step 20', [
-      { file: CLIENT, replace: [['return 12; }', 'return 12 + 0; }'], ['return 20; }', 'return 20 * 2; }']] },
+      {
+        file: CLIENT,
+        replace: [
+          ['return 12; }', 'return 12 + 0; }'],
+          ['return 20; }', 'return 20 * 2; }'],
+        ],
+      },
     ]),
     /** Adds a file. */
-    addHelper: await makePatch(quiche.dir, base, 'tools: add a migration helper', [{ file: HELPER, content: '#pragma once\ninline int Helper() { return 1; }\n' }]),
+    addHelper: await makePatch(quiche.dir, base, 'tools: add a migration helper', [
+      { file: HELPER, content: '#pragma once\ninline int Helper() { return 1; }\n' },
+    ]),
     /** Changes a file the new pin deletes. */
     legacy: await makePatch(quiche.dir, base, 'core: fix legacy path', [{ file: LEGACY, replace: [['return 0;', 'return 1;']] }]),
   };
@@ -207,7 +246,10 @@ export async function treeHashes(dir: string): Promise<Record<string, string>> {
       const rel = path.join(sub, entry.name);
       if (entry.name === '.git') continue;
       if (entry.isDirectory()) await walk(rel);
-      else out[rel] = createHash('sha256').update(await readFile(path.join(dir, rel))).digest('hex');
+      else
+        out[rel] = createHash('sha256')
+          .update(await readFile(path.join(dir, rel)))
+          .digest('hex');
     }
   };
   await walk('');
@@ -237,7 +279,12 @@ export interface FakeCheckout {
 export async function makeApp(root: string, seriesFile = path.join(root, 'patches', 'series')): Promise<AppContext> {
   const config = await loadConfig({
     cwd: root,
-    inline: { cacheDir: path.join(root, 'cache'), patches: { series: seriesFile }, chromium: { srcUrl: path.join(root, 'no-src.git'), gitiles: 'off' }, retry: { retries: 0 } },
+    inline: {
+      cacheDir: path.join(root, 'cache'),
+      patches: { series: seriesFile },
+      chromium: { srcUrl: path.join(root, 'no-src.git'), gitiles: 'off' },
+      retry: { retries: 0 },
+    },
     env: {},
   });
   return createAppContext(config, {});
@@ -255,7 +302,10 @@ afterAll(async () => {
 
 async function checkoutTemplate(quiche: FakeQuiche, pin: string): Promise<string> {
   templatesDir ??= mkdtemp(path.join(os.tmpdir(), 'bq-gclient-templates-'));
-  const template = path.join(await templatesDir, `${createHash('sha256').update(quiche.dir).digest('hex').slice(0, 8)}-${pin.slice(0, 12)}`);
+  const template = path.join(
+    await templatesDir,
+    `${createHash('sha256').update(quiche.dir).digest('hex').slice(0, 8)}-${pin.slice(0, 12)}`,
+  );
   const build = async () => {
     const srcRoot = path.join(template, 'src');
     await mkdir(path.join(srcRoot, 'net'), { recursive: true });
@@ -311,10 +361,21 @@ export interface TestStageContext extends StageContext<AppContext> {
 }
 
 /** A StageContext for driving a stage's run()/repair() directly. */
-export function stageContext(app: AppContext, upstream: Record<string, unknown>, stageId = 'patch', guardData: Record<string, unknown> = {}): TestStageContext {
+export function stageContext(
+  app: AppContext,
+  upstream: Record<string, unknown>,
+  stageId = 'patch',
+  guardData: Record<string, unknown> = {},
+): TestStageContext {
   const log = new StageLog(path.join(app.paths.cacheDir, 'logs', `${stageId}.log`));
   const notes: string[] = [];
-  const guardInfo: GuardInfo = { stage: stageId, runId: 'test', pid: process.pid, startedAt: new Date().toISOString(), data: { ...guardData } };
+  const guardInfo: GuardInfo = {
+    stage: stageId,
+    runId: 'test',
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    data: { ...guardData },
+  };
   const ctx = createStageContext<AppContext>({
     input: {
       app,
@@ -332,8 +393,9 @@ export function stageContext(app: AppContext, upstream: Record<string, unknown>,
     },
     guard: {
       data: guardInfo.data,
-      update: async (data) => {
+      update: (data) => {
         Object.assign(guardInfo.data, data);
+        return Promise.resolve();
       },
     },
   });

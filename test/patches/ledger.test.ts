@@ -5,7 +5,20 @@ import { DirtyTreeError } from '../../src/errors.js';
 import { ownedChanges, readLedger, revertAppliedPatches } from '../../src/patches/ledger.js';
 import { ledgerLocation } from '../../src/stages/context.js';
 import { patchStage } from '../../src/stages/patch.js';
-import { CLIENT, git, HELPER, makeCheckout, makePatch, quicheFiles, SERVER, stageContext, treeHashes, useQuiche, writeSeries, type FakeCheckout } from './helpers.js';
+import {
+  CLIENT,
+  git,
+  HELPER,
+  makeCheckout,
+  makePatch,
+  quicheFiles,
+  SERVER,
+  stageContext,
+  treeHashes,
+  useQuiche,
+  writeSeries,
+  type FakeCheckout,
+} from './helpers.js';
 
 const fixture = useQuiche();
 
@@ -30,13 +43,22 @@ describe('applied-patches ledger', () => {
   it('ownedChanges lists exactly the files that still hold what the patches wrote, relative to the gclient root', async () => {
     const co = await patched();
     await writeFile(path.join(co.quicheRoot, SERVER), 'someone else was here\n');
-    expect((await ownedChanges(ledgerLocation(co.app))).sort()).toEqual([`${QUICHE_IN_GCLIENT}/${HELPER}`, `${QUICHE_IN_GCLIENT}/${CLIENT}`, 'src/net/BUILD.gn'].sort());
+    expect((await ownedChanges(ledgerLocation(co.app))).sort()).toEqual(
+      [`${QUICHE_IN_GCLIENT}/${HELPER}`, `${QUICHE_IN_GCLIENT}/${CLIENT}`, 'src/net/BUILD.gn'].sort(),
+    );
   });
 
   it('revertAppliedPatches restores upstream content, deletes created files and clears the ledger', async () => {
     const co = await patched();
     const { reverted } = await revertAppliedPatches(ledgerLocation(co.app));
-    expect(reverted.sort()).toEqual([path.join(co.quicheRoot, CLIENT), path.join(co.quicheRoot, HELPER), path.join(co.quicheRoot, SERVER), path.join(co.srcRoot, 'net/BUILD.gn')].sort());
+    expect(reverted.sort()).toEqual(
+      [
+        path.join(co.quicheRoot, CLIENT),
+        path.join(co.quicheRoot, HELPER),
+        path.join(co.quicheRoot, SERVER),
+        path.join(co.srcRoot, 'net/BUILD.gn'),
+      ].sort(),
+    );
     expect(git(co.quicheRoot, 'status', '--porcelain')).toBe('');
     expect(git(co.srcRoot, 'status', '--porcelain')).toBe('');
     expect(await readFile(path.join(co.quicheRoot, CLIENT), 'utf8')).toBe(quicheFiles('old')[CLIENT]);

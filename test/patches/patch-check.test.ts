@@ -55,7 +55,11 @@ describe('patch-check stage', () => {
     expect(error).toBeInstanceOf(PatchConflictError);
     const report = (error as PatchConflictError).data as ConflictReport;
     expect(report.failed).toEqual(['0002-step20.patch']);
-    expect(report.problems[0]).toMatchObject({ file: CLIENT, reason: 'context-mismatch', hunk: expect.stringMatching(/^@@ -19,7 \+19,7 @@/) });
+    expect(report.problems[0]).toMatchObject({
+      file: CLIENT,
+      reason: 'context-mismatch',
+      hunk: expect.stringMatching(/^@@ -19,7 \+19,7 @@/),
+    });
     expect((error as Error).message).toContain('build-quiche patches rebase --to 152.0.7977.83');
     expect((error as PatchConflictError).exitCode).toBe(4);
   });

@@ -29,11 +29,14 @@ describe('the shipped patch series', () => {
     }
   });
 
-  it.skipIf(!quicheDir).each(Object.entries(PINS))('`patches check --quiche` passes at %s (needs QUICHE_DIR)', async (_version, revision) => {
-    const out: string[] = [];
-    const io = { stdout: (l: string) => out.push(l), stderr: (l: string) => out.push(l), isTTY: false, env: {} };
-    const code = await runCli(['patches', 'check', '--quiche', quicheDir!, '--rev', revision], io);
-    expect(out.join('\n')).not.toMatch(/does not apply/);
-    expect(code).toBe(0);
-  });
+  it.skipIf(!quicheDir).each(Object.entries(PINS))(
+    '`patches check --quiche` passes at %s (needs QUICHE_DIR)',
+    async (_version, revision) => {
+      const out: string[] = [];
+      const io = { stdout: (l: string) => out.push(l), stderr: (l: string) => out.push(l), isTTY: false, env: {} };
+      const code = await runCli(['patches', 'check', '--quiche', quicheDir!, '--rev', revision], io);
+      expect(out.join('\n')).not.toMatch(/does not apply/);
+      expect(code).toBe(0);
+    },
+  );
 });

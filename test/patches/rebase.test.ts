@@ -9,7 +9,8 @@ import { CLIENT, git, makePatch, quicheFiles, SERVER, tempDir, useQuiche, writeS
 
 const fixture = useQuiche();
 
-const at = async (pin: 'old' | 'new') => readerFor({ quiche: await gitRevisionSource(fixture.quiche.dir, pin === 'old' ? fixture.quiche.oldPin : fixture.quiche.newPin) });
+const at = async (pin: 'old' | 'new') =>
+  readerFor({ quiche: await gitRevisionSource(fixture.quiche.dir, pin === 'old' ? fixture.quiche.oldPin : fixture.quiche.newPin) });
 
 describe('patches rebase', () => {
   it('refreshes patches that merge onto the new base, under their names, so the series applies there', async () => {
@@ -18,7 +19,12 @@ describe('patches rebase', () => {
       { name: '0001-flag.patch', content: fixture.patches.clientFlag },
       { name: '0002-log.patch', content: fixture.patches.serverLog },
     ]);
-    const result = await rebasePatches({ series: seriesFile, from: await at('old'), to: await at('new'), labels: { from: 'old', to: 'new' } });
+    const result = await rebasePatches({
+      series: seriesFile,
+      from: await at('old'),
+      to: await at('new'),
+      labels: { from: 'old', to: 'new' },
+    });
     expect(result.needsHand).toEqual([]);
     expect(result.refreshed.map(({ patch, changed }) => ({ patch, changed }))).toEqual([
       { patch: '0001-flag.patch', changed: true },
@@ -44,7 +50,9 @@ describe('patches rebase', () => {
 
   it('reports a real conflict with the conflicting file, leaves that patch alone, and blocks later patches on the same file', async () => {
     const dir = await tempDir();
-    const followUp = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'client: step 28', [{ file: CLIENT, replace: [['return 28; }', 'return 28 + 0; }']] }]);
+    const followUp = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'client: step 28', [
+      { file: CLIENT, replace: [['return 28; }', 'return 28 + 0; }']] },
+    ]);
     const seriesFile = await writeSeries(dir, [
       { name: '0001-step20.patch', content: fixture.patches.clientStep20 },
       { name: '0002-log.patch', content: fixture.patches.serverLog },
@@ -76,7 +84,10 @@ describe('patches rebase', () => {
     for (const [file, content] of Object.entries(quicheFiles('new'))) {
       if (content === undefined) continue;
       await mkdir(path.dirname(path.join(base, file)), { recursive: true });
-      await writeFile(path.join(base, file), file === SERVER ? content.replace('void handler_05() {}', 'void handler_05() { Log(); }') : content);
+      await writeFile(
+        path.join(base, file),
+        file === SERVER ? content.replace('void handler_05() {}', 'void handler_05() { Log(); }') : content,
+      );
     }
     const seriesFile = await writeSeries(await tempDir(), [{ name: '0002-log.patch', content: fixture.patches.serverLog }]);
     const result = await rebasePatches({ series: seriesFile, from: await at('old'), to: readerFor({ quiche: directorySource(base) }) });

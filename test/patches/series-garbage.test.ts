@@ -15,6 +15,7 @@ describe('a series file with garbage in it', () => {
     const message = (error as Error).message;
     expect(message).toContain(`${file}:2: not a line of text`);
     expect(message).toContain('"\\u0000\\ufffdA\\u0001"');
+    // eslint-disable-next-line no-control-regex -- the raw bytes must not reach the message
     expect(message).not.toMatch(/[\u0000-\u0008\ufffd]/);
   });
 

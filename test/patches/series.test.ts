@@ -39,7 +39,9 @@ describe('series file', () => {
 
   it('decodes a long non-ASCII subject that format-patch encoded and folded', async () => {
     const subject = 'quic_toy_client: a long subject that format-patch folds over several header lines — naïvely';
-    const patch = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, subject, [{ file: SERVER, replace: [['handler_01', 'handler_1']] }]);
+    const patch = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, subject, [
+      { file: SERVER, replace: [['handler_01', 'handler_1']] },
+    ]);
     expect(patch).toContain('=?UTF-8?q?');
     expect(parsePatch(Buffer.from(patch), { name: 'u', file: 'u', repo: 'quiche' }).subject).toBe(subject);
   });
@@ -47,8 +49,13 @@ describe('series file', () => {
   it('recognises added, deleted and renamed files', async () => {
     const added = parsePatch(Buffer.from(fixture.patches.addHelper), { name: 'a', file: 'a', repo: 'quiche' });
     expect(added.files[0]).toMatchObject({ kind: 'add', path: HELPER, mode: 0o644 });
-    const removed = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'drop readme', [{ file: 'quiche/common/README.md', content: null }]);
-    expect(parsePatch(Buffer.from(removed), { name: 'r', file: 'r', repo: 'quiche' }).files[0]).toMatchObject({ kind: 'delete', path: 'quiche/common/README.md' });
+    const removed = await makePatch(fixture.quiche.dir, fixture.quiche.oldPin, 'drop readme', [
+      { file: 'quiche/common/README.md', content: null },
+    ]);
+    expect(parsePatch(Buffer.from(removed), { name: 'r', file: 'r', repo: 'quiche' }).files[0]).toMatchObject({
+      kind: 'delete',
+      path: 'quiche/common/README.md',
+    });
     const work = await tempDir();
     git(work, 'clone', '-q', fixture.quiche.dir, '.');
     git(work, 'mv', 'quiche/common/README.md', 'quiche/common/NOTES.md');
@@ -63,7 +70,10 @@ describe('series file', () => {
 
   it('hashes each patch and derives a stable patchset id; an empty series is "unpatched"', async () => {
     const dir = await tempDir();
-    const file = await writeSeries(dir, [{ name: '0001.patch', content: fixture.patches.clientFlag }, { name: '0002.patch', content: fixture.patches.serverLog }]);
+    const file = await writeSeries(dir, [
+      { name: '0001.patch', content: fixture.patches.clientFlag },
+      { name: '0002.patch', content: fixture.patches.serverLog },
+    ]);
     const first = await parseSeries(file);
     const again = await parseSeries(file);
     expect(first.patches[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -100,10 +110,12 @@ describe('series file', () => {
     expect((error as Error).message).toMatch(/notes\.patch is not a patch/);
   });
 
-  it('refuses patch paths that escape the repo, and quiche paths in a src patch', async () => {
+  it('refuses patch paths that escape the repo, and quiche paths in a src patch', () => {
     const escaping = fixture.patches.serverLog.replaceAll('quiche/quic/tools/', '../outside/');
     expect(() => parsePatch(Buffer.from(escaping), { name: 'x', file: 'x', repo: 'quiche' })).toThrow(ConfigError);
-    const viaSrc = fixture.patches.serverLog.replaceAll('a/quiche/', 'a/net/third_party/quiche/src/quiche/').replaceAll('b/quiche/', 'b/net/third_party/quiche/src/quiche/');
+    const viaSrc = fixture.patches.serverLog
+      .replaceAll('a/quiche/', 'a/net/third_party/quiche/src/quiche/')
+      .replaceAll('b/quiche/', 'b/net/third_party/quiche/src/quiche/');
     expect(() => parsePatch(Buffer.from(viaSrc), { name: 'y', file: 'y', repo: 'src' })).toThrow(/belongs to the quiche repo/);
   });
 });

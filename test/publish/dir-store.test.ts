@@ -115,7 +115,7 @@ describe('directory store', () => {
 describe('directory store after a put was killed (kill -9 between staging and rename)', () => {
   const deadPid = () => {
     const child = spawnSync('true');
-    return child.pid!;
+    return child.pid;
   };
 
   it('the next put sweeps the dead put staging dirs of this host, even when the artifact is already stored', async () => {

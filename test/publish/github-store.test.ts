@@ -66,9 +66,15 @@ describe('GitHub Releases store', () => {
     const { artifact, inputs } = await packageSample();
     await store().put(artifact);
     await rm(inputs.distDir, { recursive: true });
-    const rebuilt = await createArtifact({ ...inputs.options, manifest: { ...inputs.options.manifest, smoke: { fetched: true, rerun: 2 } } });
+    const rebuilt = await createArtifact({
+      ...inputs.options,
+      manifest: { ...inputs.options.manifest, smoke: { fetched: true, rerun: 2 } },
+    });
     const result = await store().put(rebuilt);
-    expect(result).toMatchObject({ status: 'uploaded', replaced: [`${artifact.name}.tar.gz`, `${artifact.name}.manifest.json`, 'SHA256SUMS'] });
+    expect(result).toMatchObject({
+      status: 'uploaded',
+      replaced: [`${artifact.name}.tar.gz`, `${artifact.name}.manifest.json`, 'SHA256SUMS'],
+    });
     expect(github.writes().filter((r) => r.method === 'DELETE')).toHaveLength(3);
     expect(github.releases[0]!.assets.map((a) => a.name)).toHaveLength(3);
   });
@@ -79,7 +85,11 @@ describe('GitHub Releases store', () => {
     github.releases[0]!.assets.splice(1); // only the tarball made it
     expect(await store().find(FINGERPRINT)).toBeUndefined();
     expect(await store().put(artifact)).toMatchObject({ status: 'uploaded' });
-    expect(uploads().slice(3).map((r) => r.query.name)).toEqual([`${artifact.name}.manifest.json`, 'SHA256SUMS']);
+    expect(
+      uploads()
+        .slice(3)
+        .map((r) => r.query.name),
+    ).toEqual([`${artifact.name}.manifest.json`, 'SHA256SUMS']);
     expect(await store().find(FINGERPRINT)).toBeDefined();
   });
 
@@ -136,7 +146,9 @@ describe('GitHub Releases store', () => {
   it('explains a rejected token without revealing it', async () => {
     const { artifact } = await packageSample();
     const wrong = 'ghp_wrongTokenAlsoSecret987654321';
-    const error = await store(wrong).put(artifact).catch((e: unknown) => e);
+    const error = await store(wrong)
+      .put(artifact)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/rejected the token in QUICHE_STORE_TOKEN \(401 Bad credentials\)/);
     expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain(wrong);
@@ -148,7 +160,9 @@ describe('GitHub Releases store', () => {
     try {
       const { artifact } = await packageSample();
       const wrong = 'proxyPassXq9v7Lm2Zt4Rk8Wn';
-      const error = await store(wrong, echoing).put(artifact).catch((e: unknown) => e);
+      const error = await store(wrong, echoing)
+        .put(artifact)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as Error).message).toContain('401 Bad credentials "token [REDACTED]…"');
       expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain(wrong.slice(0, 8));
@@ -178,7 +192,11 @@ describe('GitHub Releases store', () => {
       await github.close();
       outcomes.push(await s.find(FINGERPRINT).catch((e: unknown) => e));
       github = await startFakeGitHub({ token: TOKEN, repos: [] });
-      outcomes.push(await store(TOKEN, github).put(artifact).catch((e: unknown) => e));
+      outcomes.push(
+        await store(TOKEN, github)
+          .put(artifact)
+          .catch((e: unknown) => e),
+      );
     } finally {
       spies.forEach((spy) => spy.mockRestore());
     }

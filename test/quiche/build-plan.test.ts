@@ -41,7 +41,10 @@ describe.skipIf(SKIP_REASON)('planQuicheBuild at the 152 pin', () => {
   });
 
   it('fails before generating anything when BUILD.bazel disagrees with the source-group choice', () => {
-    const moved = { ...input, buildBazel: input.buildBazel.replace('srcs = io_tool_support_srcs,', 'srcs = io_tool_support_srcs + moqt_srcs,') };
+    const moved = {
+      ...input,
+      buildBazel: input.buildBazel.replace('srcs = io_tool_support_srcs,', 'srcs = io_tool_support_srcs + moqt_srcs,'),
+    };
     expect(() => planQuicheBuild(moved)).toThrow(ConfigError);
   });
 });

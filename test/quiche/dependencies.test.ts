@@ -25,7 +25,9 @@ describe('rewriteUrl', () => {
   });
 
   it('leaves a URL no prefix matches unchanged', () => {
-    expect(rewriteUrl('https://quiche.googlesource.com/quiche', { 'https://github.com/': 'x' })).toBe('https://quiche.googlesource.com/quiche');
+    expect(rewriteUrl('https://quiche.googlesource.com/quiche', { 'https://github.com/': 'x' })).toBe(
+      'https://quiche.googlesource.com/quiche',
+    );
   });
 });
 
@@ -46,7 +48,12 @@ describe('quicheSource', () => {
 describe('resolveDependencies', () => {
   it('maps registry versions to upstream tags, dropping the .bcr.N packaging suffix', () => {
     const deps = byName(resolveDependencies(MINIMAL));
-    expect(deps.boringssl).toMatchObject({ url: 'https://github.com/google/boringssl', ref: '0.20260508.0', buildKind: 'cmake', origin: 'module-bazel' });
+    expect(deps.boringssl).toMatchObject({
+      url: 'https://github.com/google/boringssl',
+      ref: '0.20260508.0',
+      buildKind: 'cmake',
+      origin: 'module-bazel',
+    });
     expect(deps['abseil-cpp']).toMatchObject({ url: 'https://github.com/abseil/abseil-cpp', ref: '20260107.0' });
     expect(deps.protobuf).toMatchObject({ url: 'https://github.com/protocolbuffers/protobuf', ref: 'v31.1' });
     expect(deps.boringssl?.expectedCommit).toBeUndefined();
@@ -54,7 +61,12 @@ describe('resolveDependencies', () => {
 
   it('maps a GitHub archive of a commit to the repository and that commit, expected at HEAD', () => {
     const deps = byName(resolveDependencies(MINIMAL));
-    expect(deps.googleurl).toMatchObject({ url: 'https://github.com/google/gurl', ref: 'b'.repeat(40), expectedCommit: 'b'.repeat(40), buildKind: 'ninja-sources' });
+    expect(deps.googleurl).toMatchObject({
+      url: 'https://github.com/google/gurl',
+      ref: 'b'.repeat(40),
+      expectedCommit: 'b'.repeat(40),
+      buildKind: 'ninja-sources',
+    });
     expect(deps['quic-trace']).toMatchObject({ url: 'https://github.com/google/quic-trace', expectedCommit: 'a'.repeat(40) });
   });
 
@@ -74,7 +86,12 @@ describe('resolveDependencies', () => {
         mirrors: { 'https://quiche.googlesource.com/': 'http://127.0.0.1:9/' },
       }),
     );
-    expect(deps.googleurl).toMatchObject({ url: 'http://127.0.0.1:9/googleurl', ref: 'c'.repeat(40), expectedCommit: 'c'.repeat(40), origin: 'override' });
+    expect(deps.googleurl).toMatchObject({
+      url: 'http://127.0.0.1:9/googleurl',
+      ref: 'c'.repeat(40),
+      expectedCommit: 'c'.repeat(40),
+      origin: 'override',
+    });
   });
 
   it('keeps the declared URL when an override sets only the ref', () => {
@@ -109,7 +126,9 @@ describe('resolveDependencies', () => {
     try {
       resolveDependencies(text);
     } catch (error) {
-      expect((error as ConfigError).hint).toBe("Set quiche.dependencies.googleurl = { url: '<git url>', ref: '<tag or 40-hex commit>' } in the config.");
+      expect((error as ConfigError).hint).toBe(
+        "Set quiche.dependencies.googleurl = { url: '<git url>', ref: '<tag or 40-hex commit>' } in the config.",
+      );
     }
   });
 
@@ -132,13 +151,21 @@ describe.skipIf(SKIP_REASON)("quiche's real MODULE.bazel", () => {
     expect(deps.boringssl?.ref).toBe('0.20260508.0');
     expect(deps['abseil-cpp']?.ref).toBe('20260107.0');
     expect(deps.protobuf?.ref).toBe('v31.1');
-    expect(deps['quic-trace']).toMatchObject({ url: 'https://github.com/google/quic-trace', expectedCommit: 'c33abf42245ee56745addc9f1e06f914c48c9ca4' });
-    expect(deps.googleurl).toMatchObject({ url: 'https://github.com/google/gurl', expectedCommit: '94ff147fe0b96b4cca5d6d316b9af6210c0b8051' });
+    expect(deps['quic-trace']).toMatchObject({
+      url: 'https://github.com/google/quic-trace',
+      expectedCommit: 'c33abf42245ee56745addc9f1e06f914c48c9ca4',
+    });
+    expect(deps.googleurl).toMatchObject({
+      url: 'https://github.com/google/gurl',
+      expectedCommit: '94ff147fe0b96b4cca5d6d316b9af6210c0b8051',
+    });
   });
 
   it('cannot map the 143 pin’s googleurl (a storage.googleapis.com tarball) and says which override to set', () => {
     expect(() => resolveDependencies(at143)).toThrow(/googleurl.*storage\.googleapis\.com.*not a GitHub archive of a commit/);
-    const withOverride = resolveDependencies(at143, { overrides: { googleurl: { url: 'https://quiche.googlesource.com/googleurl', ref: 'd'.repeat(40) } } });
+    const withOverride = resolveDependencies(at143, {
+      overrides: { googleurl: { url: 'https://quiche.googlesource.com/googleurl', ref: 'd'.repeat(40) } },
+    });
     expect(byName(withOverride)['abseil-cpp']?.ref).toBe('20250814.0');
   });
 });

@@ -13,7 +13,9 @@ describe('systemOpensslHeaders', () => {
   });
 
   it('names the object and the system OpenSSL header it used', () => {
-    expect(systemOpensslHeaders(deps(['/usr/include/openssl/rand.h']))).toEqual([{ object: 'obj/quiche/quiche/common/quiche_random.o', header: '/usr/include/openssl/rand.h' }]);
+    expect(systemOpensslHeaders(deps(['/usr/include/openssl/rand.h']))).toEqual([
+      { object: 'obj/quiche/quiche/common/quiche_random.o', header: '/usr/include/openssl/rand.h' },
+    ]);
   });
 
   it('also catches Debian’s multiarch opensslconf location', () => {

@@ -7,11 +7,33 @@ import { createAppContext } from '../../src/stages/context.js';
 import type { QuicheDepsOutput } from '../../src/stages/backends/quiche/resolve-dependencies.js';
 
 const QUICHE = '1ba0d99a5c2fec4f4dbb7f98f251b05dcf4e2968';
-const RESOLVE = { version: 'quiche-1ba0d99a5c2f', ref: QUICHE, srcUrl: '', srcCommit: '', quicheRevision: QUICHE, quicheUrl: 'http://m/quiche', deps: [], via: 'git' };
-const PATCH_CHECK = { patchset: '8b63d5e7a424', patches: [{ file: '0001-a.patch', repo: 'quiche', sha256: 'a'.repeat(64), subject: 'a' }], files: { quiche: [], src: [] } };
+const RESOLVE = {
+  version: 'quiche-1ba0d99a5c2f',
+  ref: QUICHE,
+  srcUrl: '',
+  srcCommit: '',
+  quicheRevision: QUICHE,
+  quicheUrl: 'http://m/quiche',
+  deps: [],
+  via: 'git',
+};
+const PATCH_CHECK = {
+  patchset: '8b63d5e7a424',
+  patches: [{ file: '0001-a.patch', repo: 'quiche', sha256: 'a'.repeat(64), subject: 'a' }],
+  files: { quiche: [], src: [] },
+};
 const DEPS: QuicheDepsOutput = {
   quiche: { url: 'http://m/quiche', commit: QUICHE },
-  dependencies: [{ name: 'boringssl', buildKind: 'cmake', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4', origin: 'module-bazel' }],
+  dependencies: [
+    {
+      name: 'boringssl',
+      buildKind: 'cmake',
+      url: 'http://m/boringssl',
+      ref: '0.20260508.0',
+      commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4',
+      origin: 'module-bazel',
+    },
+  ],
   system: ['zlib'],
   toolchain: { cc: 'gcc-12', cxx: 'g++-12', compilerId: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', flags: ['-O1'], launcher: 'ccache' },
 };
@@ -31,7 +53,9 @@ describe('the standalone build identity', () => {
       src: null,
       quiche: QUICHE,
       targets: ['//quiche:quic_client', '//quiche:quic_server'],
-      dependencies: [{ name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' }],
+      dependencies: [
+        { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
+      ],
       toolchain: { compiler: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1'] },
     });
     expect(identity).not.toHaveProperty('gnArgs');
@@ -62,6 +86,8 @@ describe('the standalone build identity', () => {
     });
     expect(manifest.backend).toBe('quiche');
     expect(manifest.inputs).toEqual({ src: null, quiche: QUICHE, depotTools: null, gnVersion: null });
-    expect(manifest.dependencies).toEqual([{ name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' }]);
+    expect(manifest.dependencies).toEqual([
+      { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
+    ]);
   });
 });

@@ -12,12 +12,24 @@ describe('Starlark subset parser', () => {
     expect(statement?.kind).toBe('call');
     if (statement?.kind !== 'call') return;
     expect(statement.call.kwargs.get('a')).toMatchObject({ kind: 'string', value: 'xy' });
-    expect(statement.call.kwargs.get('b')).toMatchObject({ kind: 'list', items: [{ kind: 'int', value: 1 }, { kind: 'string', value: 'two' }] });
-    expect(statement.call.kwargs.get('c')).toMatchObject({ kind: 'add', left: { kind: 'call', callee: 'g' }, right: { kind: 'ident', name: 'z' } });
+    expect(statement.call.kwargs.get('b')).toMatchObject({
+      kind: 'list',
+      items: [
+        { kind: 'int', value: 1 },
+        { kind: 'string', value: 'two' },
+      ],
+    });
+    expect(statement.call.kwargs.get('c')).toMatchObject({
+      kind: 'add',
+      left: { kind: 'call', callee: 'g' },
+      right: { kind: 'ident', name: 'z' },
+    });
   });
 
   it('names the line and column of a syntax error', () => {
-    expect(() => parseStarlark('bazel_dep(name = "a",\n  version = )\n', 'MODULE.bazel')).toThrow(/^MODULE\.bazel:2:13: expected a value but found "\)"/);
+    expect(() => parseStarlark('bazel_dep(name = "a",\n  version = )\n', 'MODULE.bazel')).toThrow(
+      /^MODULE\.bazel:2:13: expected a value but found "\)"/,
+    );
   });
 
   it('rejects statements outside the subset instead of skipping them', () => {
@@ -63,7 +75,11 @@ git_override(module_name = "boringssl", remote = "https://example.org/b.git", co
     expect(parsed.bazelDeps.find((d) => d.name === 'boringssl')?.version).toBe('0.20260508.0');
     expect(parsed.bazelDeps.find((d) => d.name === 'abseil-cpp')).toMatchObject({ version: '20260107.0', repoName: 'com_google_absl' });
     expect(parsed.bazelDeps.find((d) => d.name === 'protobuf')?.version).toBe('31.1');
-    expect(parsed.httpArchives.map((a) => a.name)).toEqual(['com_google_quic_trace', 'com_google_googleurl', 'com_google_anonymous_tokens']);
+    expect(parsed.httpArchives.map((a) => a.name)).toEqual([
+      'com_google_quic_trace',
+      'com_google_googleurl',
+      'com_google_anonymous_tokens',
+    ]);
     expect(parsed.httpArchives[0]?.stripPrefix).toBe('quic-trace-c33abf42245ee56745addc9f1e06f914c48c9ca4');
   });
 

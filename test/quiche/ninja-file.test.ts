@@ -21,7 +21,11 @@ const base: NinjaInputs = {
   quicTraceProtos: ['quic_trace/quic_trace.proto'],
   googleurlSources: ['url/gurl.cc'],
   includeDirs: { boringssl: ['/p/boringssl/include'], others: ['/p/abseil/include', '/p/protobuf/include'] },
-  libraries: { ordered: ['/p/protobuf/lib/libprotobuf.a'], group: ['/p/abseil/lib/libabsl_base.a'], after: ['/p/boringssl/lib/libssl.a', '/p/boringssl/lib/libcrypto.a'] },
+  libraries: {
+    ordered: ['/p/protobuf/lib/libprotobuf.a'],
+    group: ['/p/abseil/lib/libabsl_base.a'],
+    after: ['/p/boringssl/lib/libssl.a', '/p/boringssl/lib/libcrypto.a'],
+  },
   systemLibs: ['-lz', '-lpthread'],
   protoc: '/p/protobuf/bin/protoc',
   cc: 'gcc-12',
@@ -58,9 +62,15 @@ describe('generateNinjaFile', () => {
 
   it('generates protoc outputs and makes every quiche compile wait for the generated headers', () => {
     const text = generateNinjaFile(base);
-    expect(text).toContain('build gen/quiche/quic/core/proto/x.pb.cc gen/quiche/quic/core/proto/x.pb.h: protoc /s/quiche/quiche/quic/core/proto/x.proto | /p/protobuf/bin/protoc');
-    expect(text).toContain('build gen/quic_trace/quic_trace.pb.cc gen/quic_trace/quic_trace.pb.h: protoc /s/quic-trace/quic_trace/quic_trace.proto | /p/protobuf/bin/protoc');
-    expect(text).toContain('build obj/quiche/quiche/a.o: cxx /s/quiche/quiche/a.cc || gen/quiche/quic/core/proto/x.pb.h gen/quic_trace/quic_trace.pb.h');
+    expect(text).toContain(
+      'build gen/quiche/quic/core/proto/x.pb.cc gen/quiche/quic/core/proto/x.pb.h: protoc /s/quiche/quiche/quic/core/proto/x.proto | /p/protobuf/bin/protoc',
+    );
+    expect(text).toContain(
+      'build gen/quic_trace/quic_trace.pb.cc gen/quic_trace/quic_trace.pb.h: protoc /s/quic-trace/quic_trace/quic_trace.proto | /p/protobuf/bin/protoc',
+    );
+    expect(text).toContain(
+      'build obj/quiche/quiche/a.o: cxx /s/quiche/quiche/a.cc || gen/quiche/quic/core/proto/x.pb.h gen/quic_trace/quic_trace.pb.h',
+    );
   });
 
   it('links each program under Chromium’s name with protos, googleurl, abseil grouped and BoringSSL last', () => {
@@ -70,7 +80,9 @@ describe('generateNinjaFile', () => {
     expect(client).not.toContain('server_bin');
     expect(client).toContain('obj/googleurl/url/gurl.o');
     expect(client).toContain('obj/gen/quic_trace/quic_trace.pb.o');
-    expect(text).toContain('libs = /p/protobuf/lib/libprotobuf.a -Wl,--start-group /p/abseil/lib/libabsl_base.a -Wl,--end-group /p/boringssl/lib/libssl.a /p/boringssl/lib/libcrypto.a -lz -lpthread');
+    expect(text).toContain(
+      'libs = /p/protobuf/lib/libprotobuf.a -Wl,--start-group /p/abseil/lib/libabsl_base.a -Wl,--end-group /p/boringssl/lib/libssl.a /p/boringssl/lib/libcrypto.a -lz -lpthread',
+    );
     expect(text).toMatch(/^build all: phony bin\/epoll_quic_client bin\/epoll_quic_server$/m);
   });
 
@@ -87,7 +99,11 @@ describe.skipIf(SKIP_REASON)('generateNinjaFile from quiche’s real source list
   let inputs: NinjaInputs;
   beforeAll(async () => {
     const list = parseSourceList(await showFile('quiche.git', QUICHE_152, 'build/source_list.json'));
-    inputs = { ...base, programs: PROGRAMS.map((p) => ({ output: p.output, sources: programSources(list, p).sources })), quicheProtos: allSources(list).protos };
+    inputs = {
+      ...base,
+      programs: PROGRAMS.map((p) => ({ output: p.output, sources: programSources(list, p).sources })),
+      quicheProtos: allSources(list).protos,
+    };
   });
 
   it('has one compile edge per quiche translation unit and links both programs', () => {

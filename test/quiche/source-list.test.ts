@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { checkExternalRepos } from '../../src/quiche/dependencies.js';
 import { GOOGLEURL_LIBRARIES, librarySources } from '../../src/quiche/googleurl.js';
-import { allSources, bazelClosure, checkProgramChoice, parseSourceList, programSources, PROGRAMS, type SourceList } from '../../src/quiche/source-list.js';
+import {
+  allSources,
+  bazelClosure,
+  checkProgramChoice,
+  parseSourceList,
+  programSources,
+  PROGRAMS,
+  type SourceList,
+} from '../../src/quiche/source-list.js';
 import { GOOGLEURL_PIN, QUICHE_152, removeViews, showFile, SKIP_REASON } from './upstream-files.js';
 
 afterAll(removeViews);
@@ -32,7 +40,14 @@ describe('programSources on a small list', () => {
   };
 
   it('compiles only translation units, not headers or #included .inc files', () => {
-    expect(programSources(list, client).sources).toEqual(['a.cc', 'io.cc', 'p.cc', 'quiche/quic/tools/quic_client_bin.cc', 'quiche/quic/tools/quic_toy_client.cc', 't.cc']);
+    expect(programSources(list, client).sources).toEqual([
+      'a.cc',
+      'io.cc',
+      'p.cc',
+      'quiche/quic/tools/quic_client_bin.cc',
+      'quiche/quic/tools/quic_toy_client.cc',
+      't.cc',
+    ]);
   });
 
   it('fails naming the group when source_list.json no longer has it', () => {
@@ -83,7 +98,14 @@ describe.skipIf(SKIP_REASON)('the documented choice against quiche at the 152 pi
 
   it('needs only the external repositories the dependency table provides (or knows to be unused)', () => {
     const repos = new Set(PROGRAMS.flatMap((p) => checkProgramChoice(buildBazel, list, p).externalRepos));
-    expect([...repos].sort()).toEqual(['boringssl', 'com_google_absl', 'com_google_googletest', 'com_google_googleurl', 'com_google_quic_trace', 'zlib']);
+    expect([...repos].sort()).toEqual([
+      'boringssl',
+      'com_google_absl',
+      'com_google_googletest',
+      'com_google_googleurl',
+      'com_google_quic_trace',
+      'zlib',
+    ]);
   });
 
   it('references only repositories the dependency table provides or knows to be unused', async () => {
@@ -104,7 +126,11 @@ describe.skipIf(SKIP_REASON)('the documented choice against quiche at the 152 pi
     expect(sources.length).toBeGreaterThan(300);
     expect(sources.length).toBeLessThan(420);
     expect(new Set(sources).size).toBe(sources.length);
-    expect(protos).toEqual(['quiche/quic/core/proto/cached_network_parameters.proto', 'quiche/quic/core/proto/crypto_server_config.proto', 'quiche/quic/core/proto/source_address_token.proto']);
+    expect(protos).toEqual([
+      'quiche/quic/core/proto/cached_network_parameters.proto',
+      'quiche/quic/core/proto/crypto_server_config.proto',
+      'quiche/quic/core/proto/source_address_token.proto',
+    ]);
   });
 
   it('reads googleurl’s url and base sources from its BUILD files, without the ICU variant', async () => {

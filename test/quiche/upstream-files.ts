@@ -16,7 +16,9 @@ import { exec } from '../../src/process/exec.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const UPSTREAM_DIR = [resolve(repoRoot, '../shared/upstream'), '/work/shared/upstream'].find((dir) => existsSync(join(dir, 'quiche.git')));
+export const UPSTREAM_DIR = [resolve(repoRoot, '../shared/upstream'), '/work/shared/upstream'].find((dir) =>
+  existsSync(join(dir, 'quiche.git')),
+);
 export const SKIP_REASON = UPSTREAM_DIR ? undefined : `no ../shared/upstream next to ${repoRoot}: real-file tests skipped`;
 if (SKIP_REASON) console.warn(SKIP_REASON);
 
@@ -44,7 +46,9 @@ async function view(repo: string): Promise<string> {
 /** `git show <rev>:<path>` in one of the upstream repositories (e.g. 'quiche.git'). */
 export async function showFile(repo: string, rev: string, path: string): Promise<string> {
   const gitDir = await view(repo);
-  const result = await exec('git', ['--git-dir', gitDir, 'show', `${rev}:${path}`], { env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
+  const result = await exec('git', ['--git-dir', gitDir, 'show', `${rev}:${path}`], {
+    env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+  });
   return result.stdout + '\n';
 }
 

@@ -21,11 +21,26 @@ export interface ByHandRun {
 export async function migrateByHand(binDir: string, certsDir: string, extraClientArgs: string[] = []): Promise<ByHandRun> {
   const port = await freeUdpPort();
   const serverLines: string[] = [];
-  const server = spawn(path.join(binDir, 'epoll_quic_server'), [`--port=${port}`, `--certificate_file=${certsDir}/leaf_cert.pem`, `--key_file=${certsDir}/leaf_cert.pkcs8`, '--generate_dynamic_responses']);
+  const server = spawn(path.join(binDir, 'epoll_quic_server'), [
+    `--port=${port}`,
+    `--certificate_file=${certsDir}/leaf_cert.pem`,
+    `--key_file=${certsDir}/leaf_cert.pkcs8`,
+    '--generate_dynamic_responses',
+  ]);
   server.stdout.setEncoding('utf8').on('data', (chunk: string) => serverLines.push(...chunk.split('\n')));
   try {
     await sleep(500);
-    const args = ['--host=127.0.0.1', `--port=${port}`, '--disable_certificate_verification', '--quic_version=RFCv1', '--quiet', '--migrate_local_addresses=127.0.0.1,127.0.0.2,127.0.0.3', '--migrate_interval_ms=300', ...extraClientArgs, 'https://localhost/20000000'];
+    const args = [
+      '--host=127.0.0.1',
+      `--port=${port}`,
+      '--disable_certificate_verification',
+      '--quic_version=RFCv1',
+      '--quiet',
+      '--migrate_local_addresses=127.0.0.1,127.0.0.2,127.0.0.3',
+      '--migrate_interval_ms=300',
+      ...extraClientArgs,
+      'https://localhost/20000000',
+    ];
     const client = spawn(path.join(binDir, 'epoll_quic_client'), args);
     let clientOut = '';
     client.stdout.setEncoding('utf8').on('data', (chunk: string) => (clientOut += chunk));

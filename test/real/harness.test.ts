@@ -47,7 +47,14 @@ describe.skipIf(!UPSTREAM_DIR)('real tier harness', () => {
 
   it('the mirrors send quiche, the GitHub dependencies and googleurl to the local server, one view each', () => {
     const mirrors = mirrorsFor(server.baseUrl);
-    const urls = [QUICHE_URL, GOOGLEURL_URL, 'https://github.com/google/boringssl', 'https://github.com/abseil/abseil-cpp', 'https://github.com/protocolbuffers/protobuf', 'https://github.com/google/quic-trace'];
+    const urls = [
+      QUICHE_URL,
+      GOOGLEURL_URL,
+      'https://github.com/google/boringssl',
+      'https://github.com/abseil/abseil-cpp',
+      'https://github.com/protocolbuffers/protobuf',
+      'https://github.com/google/quic-trace',
+    ];
     const served = urls.map((url) => rewriteUrl(url, mirrors).slice(server.baseUrl.length + 1) + '.git');
     expect(served.sort()).toEqual(Object.keys(VIEW_LAYOUT).sort());
   });

@@ -15,7 +15,6 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UserConfig } from '../../src/config/schema.js';
 import type { SmokeOutput } from '../../src/stages/smoke.js';
 import { spawnCli, writeConfigFile } from '../support/cli.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
@@ -31,7 +30,10 @@ async function unavailable(): Promise<string | undefined> {
   if (!TIER) return 'the real tier runs only with `npm run test:real` (BQ_REAL_TIER=1)';
   if (!UPSTREAM_DIR) return 'no ../shared/upstream next to the clone';
   await ensureViews(VIEWS_DIR);
-  const probe = await loadRealConfig(await realConfig({ baseUrl: 'http://127.0.0.1:9', views: VIEWS_DIR, dir: workDir('probe') }), workDir('probe'));
+  const probe = await loadRealConfig(
+    await realConfig({ baseUrl: 'http://127.0.0.1:9', views: VIEWS_DIR, dir: workDir('probe') }),
+    workDir('probe'),
+  );
   return probe.unavailable;
 }
 const skipReason = await unavailable();
@@ -56,10 +58,15 @@ const parseEvents = (output: string) =>
       }
     });
 
-const stagesBy = (run: CliRun, type: 'stage-done' | 'stage-skip') => run.events.filter((e) => e.type === type).map((e) => e.stage as string);
+const stagesBy = (run: CliRun, type: 'stage-done' | 'stage-skip') =>
+  run.events.filter((e) => e.type === type).map((e) => e.stage as string);
 
 /** `build-quiche <args> --json` in `dir` (which holds pipeline.config.ts); `killWhen` may kill it. */
-async function cli(dir: string, args: string[], killWhen?: (pid: number) => Promise<boolean>): Promise<CliRun & { killed: boolean }> {
+async function cli(
+  dir: string,
+  args: string[],
+  killWhen?: (pid: number) => boolean | Promise<boolean>,
+): Promise<CliRun & { killed: boolean }> {
   const started = Date.now();
   const child = spawnCli([...args, '--json'], { cwd: dir, env: realEnv() });
   let killed = false;
@@ -76,14 +83,23 @@ async function cli(dir: string, args: string[], killWhen?: (pid: number) => Prom
   })();
   const result = await child;
   await watching;
-  return { exitCode: result.exitCode, events: parseEvents(String(result.all ?? '')), output: String(result.all ?? ''), seconds: (Date.now() - started) / 1000, killed };
+  return {
+    exitCode: result.exitCode,
+    events: parseEvents(String(result.all ?? '')),
+    output: String(result.all ?? ''),
+    seconds: (Date.now() - started) / 1000,
+    killed,
+  };
 }
 
 /** Every object in the manifest that records a repository (url, ref, commit), by name. */
 function recordedRepos(value: unknown, name = ''): Array<{ name: string; url: string; commit: string }> {
   if (!value || typeof value !== 'object') return [];
   const record = value as Record<string, unknown>;
-  const own = typeof record.url === 'string' && typeof record.commit === 'string' ? [{ name: String(record.name ?? name), url: record.url, commit: record.commit }] : [];
+  const own =
+    typeof record.url === 'string' && typeof record.commit === 'string'
+      ? [{ name: typeof record.name === 'string' ? record.name : name, url: record.url, commit: record.commit }]
+      : [];
   return [...own, ...Object.entries(record).flatMap(([key, child]) => recordedRepos(child, key))];
 }
 
@@ -96,7 +112,7 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     await mkdir(CCACHE_DIR, { recursive: true });
     // A fixed port: the mirrors in the config name it, and the same URLs keep finished stages valid.
     server = await startUpstreamServer({ reposDir: VIEWS_DIR, port: REAL_PORT });
-    await writeConfigFile(main, (await realConfig({ baseUrl: server.baseUrl, views: VIEWS_DIR, dir: main })) as UserConfig);
+    await writeConfigFile(main, await realConfig({ baseUrl: server.baseUrl, views: VIEWS_DIR, dir: main }));
   });
   afterAll(async () => {
     await server?.close();
@@ -104,9 +120,13 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
 
   it('builds at the 152 pin, smoke-tests migration in hard and validate modes, and packages a verified artifact', async () => {
     const run = await cli(main, ['build']);
-    console.log(`main build: exit ${run.exitCode} in ${run.seconds.toFixed(0)} s; ran ${stagesBy(run, 'stage-done').join(', ')}; skipped ${stagesBy(run, 'stage-skip').join(', ')}`);
+    console.log(
+      `main build: exit ${run.exitCode} in ${run.seconds.toFixed(0)} s; ran ${stagesBy(run, 'stage-done').join(', ')}; skipped ${stagesBy(run, 'stage-skip').join(', ')}`,
+    );
     expect(run.exitCode, run.output.slice(-4000)).toBe(0);
-    const state = JSON.parse(await readFile(path.join(main, 'cache', 'state.json'), 'utf8')) as { stages: Record<string, { outputs: unknown }> };
+    const state = JSON.parse(await readFile(path.join(main, 'cache', 'state.json'), 'utf8')) as {
+      stages: Record<string, { outputs: unknown }>;
+    };
     const smoke = state.stages.smoke!.outputs as SmokeOutput;
     expect(smoke.migration.modes!.map((m) => m.mode)).toEqual(expect.arrayContaining(['hard', 'validate']));
     for (const mode of smoke.migration.modes!) expect(mode.matched, mode.mode).toBe(mode.migrations);
@@ -117,7 +137,9 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     expect(installed.manifest).toMatchObject({ backend: 'quiche' });
     const repos = recordedRepos(installed.manifest).map((r) => r.name);
     expect(repos).toEqual(expect.arrayContaining(['boringssl', 'abseil-cpp', 'protobuf', 'googleurl', 'quic-trace']));
-    expect(Object.keys(installed.binaries).map((f) => path.basename(f))).toEqual(expect.arrayContaining(['epoll_quic_client', 'epoll_quic_server']));
+    expect(Object.keys(installed.binaries).map((f) => path.basename(f))).toEqual(
+      expect.arrayContaining(['epoll_quic_client', 'epoll_quic_server']),
+    );
   });
 
   it('the installed epoll_quic_client, run by hand against the installed epoll_quic_server, migrates with matching CIDs', async () => {
@@ -127,7 +149,12 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     expect(run.clientOut).toContain('Request succeeded (200).');
     expect(run.match.clientOk.length).toBeGreaterThan(0);
     expect(run.match.matched).toHaveLength(run.match.clientOk.length);
-    expect([run.match.unmatched, run.match.clientFailed, run.match.duplicateClientPairs, run.match.revertedClientOk]).toEqual([[], [], [], []]);
+    expect([run.match.unmatched, run.match.clientFailed, run.match.duplicateClientPairs, run.match.revertedClientOk]).toEqual([
+      [],
+      [],
+      [],
+      [],
+    ]);
   });
 
   describe('kill -9, then the next run resumes and finishes', () => {
@@ -136,13 +163,17 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
       // From an empty build cache every time, so the kills land in the stages they are meant for; the
       // ccache of the main build keeps the rebuilds cheap.
       await rm(dir, { recursive: true, force: true });
-      await writeConfigFile(dir, (await realConfig({ baseUrl: server.baseUrl, views: VIEWS_DIR, dir }, { reuse: false, publish: [] })) as UserConfig);
+      await writeConfigFile(dir, await realConfig({ baseUrl: server.baseUrl, views: VIEWS_DIR, dir }, { reuse: false, publish: [] }));
     });
 
     it('killed while a dependency builds (cmake --build), the next run keeps the checkout and carries on', async () => {
-      const killed = await cli(dir, ['build'], async (pid) => descendants(pid).some((c) => /\bcmake\b.*--build/.test(c)));
+      const killed = await cli(dir, ['build'], (pid) => descendants(pid).some((c) => /\bcmake\b.*--build/.test(c)));
       expect(killed.killed, killed.output.slice(-3000)).toBe(true);
-      const next = await cli(dir, ['build'], async (pid) => existsSync(path.join(dir, 'cache', 'guards', 'compile.json')) && descendants(pid).some((c) => /\bninja\b/.test(c)));
+      const next = await cli(
+        dir,
+        ['build'],
+        (pid) => existsSync(path.join(dir, 'cache', 'guards', 'compile.json')) && descendants(pid).some((c) => /\bninja\b/.test(c)),
+      );
       console.log(`after the dependency-build kill: ${next.seconds.toFixed(0)} s; skipped ${stagesBy(next, 'stage-skip').join(', ')}`);
       expect(stagesBy(next, 'stage-skip')).toContain('checkout');
       // This run is killed in turn during the quiche compile (the next test picks up from there).
@@ -151,7 +182,9 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
 
     it('killed during the quiche compile, the next run finishes the compile, smoke-tests and packages', async () => {
       const last = await cli(dir, ['build']);
-      console.log(`after the compile kill: exit ${last.exitCode} in ${last.seconds.toFixed(0)} s; ran ${stagesBy(last, 'stage-done').join(', ')}`);
+      console.log(
+        `after the compile kill: exit ${last.exitCode} in ${last.seconds.toFixed(0)} s; ran ${stagesBy(last, 'stage-done').join(', ')}`,
+      );
       expect(last.exitCode, last.output.slice(-4000)).toBe(0);
       expect(stagesBy(last, 'stage-skip')).toContain('checkout');
       expect(stagesBy(last, 'stage-done')).toEqual(expect.arrayContaining(['compile', 'smoke', 'package']));

@@ -17,7 +17,10 @@ export const workDir = (name: string) => path.join(REAL_CACHE, 'work', name);
  * The user config (as a pipeline.config.ts would hold it). Typed loosely on purpose: it names the
  * quiche backend's settings (`quiche.*`), which the schema validates when the config is loaded.
  */
-export async function realConfig(where: { baseUrl: string; views: string; dir: string }, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function realConfig(
+  where: { baseUrl: string; views: string; dir: string },
+  overrides: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const { baseUrl, views, dir } = where;
   return {
     backend: 'quiche',
@@ -47,7 +50,10 @@ export const realEnv = (): Record<string, string> => ({ CCACHE_DIR });
  * Loads the config and selects its backend; a ConfigError here (the schema has no `quiche` settings, or
  * backendFor says the quiche backend is not available in this version) becomes the reason to skip.
  */
-export async function loadRealConfig(config: Record<string, unknown>, cwd: string): Promise<{ config?: ResolvedConfig; unavailable?: string }> {
+export async function loadRealConfig(
+  config: Record<string, unknown>,
+  cwd: string,
+): Promise<{ config?: ResolvedConfig; unavailable?: string }> {
   try {
     const resolved = await loadConfig({ inline: config, cwd, env: {} });
     backendFor(resolved);

@@ -19,12 +19,21 @@ export async function binariesIn(dir: string): Promise<Binary[]> {
   return Promise.all(
     BINARY_NAMES.map(async (name) => {
       const file = path.join(dir, name);
-      return { name, label: name, path: file, sha256: createHash('sha256').update(await readFile(file)).digest('hex'), size: (await stat(file)).size };
+      return {
+        name,
+        label: name,
+        path: file,
+        sha256: createHash('sha256')
+          .update(await readFile(file))
+          .digest('hex'),
+        size: (await stat(file)).size,
+      };
     }),
   );
 }
 
-export const hasBinaries = (dir: string | undefined): dir is string => !!dir && BINARY_NAMES.every((name) => existsSync(path.join(dir, name)));
+export const hasBinaries = (dir: string | undefined): dir is string =>
+  !!dir && BINARY_NAMES.every((name) => existsSync(path.join(dir, name)));
 
 export interface SmokeRun {
   output?: SmokeOutput;
@@ -35,7 +44,11 @@ export interface SmokeRun {
 
 /** The smoke stage's run() on these binaries, with `smoke` config overrides; never throws. */
 export async function runSmoke(binDir: string, workDir: string, smoke: Record<string, unknown> = {}): Promise<SmokeRun> {
-  const config = await loadConfig({ inline: { cacheDir: path.join(workDir, 'cache'), distDir: path.join(workDir, 'dist'), smoke }, cwd: workDir, env: {} });
+  const config = await loadConfig({
+    inline: { cacheDir: path.join(workDir, 'cache'), distDir: path.join(workDir, 'dist'), smoke },
+    cwd: workDir,
+    env: {},
+  });
   const app: AppContext = createAppContext(config, {});
   const logPath = path.join(workDir, 'smoke.log');
   const log = new StageLog(logPath);

@@ -18,7 +18,7 @@ const EXPECT_DEFECTS = process.env.BQ_REAL_EXPECT_DEFECTS === '1';
 const skipReason = !BIN_DIR
   ? 'BQ_REAL_BIN_DIR is not set (point it at a directory with real epoll_quic_client and epoll_quic_server)'
   : !hasBinaries(BIN_DIR)
-    ? `BQ_REAL_BIN_DIR=${BIN_DIR} lacks epoll_quic_client or epoll_quic_server`
+    ? `BQ_REAL_BIN_DIR=${String(BIN_DIR)} lacks epoll_quic_client or epoll_quic_server`
     : undefined;
 if (skipReason) console.warn(`real smoke tests skipped: ${skipReason}`);
 
@@ -32,12 +32,15 @@ describe.skipIf(!!skipReason)('smoke test on the real binaries', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'bq-real-smoke-'));
     run = await runSmoke(BIN_DIR!, dir, SMOKE);
-    console.log(`real smoke (${BIN_DIR}):\n  ${run.notes.join('\n  ')}${run.error ? `\n  error: ${(run.error as Error).message}` : ''}\n  log: ${run.logPath}`);
+    console.log(
+      `real smoke (${BIN_DIR}):\n  ${run.notes.join('\n  ')}${run.error ? `\n  error: ${(run.error as Error).message}` : ''}\n  log: ${run.logPath}`,
+    );
   }, 600_000);
   afterAll(async () => {
     if (!process.env.BQ_KEEP) await rm(dir, { recursive: true, force: true });
   });
-  const modes = (): ModeResult[] => run.output?.migration.modes ?? ((run.error as SmokeTestError | undefined)?.data as { modes?: ModeResult[] } | undefined)?.modes ?? [];
+  const modes = (): ModeResult[] =>
+    run.output?.migration.modes ?? ((run.error as SmokeTestError | undefined)?.data as { modes?: ModeResult[] } | undefined)?.modes ?? [];
 
   it('fetches: each client gets "Request succeeded (200)." from its server', () => {
     expect(run.notes.join('\n')).toMatch(/epoll_quic_client -> epoll_quic_server: Request succeeded \(200\)\./);

@@ -34,6 +34,8 @@ describe('test certificates', () => {
     const keyModulus = openssl(['rsa', '-inform', 'DER', '-in', certs.key, '-noout', '-modulus']);
     const certModulus = openssl(['x509', '-in', certs.certificate, '-noout', '-modulus']);
     expect(keyModulus).toBe(certModulus);
-    expect(openssl(['x509', '-in', certs.certificate, '-noout', '-ext', 'subjectAltName'])).toMatch(/DNS:localhost.*IP Address:127\.0\.0\.1/s);
+    expect(openssl(['x509', '-in', certs.certificate, '-noout', '-ext', 'subjectAltName'])).toMatch(
+      /DNS:localhost.*IP Address:127\.0\.0\.1/s,
+    );
   });
 });

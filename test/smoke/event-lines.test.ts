@@ -19,7 +19,9 @@ const server = [
 describe('migration event lines', () => {
   it('parse into a kind and key=value fields; other lines are not events', () => {
     expect(parseEventLine(client[1]!)).toMatchObject({ kind: 'MIGRATION', fields: { seq: '1', server_cid: 'ab12->cd34', result: 'ok' } });
-    expect(parseEventLine('MIGRATION_DISABLED reason=peer_disable_active_migration')?.fields).toEqual({ reason: 'peer_disable_active_migration' });
+    expect(parseEventLine('MIGRATION_DISABLED reason=peer_disable_active_migration')?.fields).toEqual({
+      reason: 'peer_disable_active_migration',
+    });
     expect(parseEventLine('Request succeeded (200).')).toBeUndefined();
     expect(parseEventLine('MIGRATIONS are fun')).toBeUndefined();
   });
@@ -69,7 +71,13 @@ describe('CID pairs match once', () => {
   it('matches every real-shaped validate-mode migration with no revert or repeat', () => {
     const match = matchMigrations(realClient, realServer);
     expect(match.matched).toHaveLength(2);
-    expect([match.unmatched, match.duplicateClientPairs, match.repeatedOnServer, match.reverted, match.revertedClientOk]).toEqual([[], [], [], [], []]);
+    expect([match.unmatched, match.duplicateClientPairs, match.repeatedOnServer, match.reverted, match.revertedClientOk]).toEqual([
+      [],
+      [],
+      [],
+      [],
+      [],
+    ]);
   });
 
   it('a server line is used by one client migration only: a client repeating a pair is reported, not matched twice', () => {

@@ -19,23 +19,33 @@ describe('migration check verdict', () => {
 
   it('fails when the client keeps one more socket per migration (old paths not closed)', () => {
     const leak = { samples: 40, max: 5, seen: [1, 2, 3, 4, 5] };
-    expect(migrationProblems(matchMigrations(ok, server), leak, 1, 1).join()).toMatch(`up to 5 sockets (counts seen: 1, 2, 3, 4, 5), more than ${MAX_CLIENT_SOCKETS}`);
+    expect(migrationProblems(matchMigrations(ok, server), leak, 1, 1).join()).toMatch(
+      `up to 5 sockets (counts seen: 1, 2, 3, 4, 5), more than ${MAX_CLIENT_SOCKETS}`,
+    );
   });
 
   it('fails when the server reverted a migration the client reported as ok', () => {
     const reverted = [server[0]!, 'PEER_PATH_REVERTED conn=a1 from=127.0.0.2:38811 to=127.0.0.1:45123', server[0]!, server[1]!];
-    expect(migrationProblems(matchMigrations(ok, reverted), steady, 1, 1).join()).toMatch(/server reverted 1 migration\(s\) the client reported as ok \(PEER_PATH_REVERTED, then the same PEER_MIGRATION again 1 time\(s\)\)/);
+    expect(migrationProblems(matchMigrations(ok, reverted), steady, 1, 1).join()).toMatch(
+      /server reverted 1 migration\(s\) the client reported as ok \(PEER_PATH_REVERTED, then the same PEER_MIGRATION again 1 time\(s\)\)/,
+    );
   });
 
   it('fails on any MIGRATION line without result=ok, and on MIGRATION_DISABLED', () => {
-    const lines = [...ok, 'MIGRATION seq=3 trigger=timer mode=hard from=127.0.0.3:51002 to=127.0.0.1:0 server_cid=c3->c3 result=failed reason=no_spare_cid t_ms=1600 took_ms=1000', 'MIGRATION_DISABLED reason=max_failures'];
+    const lines = [
+      ...ok,
+      'MIGRATION seq=3 trigger=timer mode=hard from=127.0.0.3:51002 to=127.0.0.1:0 server_cid=c3->c3 result=failed reason=no_spare_cid t_ms=1600 took_ms=1000',
+      'MIGRATION_DISABLED reason=max_failures',
+    ];
     const problems = migrationProblems(matchMigrations(lines, server), steady, 1, 1);
     expect(problems.join()).toMatch(/1 MIGRATION line\(s\) without result=ok/);
     expect(problems.join()).toMatch(/the client stopped migrating: MIGRATION_DISABLED reason=max_failures/);
   });
 
   it('fails when fewer requests succeeded than were sent', () => {
-    expect(migrationProblems(matchMigrations(ok, server), steady, 4, 3)).toEqual(['the transfer did not complete: 3 of 4 request(s) succeeded']);
+    expect(migrationProblems(matchMigrations(ok, server), steady, 4, 3)).toEqual([
+      'the transfer did not complete: 3 of 4 request(s) succeeded',
+    ]);
   });
 });
 
@@ -46,7 +56,8 @@ describe('validate mode is offered', () => {
   });
 
   it('not by the fixture client, which supports only hard', () => {
-    const help = '  --migrate_mode (default: hard)\n      hard: close the socket and continue on a new one with the next spare server connection ID (works in all client binaries). validate is not supported by this client.\n  --migrate_max_failures (default: 3)';
+    const help =
+      '  --migrate_mode (default: hard)\n      hard: close the socket and continue on a new one with the next spare server connection ID (works in all client binaries). validate is not supported by this client.\n  --migrate_max_failures (default: 3)';
     expect(offersValidateMode(help)).toBe(false);
   });
 

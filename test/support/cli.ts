@@ -17,7 +17,10 @@ export async function writeConfigFile(dir: string, config: UserConfig): Promise<
 }
 
 /** The real CLI in a child process (for kill -9, signals and exit codes). */
-export function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string> }): ResultPromise<{ all: true; reject: false }> {
+export function spawnCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): ResultPromise<{ all: true; reject: false }> {
   return execa(process.execPath, ['--import', TSX, ENTRY, ...args], {
     cwd: options.cwd,
     env: { CI: '1', ...options.env },

@@ -74,7 +74,7 @@ export interface RecordedRun {
   events: PipelineEvent[];
   ran: string[];
   skipped: string[];
-  error?: unknown;
+  error?: Error;
   notes: string[];
 }
 
@@ -90,7 +90,7 @@ export async function runBuild(config: ResolvedConfig, options: Omit<BuildOption
       events,
       ran: end?.type === 'run-end' ? end.ran : [],
       skipped: end?.type === 'run-end' ? end.skipped : [],
-      error,
+      error: error instanceof Error ? error : new Error(String(error)),
       notes: notesOf(events),
     };
   }

@@ -3,7 +3,7 @@ import { toBuildQuicheError } from '../../src/errors.js';
 
 describe('toBuildQuicheError', () => {
   it('turns a raw ENOSPC from any write into a disk error (exit 8) that says what to do', () => {
-    const raw = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC', syscall: 'write' });
+    const raw = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
     const error = toBuildQuicheError(raw);
     expect(error.failureClass).toBe('disk');
     expect(error.exitCode).toBe(8);

@@ -13,7 +13,9 @@ const bin = () => path.join(dir, 'bin');
 const probes = async () => (await readFile(path.join(dir, 'probes'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
 /** A tool that prints its version and counts how often it was asked. */
 const writeTool = (version: string) =>
-  writeFile(path.join(bin(), 'faketool'), `#!/bin/sh\necho probed >> ${path.join(dir, 'probes')}\necho "faketool ${version}"\n`).then(() => chmod(path.join(bin(), 'faketool'), 0o755));
+  writeFile(path.join(bin(), 'faketool'), `#!/bin/sh\necho probed >> ${path.join(dir, 'probes')}\necho "faketool ${version}"\n`).then(() =>
+    chmod(path.join(bin(), 'faketool'), 0o755),
+  );
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'bq-host-'));
@@ -35,7 +37,12 @@ afterEach(async () => {
 describe('host checks', () => {
   it('probe a tool once, then reuse its version while the binary is the same file', async () => {
     await writeTool('1.0');
-    expect((await checkHost(config)).tools[0]).toMatchObject({ name: 'faketool', found: true, version: 'faketool 1.0', path: path.join(bin(), 'faketool') });
+    expect((await checkHost(config)).tools[0]).toMatchObject({
+      name: 'faketool',
+      found: true,
+      version: 'faketool 1.0',
+      path: path.join(bin(), 'faketool'),
+    });
     expect((await checkHost(config)).tools[0]!.version).toBe('faketool 1.0');
     expect(await probes()).toBe(1);
   });

@@ -32,23 +32,33 @@ describe('classifying failures from output', () => {
 });
 
 describe('exec', () => {
-  it.each(['the process alone', 'its whole process group'])('no subprocess outlives a kill -9 of %s', async (target) => {
-    const child = execa(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'fixtures', 'exec-forever.ts')], {
-      detached: true,
-      reject: false,
-      cleanup: false,
-    });
-    const line = await new Promise<string>((resolve) => child.stdout.on('data', (d: Buffer) => /tree \d+/.test(d.toString()) && resolve(d.toString())));
-    const tree = Number(/tree (\d+)/.exec(line)![1]);
-    expect(isRunning(tree)).toBe(true);
-    process.kill(target === 'the process alone' ? child.pid! : -child.pid!, 'SIGKILL');
-    await child;
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && isRunning(tree)) await new Promise((r) => setTimeout(r, 50));
-    const survived = isRunning(tree);
-    if (survived) process.kill(-tree, 'SIGKILL');
-    expect(survived).toBe(false);
-  }, 30_000);
+  it.each(['the process alone', 'its whole process group'])(
+    'no subprocess outlives a kill -9 of %s',
+    async (target) => {
+      const child = execa(
+        process.execPath,
+        ['--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'fixtures', 'exec-forever.ts')],
+        {
+          detached: true,
+          reject: false,
+          cleanup: false,
+        },
+      );
+      const line = await new Promise<string>((resolve) =>
+        child.stdout.on('data', (d: Buffer) => /tree \d+/.test(d.toString()) && resolve(d.toString())),
+      );
+      const tree = Number(/tree (\d+)/.exec(line)![1]);
+      expect(isRunning(tree)).toBe(true);
+      process.kill(target === 'the process alone' ? child.pid! : -child.pid!, 'SIGKILL');
+      await child;
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && isRunning(tree)) await new Promise((r) => setTimeout(r, 50));
+      const survived = isRunning(tree);
+      if (survived) process.kill(-tree, 'SIGKILL');
+      expect(survived).toBe(false);
+    },
+    30_000,
+  );
 
   it('stops the whole process group on abort, grandchildren included', async () => {
     const controller = new AbortController();
@@ -74,9 +84,12 @@ describe('exec', () => {
   });
 
   it("a failed command's message names the cause, so retry notes and headlines say why", async () => {
-    const script = 'echo "Cloning into x..." >&2; echo "fatal: unable to access \'http://nohost/x.git/\': Could not resolve host: nohost" >&2; echo done >&2; exit 128';
+    const script =
+      'echo "Cloning into x..." >&2; echo "fatal: unable to access \'http://nohost/x.git/\': Could not resolve host: nohost" >&2; echo done >&2; exit 128';
     const error = await exec('sh', ['-c', script]).catch((e) => e);
-    expect(error.message).toMatch(/failed with exit code 128: fatal: unable to access 'http:\/\/nohost\/x\.git\/': Could not resolve host: nohost\.$/);
+    expect(error.message).toMatch(
+      /failed with exit code 128: fatal: unable to access 'http:\/\/nohost\/x\.git\/': Could not resolve host: nohost\.$/,
+    );
   });
 
   it('a missing program is a tool error that names it', async () => {
@@ -97,18 +110,24 @@ describe('retry', () => {
   it('retries network failures and not dirty trees', async () => {
     let attempts = 0;
     await expect(
-      withRetry(async () => {
-        attempts++;
-        throw new NetworkError('flaky');
-      }, { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }),
+      withRetry(
+        () => {
+          attempts++;
+          return Promise.reject(new NetworkError('flaky'));
+        },
+        { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 2 },
+      ),
     ).rejects.toThrow('flaky');
     expect(attempts).toBe(3);
     attempts = 0;
     await expect(
-      withRetry(async () => {
-        attempts++;
-        throw new DirtyTreeError('dirty');
-      }, { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }),
+      withRetry(
+        () => {
+          attempts++;
+          return Promise.reject(new DirtyTreeError('dirty'));
+        },
+        { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 2 },
+      ),
     ).rejects.toThrow('dirty');
     expect(attempts).toBe(1);
   });

@@ -17,7 +17,7 @@ afterAll(removeTempDirs);
 const bare = (repo: string, args: string[]) => git(repo, args);
 
 describe('the local upstream repositories', () => {
-  test('are laid out like the real hosts\' URL paths under reposDir', () => {
+  test("are laid out like the real hosts' URL paths under reposDir", () => {
     expect(info.repos.src).toBe(join(info.reposDir, 'chromium/src.git'));
     expect(info.repos.quiche).toBe(join(info.reposDir, 'quiche.git'));
     expect(info.repos.depotTools).toBe(join(info.reposDir, 'chromium/tools/depot_tools.git'));
@@ -45,7 +45,9 @@ describe('the local upstream repositories', () => {
     expect(await bare(info.repos.quiche, ['rev-parse', 'refs/heads/main'])).toBe(info.quicheCommits.at(-1));
     for (const tag of [TAG_152, TAG_150] as const) {
       const pin = info.tags[tag];
-      expect(await bare(info.repos.depotTools, ['merge-base', '--is-ancestor', pin.depotToolsRevision, 'main']).then(() => true)).toBe(true);
+      expect(await bare(info.repos.depotTools, ['merge-base', '--is-ancestor', pin.depotToolsRevision, 'main']).then(() => true)).toBe(
+        true,
+      );
       expect(pin.depotToolsRevision).not.toBe(info.depotToolsCommits.at(-1));
       expect(pin.quicheRevision).not.toBe(info.quicheCommits.at(-1));
     }
@@ -68,7 +70,7 @@ describe('the local upstream repositories', () => {
     );
   });
 
-  test('keep depot_tools\' wrappers executable', async () => {
+  test("keep depot_tools' wrappers executable", async () => {
     const tree = await bare(info.repos.depotTools, ['ls-tree', 'main']);
     for (const name of ['gclient', 'autoninja', 'gn', 'update_depot_tools', 'vpython3', 'gclient.py']) {
       expect(tree).toMatch(new RegExp(`^100755 blob \\w+\\t${name.replace('.', '\\.')}$`, 'm'));

@@ -164,7 +164,7 @@ const QUICHE_HISTORY: HistoryCommit[] = [
 
 /** depot_tools' history after the import of ./depot_tools: 150 pins #1, 152 pins #2, #3 is main. */
 const DEPOT_TOOLS_HISTORY: HistoryCommit[] = [
-  { message: 'gclient: document the fake\'s knobs', date: '2026-05-20T11:00:00Z', edits: [] },
+  { message: "gclient: document the fake's knobs", date: '2026-05-20T11:00:00Z', edits: [] },
   { message: 'autoninja: mention siso in the help text', date: '2026-07-01T11:00:00Z', edits: [] },
   { message: 'Roll the fake forward (newer than every pin)', date: '2026-08-10T11:00:00Z', edits: [] },
 ];
@@ -238,7 +238,10 @@ function applyEdits(tree: Tree, edits: Edit[]): Tree {
 class BareRepoWriter {
   private readonly workTree: string;
 
-  constructor(readonly gitDir: string, scratch: string) {
+  constructor(
+    readonly gitDir: string,
+    scratch: string,
+  ) {
     this.workTree = scratch;
   }
 
@@ -257,13 +260,7 @@ class BareRepoWriter {
     }
   }
 
-  async commit(opts: {
-    tree: Tree;
-    gitlinks?: Record<string, string>;
-    message: string;
-    date: string;
-    parents: string[];
-  }): Promise<string> {
+  async commit(opts: { tree: Tree; gitlinks?: Record<string, string>; message: string; date: string; parents: string[] }): Promise<string> {
     const g = (args: string[], extra: { date?: string } = {}) =>
       git(['--git-dir', this.gitDir, '--work-tree', this.workTree, ...args], { cwd: this.workTree, ...extra });
     await rm(this.workTree, { recursive: true, force: true });
@@ -329,13 +326,20 @@ function srcTree(
   base: Tree,
   pin: { quiche: string; depotTools: string; gnRevision: string; version: string },
 ): { tree: Tree; gitlinks: Record<string, string> } {
-  const deps = base.get('DEPS')!.content.toString('utf8')
+  const deps = base
+    .get('DEPS')!
+    .content.toString('utf8')
     .replace('@QUICHE_REVISION@', pin.quiche)
     .replace('@DEPOT_TOOLS_REVISION@', pin.depotTools)
     .replace('@GN_REVISION@', pin.gnRevision);
   const [major, minor, build, patch] = pin.version.split('.');
-  const versionFile = base.get('chrome/VERSION')!.content.toString('utf8')
-    .replace('@MAJOR@', major!).replace('@MINOR@', minor!).replace('@BUILD@', build!).replace('@PATCH@', patch!);
+  const versionFile = base
+    .get('chrome/VERSION')!
+    .content.toString('utf8')
+    .replace('@MAJOR@', major!)
+    .replace('@MINOR@', minor!)
+    .replace('@BUILD@', build!)
+    .replace('@PATCH@', patch!);
   const tree = applyEdits(base, [
     { path: 'DEPS', content: deps },
     { path: 'chrome/VERSION', content: versionFile },
@@ -359,7 +363,10 @@ export async function buildUpstream(root: string): Promise<UpstreamInfo> {
   // depot_tools: wrappers without an extension and Python scripts are executable, as upstream.
   const depotToolsWriter = new BareRepoWriter(repos.depotTools, scratch);
   await depotToolsWriter.init();
-  const depotToolsBase = await readFixtureTree(join(UPSTREAM_DIR, 'depot_tools'), (p) => DEPOT_TOOLS_EXECUTABLES.has(p) || p.endsWith('.py'));
+  const depotToolsBase = await readFixtureTree(
+    join(UPSTREAM_DIR, 'depot_tools'),
+    (p) => DEPOT_TOOLS_EXECUTABLES.has(p) || p.endsWith('.py'),
+  );
   const depotToolsCommits = await buildHistory(
     depotToolsWriter,
     depotToolsBase,
@@ -396,16 +403,36 @@ export async function buildUpstream(root: string): Promise<UpstreamInfo> {
     parents: string[],
   ) => srcWriter.commit({ ...srcTree(srcBase, { ...pin }), message, date, parents });
 
-  const s1 = await commitSrc({ quiche: q1, depotTools: d1, gnRevision: GN_REVISION_DEBIAN, version: '149.0.7800.0' },
-    'Import the fixture chromium/src for build-quiche tests', '2026-04-03T10:00:00Z', []);
-  const s150 = await commitSrc({ quiche: q150, depotTools: d150, gnRevision: GN_REVISION_DEBIAN, version: TAG_150 },
-    `Publish DEPS for ${TAG_150}`, '2026-06-02T10:00:00Z', [s1]);
-  const s3 = await commitSrc({ quiche: q152, depotTools: d152, gnRevision: GN_REVISION_DEBIAN, version: '152.0.7977.0' },
-    'Roll quiche and depot_tools', '2026-07-09T10:00:00Z', [s1]);
-  const s152 = await commitSrc({ quiche: q152, depotTools: d152, gnRevision: GN_REVISION_DEBIAN, version: TAG_152 },
-    `Publish DEPS for ${TAG_152}`, '2026-08-05T10:00:00Z', [s3]);
-  const sMain = await commitSrc({ quiche: qMain, depotTools: dMain, gnRevision: GN_REVISION_MAIN, version: '153.0.8010.0' },
-    'Roll quiche, depot_tools and gn', '2026-08-12T10:00:00Z', [s3]);
+  const s1 = await commitSrc(
+    { quiche: q1, depotTools: d1, gnRevision: GN_REVISION_DEBIAN, version: '149.0.7800.0' },
+    'Import the fixture chromium/src for build-quiche tests',
+    '2026-04-03T10:00:00Z',
+    [],
+  );
+  const s150 = await commitSrc(
+    { quiche: q150, depotTools: d150, gnRevision: GN_REVISION_DEBIAN, version: TAG_150 },
+    `Publish DEPS for ${TAG_150}`,
+    '2026-06-02T10:00:00Z',
+    [s1],
+  );
+  const s3 = await commitSrc(
+    { quiche: q152, depotTools: d152, gnRevision: GN_REVISION_DEBIAN, version: '152.0.7977.0' },
+    'Roll quiche and depot_tools',
+    '2026-07-09T10:00:00Z',
+    [s1],
+  );
+  const s152 = await commitSrc(
+    { quiche: q152, depotTools: d152, gnRevision: GN_REVISION_DEBIAN, version: TAG_152 },
+    `Publish DEPS for ${TAG_152}`,
+    '2026-08-05T10:00:00Z',
+    [s3],
+  );
+  const sMain = await commitSrc(
+    { quiche: qMain, depotTools: dMain, gnRevision: GN_REVISION_MAIN, version: '153.0.8010.0' },
+    'Roll quiche, depot_tools and gn',
+    '2026-08-12T10:00:00Z',
+    [s3],
+  );
   await srcWriter.setRef('refs/heads/main', sMain);
   await srcWriter.setRef('refs/branch-heads/7871', s150);
   await srcWriter.setRef('refs/branch-heads/7977', s152);
@@ -420,8 +447,22 @@ export async function buildUpstream(root: string): Promise<UpstreamInfo> {
     urlPaths: REPO_URL_PATHS,
     defaultTag: TAG_152,
     tags: {
-      [TAG_152]: { srcCommit: s152, srcTagObject: tag152, quicheRevision: q152, depotToolsRevision: d152, gnVersion: gnDebian, branch: 'refs/branch-heads/7977' },
-      [TAG_150]: { srcCommit: s150, srcTagObject: tag150, quicheRevision: q150, depotToolsRevision: d150, gnVersion: gnDebian, branch: 'refs/branch-heads/7871' },
+      [TAG_152]: {
+        srcCommit: s152,
+        srcTagObject: tag152,
+        quicheRevision: q152,
+        depotToolsRevision: d152,
+        gnVersion: gnDebian,
+        branch: 'refs/branch-heads/7977',
+      },
+      [TAG_150]: {
+        srcCommit: s150,
+        srcTagObject: tag150,
+        quicheRevision: q150,
+        depotToolsRevision: d150,
+        gnVersion: gnDebian,
+        branch: 'refs/branch-heads/7871',
+      },
     },
     srcMain: { srcCommit: sMain, quicheRevision: qMain, depotToolsRevision: dMain, gnVersion: gnMain },
     srcMainCommits: [s1, s3, sMain],

@@ -25,7 +25,10 @@ beforeAll(async () => {
   server = await startUpstreamServer({ reposDir: info.reposDir });
   at150 = await createWorkspace({ baseUrl: server.baseUrl, info });
   at152 = await createWorkspace({ baseUrl: server.baseUrl, info });
-  for (const [ws, tag] of [[at150, TAG_150], [at152, TAG_152]] as const) {
+  for (const [ws, tag] of [
+    [at150, TAG_150],
+    [at152, TAG_152],
+  ] as const) {
     const result = await ws.gclient(syncArgs(tag));
     if (result.exitCode !== 0) throw new Error(`template sync failed:\n${result.all}`);
   }
@@ -98,7 +101,10 @@ describe('a first clone that did not finish', () => {
   test('a first clone of a missing revision fails with exit 1 after retries; the next sync exits 0 with the dep empty', async () => {
     const ws = await withoutQuiche();
     const spec = join(ws.root, '.gclient');
-    await writeFile(spec, (await readFile(spec, 'utf8')).replace('"custom_vars": {', `"custom_vars": {\n    "quiche_revision": "${MISSING}",`));
+    await writeFile(
+      spec,
+      (await readFile(spec, 'utf8')).replace('"custom_vars": {', `"custom_vars": {\n    "quiche_revision": "${MISSING}",`),
+    );
     const failed = await ws.gclient(syncArgs(TAG_152));
     expect(failed.exitCode).toBe(1);
     expect(failed.all).toContain('will retry after a short nap');
@@ -155,7 +161,7 @@ describe('dirty trees', () => {
 });
 
 describe('exit codes', () => {
-  test('a missing tag exits 1 after gclient\'s own retries', async () => {
+  test("a missing tag exits 1 after gclient's own retries", async () => {
     const ws = await withoutQuiche();
     const result = await ws.gclient(syncArgs('999.0.0.0'));
     expect(result.exitCode).toBe(1);
@@ -201,7 +207,7 @@ describe('network failures', () => {
     expect(await head(ws.quiche)).toBe(info.tags[TAG_152].quicheRevision);
   });
 
-  test('a lasting HTTP 503 exits 1 after the retries, with git\'s message', async () => {
+  test("a lasting HTTP 503 exits 1 after the retries, with git's message", async () => {
     const ws = await copyWorkspace(at150);
     server.faults.failNext(1000, { status: 503, pathContains: '/quiche.git/' });
     const result = await ws.gclient(syncArgs(TAG_152));
@@ -210,7 +216,7 @@ describe('network failures', () => {
     expect(result.all.match(/will retry after a short nap/g)?.length).toBe(3);
   });
 
-  test('a connection reset mid-pack shows git\'s RPC failed / early EOF messages and is retried', async () => {
+  test("a connection reset mid-pack shows git's RPC failed / early EOF messages and is retried", async () => {
     const ws = await withoutQuiche();
     server.faults.cutNext(100, { pathContains: '/quiche.git/git-upload-pack', count: 1000 });
     const result = await ws.gclient(syncArgs(TAG_152));

@@ -56,7 +56,9 @@ describe('fake gclient sync over HTTP', () => {
     const result = await ws.gclient(syncArgs(TAG_152));
     expect(result.exitCode, result.all).toBe(0);
     expect(await git(ws.quiche, ['rev-parse', '--is-shallow-repository'])).toBe('false');
-    expect(await git(ws.quiche, ['rev-list', '--count', 'HEAD'])).toBe(String(info.quicheCommits.indexOf(info.tags[TAG_152].quicheRevision) + 1));
+    expect(await git(ws.quiche, ['rev-list', '--count', 'HEAD'])).toBe(
+      String(info.quicheCommits.indexOf(info.tags[TAG_152].quicheRevision) + 1),
+    );
   });
 
   test('never moves the unmanaged src without -r, even when asked to sync', async () => {
@@ -128,7 +130,17 @@ describe('fake gclient revinfo, getdep and config', () => {
   test('config writes an unmanaged solution with custom vars', async () => {
     const ws = await copyWorkspace(at150);
     const result = await ws.gclient(
-      ['config', `${server.baseUrl}/chromium/src.git`, '--name', 'src', '--unmanaged', '--custom-var', 'checkout_nacl=False', '--custom-var', `quiche_git=${server.baseUrl}`],
+      [
+        'config',
+        `${server.baseUrl}/chromium/src.git`,
+        '--name',
+        'src',
+        '--unmanaged',
+        '--custom-var',
+        'checkout_nacl=False',
+        '--custom-var',
+        `quiche_git=${server.baseUrl}`,
+      ],
       { cwd: ws.dir },
     );
     expect(result.exitCode, result.all).toBe(0);

@@ -140,7 +140,9 @@ export async function createWorkspace(opts: WorkspaceOptions): Promise<Workspace
   "managed": False,
   "custom_deps": {},
   "custom_vars": {
-${Object.entries(customVars).map(([k, v]) => `    "${k}": ${pythonLiteral(v)},`).join('\n')}
+${Object.entries(customVars)
+  .map(([k, v]) => `    "${k}": ${pythonLiteral(v)},`)
+  .join('\n')}
   },
 }]
 target_os = ["linux"]

@@ -43,7 +43,11 @@ async function readSeries(name: string): Promise<SeriesEntry[]> {
 }
 
 /** Applies a series patch by patch (git apply: offsets allowed, no fuzz) on a clean checkout. */
-async function applySeries(name: string, commit: string, dir = quiche): Promise<{ applied: string[]; failed?: { file: string; output: string } }> {
+async function applySeries(
+  name: string,
+  commit: string,
+  dir = quiche,
+): Promise<{ applied: string[]; failed?: { file: string; output: string } }> {
   await git(dir, ['checkout', '-q', '-f', '--detach', commit]);
   await git(dir, ['clean', '-q', '-f', '-d']);
   const applied: string[] = [];
@@ -136,7 +140,10 @@ describe('fixture series at the quiche pins', () => {
     });
     await applySeries('adds-file', info.tags[TAG_152].quicheRevision);
     await cp(quiche, join(src, 'net/third_party/quiche/src'), { recursive: true });
-    await writeFile(join(src, 'build/config/gclient_args.gni'), 'checkout_nacl = false\ncheckout_src_internal = false\ngenerate_location_tags = false');
+    await writeFile(
+      join(src, 'build/config/gclient_args.gni'),
+      'checkout_nacl = false\ncheckout_src_internal = false\ngenerate_location_tags = false',
+    );
     await mkdir(join(src, 'out/A'), { recursive: true });
     await writeFile(join(src, 'out/A/args.gn'), 'is_debug=false\nuse_siso=false\n');
     expect((await run('gn', ['gen', 'out/A'], { cwd: src })).exitCode).toBe(0);

@@ -29,7 +29,9 @@ describe('npm run upstream:serve', () => {
       expect(config.depotTools.url).toBe(`${base}/chromium/tools/depot_tools.git`);
       expect(config.cacheDir).toBe(path.join(dir, 'cache'));
       // The URL it names is served: a user can build from it as printed.
-      expect(execFileSync('git', ['ls-remote', config.chromium.srcUrl, 'refs/tags/152.0.7977.83'], { encoding: 'utf8' })).toMatch(/^[0-9a-f]{40}\t/);
+      expect(execFileSync('git', ['ls-remote', config.chromium.srcUrl, 'refs/tags/152.0.7977.83'], { encoding: 'utf8' })).toMatch(
+        /^[0-9a-f]{40}\t/,
+      );
     } finally {
       child.kill('SIGTERM');
       await child;

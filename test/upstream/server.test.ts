@@ -30,7 +30,14 @@ const decode = (text: string) => Buffer.from(text, 'base64').toString('utf8');
 describe('git smart HTTP', () => {
   test.each(['2', '0'])('clones chromium/src over protocol v%s', async (version) => {
     const dir = await tempDir();
-    const result = await run('git', ['-c', `protocol.version=${version}`, 'clone', '-q', `${server.baseUrl}/chromium/src.git`, `${dir}/src`]);
+    const result = await run('git', [
+      '-c',
+      `protocol.version=${version}`,
+      'clone',
+      '-q',
+      `${server.baseUrl}/chromium/src.git`,
+      `${dir}/src`,
+    ]);
     expect(result.exitCode, result.all).toBe(0);
     expect(await git(`${dir}/src`, ['rev-parse', 'HEAD'])).toBe(info.srcMain.srcCommit);
     expect(await git(`${dir}/src`, ['rev-parse', `refs/tags/${TAG_152}^{commit}`])).toBe(info.tags[TAG_152].srcCommit);
@@ -84,7 +91,7 @@ describe('gitiles', () => {
     expect(repo.status).toBe(404);
   });
 
-  test('describes a commit as JSON behind the )]}\' guard', async () => {
+  test("describes a commit as JSON behind the )]}' guard", async () => {
     const response = await gitiles(`/chromium/src/+/refs/tags/${TAG_150}?format=JSON`);
     expect(response.text.startsWith(")]}'\n")).toBe(true);
     const commit = JSON.parse(response.text.slice(5)) as { commit: string; message: string };
@@ -106,7 +113,11 @@ describe('fault knobs', () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await gitiles(path)).status);
     expect(statuses).toEqual([503, 503, 200]);
-    expect(server.requests.slice(-3).map((r) => [r.status, r.fault])).toEqual([[503, 'fail'], [503, 'fail'], [200, undefined]]);
+    expect(server.requests.slice(-3).map((r) => [r.status, r.fault])).toEqual([
+      [503, 'fail'],
+      [503, 'fail'],
+      [200, undefined],
+    ]);
   });
 
   test('failNext with pathContains only fails matching requests', async () => {
@@ -175,7 +186,7 @@ describe('fault knobs', () => {
 
     await post({ fail: { count: 5 } });
     await post({ reset: true });
-    expect((await (await fetch(`${server.baseUrl}/_faults`)).json())).toEqual({ fail: null, cut: null, delay: null });
+    expect(await (await fetch(`${server.baseUrl}/_faults`)).json()).toEqual({ fail: null, cut: null, delay: null });
     expect((await gitiles('/quiche/+/main/README.md?format=TEXT')).status).toBe(200);
   });
 

@@ -110,7 +110,7 @@ const GIT_ENV: NodeJS.ProcessEnv = {
 interface FaultEngine {
   faults: UpstreamFaults;
   /** Uses up one application of a fault if it matches the path; returns a copy of it, or null. */
-  take<K extends keyof FaultState>(kind: K, path: string): FaultState[K];
+  take: <K extends keyof FaultState>(kind: K, path: string) => FaultState[K];
   /** The cut fault that would apply to this path, without using it up. */
   peekCut(path: string): CutFault | null;
   /** Uses up one cut when a response actually reaches the cut point; false if none is left. */
@@ -168,7 +168,7 @@ function createFaults(): FaultEngine {
 function git(gitDir: string, args: string[]): Promise<{ code: number; stdout: Buffer }> {
   return new Promise((resolve) => {
     execFile('git', ['--git-dir', gitDir, ...args], { env: GIT_ENV, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: stdout as Buffer });
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: stdout });
     });
   });
 }
@@ -386,11 +386,14 @@ export async function startUpstreamServer(opts: UpstreamServerOptions): Promise<
       const tree = await git(gitDir, ['ls-tree', `${commit}:${path}`]);
       const text = tree.stdout.toString('utf8');
       if (format === 'JSON') {
-        const entries = text.split('\n').filter(Boolean).map((line) => {
-          const [meta, name] = line.split('\t') as [string, string];
-          const [mode, entryType, id] = meta.split(' ') as [string, string, string];
-          return { mode: Number.parseInt(mode, 8), type: entryType, id, name };
-        });
+        const entries = text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => {
+            const [meta, name] = line.split('\t') as [string, string];
+            const [mode, entryType, id] = meta.split(' ') as [string, string, string];
+            return { mode: Number.parseInt(mode, 8), type: entryType, id, name };
+          });
         const id = (await git(gitDir, ['rev-parse', `${commit}:${path}`])).stdout.toString('utf8').trim();
         return body.json({ id, entries });
       }
@@ -436,7 +439,7 @@ async function resolveRefAndPath(gitDir: string, rest: string): Promise<{ commit
 async function commitJson(gitDir: string, sha: string): Promise<Record<string, unknown>> {
   const format = ['%H', '%T', '%P', '%an', '%ae', '%ad', '%cn', '%ce', '%cd', '%B'].join('%x00');
   const out = await git(gitDir, ['show', '-s', '--date=format:%a %b %d %H:%M:%S %Y %z', `--format=${format}`, sha]);
-  const [commit, tree, parents, an, ae, ad, cn, ce, cd, message] = out.stdout.toString('utf8').split('\0') as string[];
+  const [commit, tree, parents, an, ae, ad, cn, ce, cd, message] = out.stdout.toString('utf8').split('\0');
   return {
     commit,
     tree,

@@ -15,9 +15,15 @@ import { startUpstreamServer, type UpstreamServer } from './server.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
-const TARGETS = ['net:quic_client', 'net:quic_server', 'net/third_party/quiche:epoll_quic_client', 'net/third_party/quiche:epoll_quic_server'];
+const TARGETS = [
+  'net:quic_client',
+  'net:quic_server',
+  'net/third_party/quiche:epoll_quic_client',
+  'net/third_party/quiche:epoll_quic_server',
+];
 const BINARIES = ['quic_client', 'quic_server', 'epoll_quic_client', 'epoll_quic_server'];
-const RELEASE_ARGS = 'is_debug=false\nis_component_build=false\nsymbol_level=0\ndcheck_always_on=false\ntreat_warnings_as_errors=false\nuse_remoteexec=false\n';
+const RELEASE_ARGS =
+  'is_debug=false\nis_component_build=false\nsymbol_level=0\ndcheck_always_on=false\ntreat_warnings_as_errors=false\nuse_remoteexec=false\n';
 
 let info: UpstreamInfo;
 let upstream: UpstreamServer;
@@ -91,8 +97,21 @@ async function makeCerts(): Promise<{ cert: string; key: string }> {
   const key = join(dir, 'key.pkcs8');
   // Chromium's servers take a PEM certificate and a PKCS#8 DER key (--key_file); so does the fixture.
   const made = await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-subj', '/CN=localhost', '-days', '2', '-keyout', pem, '-out', cert,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-days',
+    '2',
+    '-keyout',
+    pem,
+    '-out',
+    cert,
   ]);
   if (made.exitCode !== 0) throw new Error(`openssl req failed: ${made.stderr}`);
   const der = await run('openssl', ['pkcs8', '-topk8', '-nocrypt', '-outform', 'DER', '-in', pem, '-out', key]);
@@ -110,15 +129,17 @@ async function freeUdpPort(): Promise<number> {
 
 /** Not async: awaiting an execa child waits for it to exit. */
 function startQuicServer(binary: string, port: number): ResultPromise {
-  const child = execa(binary, [
-    `--port=${port}`, `--certificate_file=${certs.cert}`, `--key_file=${certs.key}`, '--generate_dynamic_responses',
-  ], { reject: false, all: true });
+  const child = execa(
+    binary,
+    [`--port=${port}`, `--certificate_file=${certs.cert}`, `--key_file=${certs.key}`, '--generate_dynamic_responses'],
+    { reject: false, all: true },
+  );
   servers.push(child);
   return child;
 }
 
 describe('gn and ninja', () => {
-  test('depot_tools gn fails with gn.py\'s message while buildtools/linux64/gn is missing', async () => {
+  test("depot_tools gn fails with gn.py's message while buildtools/linux64/gn is missing", async () => {
     const link = join(ws.src, 'buildtools/linux64/gn');
     const moved = existsSync(link) ? `${link}.away` : null;
     if (moved) await rename(link, moved);
@@ -150,11 +171,18 @@ describe('gn and ninja', () => {
 
   test('the unpatched clients fetch from the unpatched servers over loopback', async () => {
     const { dir } = await ninjaBuild();
-    for (const [client, serverBinary] of [['epoll_quic_client', 'quic_server'], ['quic_client', 'epoll_quic_server']] as const) {
+    for (const [client, serverBinary] of [
+      ['epoll_quic_client', 'quic_server'],
+      ['quic_client', 'epoll_quic_server'],
+    ] as const) {
       const port = await freeUdpPort();
       const server = startQuicServer(join(dir, serverBinary), port);
       const result = await run(join(dir, client), [
-        '--host=127.0.0.1', `--port=${port}`, '--disable_certificate_verification', '--num_requests=2', '--quiet',
+        '--host=127.0.0.1',
+        `--port=${port}`,
+        '--disable_certificate_verification',
+        '--num_requests=2',
+        '--quiet',
         'https://localhost/1000000',
       ]);
       server.kill('SIGTERM');
@@ -271,7 +299,7 @@ describe('autoninja', () => {
     expect(result.stderr).toContain('siso login');
   });
 
-  test.each(['true', 'false'])('passes a failing build\'s exit code through (use_siso=%s)', async (useSiso) => {
+  test.each(['true', 'false'])("passes a failing build's exit code through (use_siso=%s)", async (useSiso) => {
     await genOutDir(`Broken${useSiso}`, `${RELEASE_ARGS}use_siso=${useSiso}\ncc_wrapper="false"\n`);
     const result = await tool('autoninja', ['-C', `out/Broken${useSiso}`, 'net:quic_server']);
     expect(result.exitCode).toBe(1);
@@ -305,8 +333,13 @@ describe('the migration series on the fixture binaries', () => {
     const port = await freeUdpPort();
     const server = startQuicServer(join(dir, serverBinary), port);
     const result = await run(join(dir, client), [
-      '--host=127.0.0.1', `--port=${port}`, '--disable_certificate_verification', '--quiet', '--quic_version=RFCv1',
-      '--migrate_local_addresses=127.0.0.1,127.0.0.2,127.0.0.3', '--migrate_interval_ms=200',
+      '--host=127.0.0.1',
+      `--port=${port}`,
+      '--disable_certificate_verification',
+      '--quiet',
+      '--quic_version=RFCv1',
+      '--migrate_local_addresses=127.0.0.1,127.0.0.2,127.0.0.3',
+      '--migrate_interval_ms=200',
       'https://localhost/8000000',
     ]);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -316,13 +349,17 @@ describe('the migration series on the fixture binaries', () => {
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain('Request succeeded (200).');
 
-    const migrations = [...result.stdout.matchAll(
-      /^MIGRATION seq=(\d+) trigger=timer mode=hard from=([\d.]+):\d+ to=([\d.]+):\d+ server_cid=(\w+)->(\w+) result=ok t_ms=\d+ took_ms=\d+$/gm,
-    )];
+    const migrations = [
+      ...result.stdout.matchAll(
+        /^MIGRATION seq=(\d+) trigger=timer mode=hard from=([\d.]+):\d+ to=([\d.]+):\d+ server_cid=(\w+)->(\w+) result=ok t_ms=\d+ took_ms=\d+$/gm,
+      ),
+    ];
     expect(migrations.length, result.stdout).toBeGreaterThanOrEqual(2);
-    const peer = [...serverOut.matchAll(
-      /^PEER_MIGRATION conn=(\w+) from=([\d.]+:\d+) to=([\d.]+:\d+) type=(\w+) server_cid=(\w+)->(\w+) validated=yes$/gm,
-    )];
+    const peer = [
+      ...serverOut.matchAll(
+        /^PEER_MIGRATION conn=(\w+) from=([\d.]+:\d+) to=([\d.]+:\d+) type=(\w+) server_cid=(\w+)->(\w+) validated=yes$/gm,
+      ),
+    ];
     for (const m of migrations) {
       expect(m[2]).not.toBe(m[3]);
       const match = peer.find((p) => p[5] === m[4] && p[6] === m[5]);
@@ -331,7 +368,10 @@ describe('the migration series on the fixture binaries', () => {
       expect(match![3]!.split(':')[0]).toBe(m[3]);
     }
     expect(result.stdout).toMatch(
-      new RegExp(`^MIGRATION_SUMMARY attempted=${migrations.length} ok=${migrations.length} failed=0 distinct_local_addrs=3 distinct_server_cids=${migrations.length + 1}$`, 'm'),
+      new RegExp(
+        `^MIGRATION_SUMMARY attempted=${migrations.length} ok=${migrations.length} failed=0 distinct_local_addrs=3 distinct_server_cids=${migrations.length + 1}$`,
+        'm',
+      ),
     );
     expect(serverOut).toMatch(new RegExp(`^PEER_MIGRATION_SUMMARY conn=${peer[0]![1]} validated=${peer.length} invalid=0$`, 'm'));
   });
@@ -341,8 +381,14 @@ describe('the migration series on the fixture binaries', () => {
     const port = await freeUdpPort();
     const server = startQuicServer(join(dir, 'quic_server'), port);
     const result = await run(join(dir, 'epoll_quic_client'), [
-      '--host=127.0.0.1', `--port=${port}`, '--disable_certificate_verification', '--quiet', '--num_requests=3',
-      '--migrate_every_n_requests=1', '--migrate_local_addresses=127.0.0.1,127.0.0.2', 'https://localhost/1000',
+      '--host=127.0.0.1',
+      `--port=${port}`,
+      '--disable_certificate_verification',
+      '--quiet',
+      '--num_requests=3',
+      '--migrate_every_n_requests=1',
+      '--migrate_local_addresses=127.0.0.1,127.0.0.2',
+      'https://localhost/1000',
     ]);
     server.kill('SIGTERM');
     await server;

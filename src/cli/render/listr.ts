@@ -3,7 +3,8 @@ import type { PipelineEvent } from '../../engine/events.js';
 import type { BuildQuicheError } from '../../errors.js';
 import { formatDuration, ProgressMeter, runSummary } from './format.js';
 
-type Outcome = { kind: 'done'; summary?: string; durationMs: number } | { kind: 'skip'; reason: string } | { kind: 'fail'; error: BuildQuicheError };
+type Outcome =
+  { kind: 'done'; summary?: string; durationMs: number } | { kind: 'skip'; reason: string } | { kind: 'fail'; error: BuildQuicheError };
 
 interface StageView {
   title: string;

@@ -28,7 +28,9 @@ export function plainRenderer(options: PlainOptions): (event: PipelineEvent) => 
         out(`waiting for the cache lock held by pid ${event.holderPid} ("${event.command}")`);
         break;
       case 'lock-stale':
-        out(`took over a stale lock from pid ${event.holderPid}${event.killedGroups.length ? `; stopped its leftover processes ${event.killedGroups.join(', ')}` : ''}`);
+        out(
+          `took over a stale lock from pid ${event.holderPid}${event.killedGroups.length ? `; stopped its leftover processes ${event.killedGroups.join(', ')}` : ''}`,
+        );
         break;
       case 'stage-start':
         out(`▶ ${event.stage}: ${event.title} (${event.reason})`);

@@ -62,14 +62,14 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
     };
   },
   async repair(ctx) {
-    await repairLocks(ctx, await repoDirs(ctx));
+    await repairLocks(ctx, repoDirs(ctx));
     if (!ctx.app.paths.adopted) await removeHalfMadeClones(ctx);
   },
   async run(ctx, inputs) {
     const resolve = ctx.upstream<ResolveOutput>('resolve');
     const root = inputs.gclientRoot;
     await prepareRoot(ctx, inputs);
-    await repairLocks(ctx, await repoDirs(ctx));
+    await repairLocks(ctx, repoDirs(ctx));
     if (!inputs.adopted) await removeHalfMadeClones(ctx);
 
     let checks = await checkDeps(root, resolve);
@@ -77,8 +77,13 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
     if (needsSync) {
       if (inputs.adopted && !inputs.allowMoveExisting && checks.some((c) => c.state === 'wrong-commit')) {
         throw new ConfigError(
-          `The adopted checkout at ${root} is not at ${resolve.version}:\n  ${checks.filter((c) => c.state !== 'ok').map(describeDep).join('\n  ')}`,
-          { hint: 'Set checkout.allowMoveExisting (or pass --move-existing) to let build-quiche sync it to the pin, or pick the pin it is at.' },
+          `The adopted checkout at ${root} is not at ${resolve.version}:\n  ${checks
+            .filter((c) => c.state !== 'ok')
+            .map(describeDep)
+            .join('\n  ')}`,
+          {
+            hint: 'Set checkout.allowMoveExisting (or pass --move-existing) to let build-quiche sync it to the pin, or pick the pin it is at.',
+          },
         );
       }
       await prepareForMove(ctx, checks);
@@ -124,7 +129,8 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
     }
     return true;
   },
-  describe: (o) => `src ${o.repos.src.commit.slice(0, 8)}, quiche ${o.repos.quiche.commit.slice(0, 8)}, ${Object.keys(o.verified).length} repos verified`,
+  describe: (o) =>
+    `src ${o.repos.src.commit.slice(0, 8)}, quiche ${o.repos.quiche.commit.slice(0, 8)}, ${Object.keys(o.verified).length} repos verified`,
 });
 
 async function prepareRoot(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
@@ -145,7 +151,7 @@ async function prepareRoot(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
   }
 }
 
-async function repoDirs(ctx: Ctx): Promise<string[]> {
+function repoDirs(ctx: Ctx): string[] {
   const root = ctx.app.paths.gclientRoot;
   let resolve: ResolveOutput | undefined;
   try {
@@ -177,7 +183,7 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   }
   if (foreign.length) {
     throw new DirtyTreeError(`Local changes would block moving to the new pin:\n  ${foreign.join('\n  ')}`, {
-      hint: 'These are not build-quiche\'s patches. Commit, stash or discard them (git -C <repo> stash), then run again. Nothing was changed.',
+      hint: "These are not build-quiche's patches. Commit, stash or discard them (git -C <repo> stash), then run again. Nothing was changed.",
       data: { files: foreign },
     });
   }
@@ -235,10 +241,13 @@ async function refuseMovingLocalCommits(ctx: Ctx, moving: DepCheck[]): Promise<v
     );
   }
   if (moved.length === 0) return;
-  throw new DirtyTreeError(`A repo in the checkout was moved since build-quiche checked it out; syncing would leave that work behind:\n  ${moved.join('\n  ')}`, {
-    hint: 'Keep the work (push it, or turn it into a patch: build-quiche patches export), then put the repo back at the pin (git -C <repo> checkout --detach <pin>) and run again. Nothing was changed.',
-    data: { moved },
-  });
+  throw new DirtyTreeError(
+    `A repo in the checkout was moved since build-quiche checked it out; syncing would leave that work behind:\n  ${moved.join('\n  ')}`,
+    {
+      hint: 'Keep the work (push it, or turn it into a patch: build-quiche patches export), then put the repo back at the pin (git -C <repo> checkout --detach <pin>) and run again. Nothing was changed.',
+      data: { moved },
+    },
+  );
 }
 
 async function removeBrokenDeps(ctx: Ctx, broken: DepCheck[], adopted: boolean): Promise<void> {
@@ -276,7 +285,7 @@ function gclientOptions(ctx: Ctx, inputs: CheckoutInputs): GclientOptions {
     env: depotToolsEnvFor(ctx.app),
     retry: ctx.app.config.retry,
     signal: ctx.signal,
-    repos: () => repoDirs(ctx),
+    repos: () => Promise.resolve(repoDirs(ctx)),
     // A try cut off by the network leaves a half-made clone the next try would "sync" as it is.
     beforeTry: inputs.adopted ? undefined : () => removeHalfMadeClones(ctx),
     note: (message) => ctx.report.note(message),

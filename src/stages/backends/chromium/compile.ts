@@ -68,9 +68,16 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   async verify(ctx, { inputs, outputs }) {
     for (const binary of outputs.binaries) {
       if (!existsSync(binary.path)) return `${binary.name} is missing`;
-      if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256) return `${binary.name} changed`;
+      if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256)
+        return `${binary.name} changed`;
     }
-    return dryRun({ exec: ctx.exec, command: commandFor(ctx, inputs.builder), outDir: inputs.outDir, targets: inputs.targets, env: depotToolsEnvFor(ctx.app) });
+    return dryRun({
+      exec: ctx.exec,
+      command: commandFor(ctx, inputs.builder),
+      outDir: inputs.outDir,
+      targets: inputs.targets,
+      env: depotToolsEnvFor(ctx.app),
+    });
   },
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
 });
@@ -80,7 +87,8 @@ async function describeBinaries(inputs: CompileInputs): Promise<Binary[]> {
     inputs.targets.map(async (label) => {
       const name = binaryName(label);
       const file = path.join(inputs.outDir, name);
-      if (!existsSync(file)) throw new CompileError(`The build finished but ${file} (${label}) is missing.`, { hint: 'Is the target an executable?' });
+      if (!existsSync(file))
+        throw new CompileError(`The build finished but ${file} (${label}) is missing.`, { hint: 'Is the target an executable?' });
       return { name, label, path: file, sha256: await sha256File(file), size: (await stat(file)).size };
     }),
   );

@@ -39,7 +39,12 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
     };
   },
   async run(ctx, inputs) {
-    const gn: GnOptions = { exec: ctx.exec, gn: inputs.gn, src: ctx.upstream<CheckoutOutput>('checkout').repos.src.path, env: depotToolsEnvFor(ctx.app) };
+    const gn: GnOptions = {
+      exec: ctx.exec,
+      gn: inputs.gn,
+      src: ctx.upstream<CheckoutOutput>('checkout').repos.src.path,
+      env: depotToolsEnvFor(ctx.app),
+    };
     const version = await gnVersion(gn);
     if (gnVersionMatches(inputs.gnVersion, version) === false) {
       ctx.report.note(`gn ${version} does not match DEPS' gn_version ${inputs.gnVersion}; the build may differ from upstream's`);

@@ -64,7 +64,10 @@ export const quicheCheckoutStage = defineStage<AppContext, QuicheCheckoutInputs,
     }
     return true;
   },
-  describe: (o) => Object.entries(o.sources).map(([name, repo]) => `${name} ${repo.commit.slice(0, 8)}`).join(', '),
+  describe: (o) =>
+    Object.entries(o.sources)
+      .map(([name, repo]) => `${name} ${repo.commit.slice(0, 8)}`)
+      .join(', '),
 });
 
 async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): Promise<string> {
@@ -87,11 +90,15 @@ async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): 
     ctx.report.line(`${repo.name}: fetching ${repo.commit} from ${repo.url}`);
     await withRetry(() => git(['fetch', '--depth=1', '--no-tags', 'origin', repo.commit]), ctx.app.config.retry, {
       signal: ctx.signal,
-      onRetry: (error, attempt, left) => ctx.report.note(`${repo.name}: fetch failed (${error.message.split('\n')[0]}); retry ${attempt}, ${left} left`),
+      onRetry: (error, attempt, left) =>
+        ctx.report.note(`${repo.name}: fetch failed (${error.message.split('\n')[0]}); retry ${attempt}, ${left} left`),
     }).catch((error: unknown) => {
       if (isBuildQuicheError(error) && error.failureClass === 'not-found') {
         throw new NotFoundError(`${repo.name}: commit ${repo.commit} is not available at ${repo.url}.`, {
-          hint: repo.name === 'quiche' ? 'Check quiche.url / quiche.mirrors (and quiche.revision).' : `Set quiche.dependencies.${repo.name} = { url, ref } (or quiche.mirrors) to a repository that has it.`,
+          hint:
+            repo.name === 'quiche'
+              ? 'Check quiche.url / quiche.mirrors (and quiche.revision).'
+              : `Set quiche.dependencies.${repo.name} = { url, ref } (or quiche.mirrors) to a repository that has it.`,
           cause: error,
         });
       }
@@ -102,7 +109,9 @@ async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): 
   await git(['checkout', '-q', '--force', '--detach', repo.commit]);
   head = await headCommit(repo.dir);
   if (head !== repo.commit) {
-    throw new NotFoundError(`${repo.name} is at ${head ?? 'no commit'} after checkout, expected ${repo.commit}.`, { hint: `Remove ${repo.dir} and run again.` });
+    throw new NotFoundError(`${repo.name} is at ${head ?? 'no commit'} after checkout, expected ${repo.commit}.`, {
+      hint: `Remove ${repo.dir} and run again.`,
+    });
   }
   return head;
 }
@@ -111,7 +120,9 @@ async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): 
 async function refuseForeignEdits(ctx: Ctx, name: string, dir: string): Promise<void> {
   const at = ledgerLocation(ctx.app);
   const owned = new Set((await ownedChanges(at)).map((rel) => path.resolve(at.gclientRoot, rel)));
-  const foreign = (await dirtyFiles(dir)).filter((f) => f.code !== '??' && !owned.has(path.resolve(dir, f.path))).map((f) => `${path.join(dir, f.path)} (${f.code.trim()})`);
+  const foreign = (await dirtyFiles(dir))
+    .filter((f) => f.code !== '??' && !owned.has(path.resolve(dir, f.path)))
+    .map((f) => `${path.join(dir, f.path)} (${f.code.trim()})`);
   if (foreign.length) {
     throw new DirtyTreeError(`Local changes in the ${name} checkout would be lost by moving it:\n  ${foreign.join('\n  ')}`, {
       hint: `These are not build-quiche's patches. Commit, stash or discard them (git -C ${dir} stash), then run again. Nothing was changed.`,
@@ -131,5 +142,6 @@ async function releaseOldQuiche(ctx: Ctx, inputs: QuicheCheckoutInputs): Promise
   const current = inputs.repos.find((r) => r.name === 'quiche')!.dir;
   if (!previous || previous === current || !existsSync(previous)) return;
   const { reverted } = await revertAppliedPatches(ledgerLocation(ctx.app), { only: [previous] });
-  if (reverted.length) ctx.report.note(`took our patches out of ${previous} (${reverted.length} file(s)) before switching quiche checkouts`);
+  if (reverted.length)
+    ctx.report.note(`took our patches out of ${previous} (${reverted.length} file(s)) before switching quiche checkouts`);
 }

@@ -68,10 +68,13 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
     }
     const foreign = systemOpensslHeaders(await ninjaDeps({ exec: ctx.exec, command, outDir: inputs.outDir }));
     if (foreign.length) {
-      throw new CompileError(`${foreign.length} object(s) were compiled against a system OpenSSL header instead of BoringSSL's, e.g. ${foreign[0]!.object} used ${foreign[0]!.header}.`, {
-        hint: "BoringSSL's include directory must come first; this is a bug in the generated build.ninja. The binaries are not trusted.",
-        data: { foreign: foreign.slice(0, 20) },
-      });
+      throw new CompileError(
+        `${foreign.length} object(s) were compiled against a system OpenSSL header instead of BoringSSL's, e.g. ${foreign[0]!.object} used ${foreign[0]!.header}.`,
+        {
+          hint: "BoringSSL's include directory must come first; this is a bug in the generated build.ninja. The binaries are not trusted.",
+          data: { foreign: foreign.slice(0, 20) },
+        },
+      );
     }
     ctx.report.note(`${steps} step(s); no object uses a system OpenSSL header`);
     return { binaries: await describeBinaries(inputs.outDir), steps };
@@ -79,9 +82,16 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
   async verify(ctx, { inputs, outputs }) {
     for (const binary of outputs.binaries) {
       if (!existsSync(binary.path)) return `${binary.name} is missing`;
-      if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256) return `${binary.name} changed`;
+      if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256)
+        return `${binary.name} changed`;
     }
-    return dryRun({ exec: ctx.exec, command: ninjaOf(ctx.app), outDir: inputs.outDir, targets: TARGETS.map((t) => `bin/${t.output}`), env: {} });
+    return dryRun({
+      exec: ctx.exec,
+      command: ninjaOf(ctx.app),
+      outDir: inputs.outDir,
+      targets: TARGETS.map((t) => `bin/${t.output}`),
+      env: {},
+    });
   },
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
 });
@@ -90,7 +100,8 @@ async function describeBinaries(outDir: string): Promise<Binary[]> {
   return Promise.all(
     TARGETS.map(async ({ output, label }) => {
       const file = path.join(outDir, 'bin', output);
-      if (!existsSync(file)) throw new CompileError(`ninja finished but ${file} is missing.`, { hint: 'Check build.ninja in the out dir.' });
+      if (!existsSync(file))
+        throw new CompileError(`ninja finished but ${file} is missing.`, { hint: 'Check build.ninja in the out dir.' });
       return { name: output, label, path: file, sha256: await sha256File(file), size: (await stat(file)).size };
     }),
   );

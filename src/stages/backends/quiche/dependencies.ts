@@ -63,16 +63,23 @@ export const dependencyBuildsStage = defineStage<AppContext, DependencyBuildsInp
     }
     return { installed: installed as Record<CmakeDependency, InstalledDependency> };
   },
-  async verify(_ctx, { outputs }) {
-    for (const [name, dep] of Object.entries(outputs.installed)) {
-      if (!existsSync(path.join(dep.prefix, INSTALLED_MARKER))) return `${name}'s install in ${dep.prefix} is gone or unfinished`;
-    }
-    return true;
+  verify(_ctx, { outputs }) {
+    const gone = Object.entries(outputs.installed).find(([, dep]) => !existsSync(path.join(dep.prefix, INSTALLED_MARKER)));
+    return Promise.resolve(gone ? `${gone[0]}'s install in ${gone[1].prefix} is gone or unfinished` : true);
   },
-  describe: (o) => Object.values(o.installed).map((d) => path.basename(d.prefix)).join(', '),
+  describe: (o) =>
+    Object.values(o.installed)
+      .map((d) => path.basename(d.prefix))
+      .join(', '),
 });
 
-async function buildOne(ctx: Ctx, dep: DependencyBuildsInputs['builds'][number], name: string, toolchain: Toolchain, needed: Partial<Record<CmakeDependency, string>>): Promise<void> {
+async function buildOne(
+  ctx: Ctx,
+  dep: DependencyBuildsInputs['builds'][number],
+  name: string,
+  toolchain: Toolchain,
+  needed: Partial<Record<CmakeDependency, string>>,
+): Promise<void> {
   const recipe = CMAKE_RECIPES[dep.name];
   const prefix = prefixDir(ctx.app, name);
   const tree = buildDir(ctx.app, name);

@@ -12,7 +12,8 @@ import type { AppContext } from '../../context.js';
  *   cache/quiche/out/<key>                    build.ninja, obj/, gen/, bin/epoll_quic_{client,server}
  */
 export const quicheCache = (app: AppContext) => path.join(app.paths.cacheDir, 'quiche');
-export const checkoutDir = (app: AppContext, name: string, commit: string) => path.join(quicheCache(app), 'src', `${name}-${commit.slice(0, 12)}`);
+export const checkoutDir = (app: AppContext, name: string, commit: string) =>
+  path.join(quicheCache(app), 'src', `${name}-${commit.slice(0, 12)}`);
 export const buildDir = (app: AppContext, prefixName: string) => path.join(quicheCache(app), 'build', prefixName);
 export const prefixDir = (app: AppContext, prefixName: string) => path.join(quicheCache(app), 'prefix', prefixName);
 export const outDir = (app: AppContext, key: string) => path.join(quicheCache(app), 'out', key);
@@ -22,7 +23,9 @@ export const outDir = (app: AppContext, key: string) => path.join(quicheCache(ap
  * second cache dir (another checkout of the project, CI's kill-and-resume runs) hits the objects the
  * first one compiled. A user's own CCACHE_BASEDIR wins.
  */
-export const compilerCacheEnv = (app: AppContext): Record<string, string> => ({ CCACHE_BASEDIR: app.env.CCACHE_BASEDIR ?? quicheCache(app) });
+export const compilerCacheEnv = (app: AppContext): Record<string, string> => ({
+  CCACHE_BASEDIR: app.env.CCACHE_BASEDIR ?? quicheCache(app),
+});
 
 /** Written after `cmake --install` finished: a prefix without it is from a killed build and is redone. */
 export const INSTALLED_MARKER = '.build-quiche-installed';

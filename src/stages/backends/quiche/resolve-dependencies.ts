@@ -74,11 +74,23 @@ export const quicheDepsStage = defineStage<AppContext, QuicheDepsInputs, QuicheD
     const dependencies: PinnedDependency[] = [];
     for (const dep of resolved.filter((d) => d.buildKind !== 'system')) {
       const commit = dep.expectedCommit ?? (await resolveTag(remote, dep.name, dep.url, dep.ref));
-      ctx.report.line(`${dep.name}: ${dep.url} ${dep.ref}${dep.ref === commit ? '' : ` = ${commit}`} (${dep.origin === 'override' ? 'config override' : dep.declared})`);
-      dependencies.push({ name: dep.name, buildKind: dep.buildKind, url: dep.url, ref: dep.ref, commit, origin: dep.origin, ...(dep.declared ? { declared: dep.declared } : {}) });
+      ctx.report.line(
+        `${dep.name}: ${dep.url} ${dep.ref}${dep.ref === commit ? '' : ` = ${commit}`} (${dep.origin === 'override' ? 'config override' : dep.declared})`,
+      );
+      dependencies.push({
+        name: dep.name,
+        buildKind: dep.buildKind,
+        url: dep.url,
+        ref: dep.ref,
+        commit,
+        origin: dep.origin,
+        ...(dep.declared ? { declared: dep.declared } : {}),
+      });
     }
     const toolchain = await detectToolchain(ctx, inputs);
-    ctx.report.note(`${dependencies.length} dependencies pinned; ${toolchain.compilerId}${toolchain.launcher ? ', ccache' : ''}, ${inputs.optimization}`);
+    ctx.report.note(
+      `${dependencies.length} dependencies pinned; ${toolchain.compilerId}${toolchain.launcher ? ', ccache' : ''}, ${inputs.optimization}`,
+    );
     return { quiche: inputs.quiche, dependencies, system: resolved.filter((d) => d.buildKind === 'system').map((d) => d.name), toolchain };
   },
   describe: (o) => o.dependencies.map((d) => `${d.name} ${d.commit.slice(0, 8)}`).join(', '),
