@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FailureCollector, parseProgress, type CompileFailure, type StepProgress } from './builder-output.js';
+import { CompileError } from '../errors.js';
 import type { Exec, ExecResult } from '../process/exec.js';
 
 /**
@@ -50,6 +51,23 @@ export interface BuildResult {
   steps: number;
   /** The failed steps with their compiler messages, in order. */
   failures: CompileFailure[];
+}
+
+/**
+ * Throws the CompileError a failed build deserves: the first failing step with the compiler's message
+ * (and how many more failed), else the exit code and the output's last lines. Does nothing on success.
+ */
+export function throwIfFailed({ result, failures }: BuildResult, command: string): void {
+  if (result.exitCode === 0) return;
+  const first = failures[0];
+  if (first) {
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more step(s))` : '';
+    throw new CompileError(`Compile failed at ${first.step}${more}:\n  ${first.message.join('\n  ')}`, {
+      hint: 'Fix the source (or the patch that changed it), then run again: finished steps are kept.',
+      data: { failures },
+    });
+  }
+  throw new CompileError(`${command} failed with exit code ${result.exitCode}.`, { tail: result.tail.slice(-20) });
 }
 
 /** Run the build; a failed build resolves (with its failures) so the caller can word the error. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CheckoutOutput } from '../../../chromium/types.js';
 import { defineStage, type InputContext } from '../../../engine/stage.js';
 import { CompileError } from '../../../errors.js';
-import { build, builderCommand, dryRun, type Builder } from '../../../tools/builder.js';
+import { build, builderCommand, dryRun, throwIfFailed, type Builder } from '../../../tools/builder.js';
 import { sha256File } from '../../../util/fs.js';
 import { binaryName, type Binary, type CompileOutput } from '../../backend.js';
 import { depotToolsEnvFor, type AppContext } from '../../context.js';
@@ -44,7 +44,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
     // -j is not an input (it does not change what gets built). preflight suggests the same number.
     const jobs = ctx.app.config.build.jobs ?? jobsFor(ctx.app.config);
     const command = commandFor(ctx, inputs.builder);
-    const { result, steps, failures } = await build({
+    const built = await build({
       exec: ctx.exec,
       command,
       outDir: inputs.outDir,
@@ -53,17 +53,8 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
       env: depotToolsEnvFor(ctx.app),
       onProgress: (progress) => ctx.report.progress(progress),
     });
-    if (result.exitCode !== 0) {
-      const first = failures[0];
-      if (first) {
-        throw new CompileError(
-          `Compile failed at ${first.step}${failures.length > 1 ? ` (and ${failures.length - 1} more step(s))` : ''}:\n  ${first.message.join('\n  ')}`,
-          { hint: 'Fix the source (or the patch that changed it), then run again: finished steps are kept.', data: { failures } },
-        );
-      }
-      throw new CompileError(`${command} failed with exit code ${result.exitCode}.`, { tail: result.tail.slice(-20) });
-    }
-    return { binaries: await describeBinaries(inputs), steps };
+    throwIfFailed(built, command);
+    return { binaries: await describeBinaries(inputs), steps: built.steps };
   },
   async verify(ctx, { inputs, outputs }) {
     for (const binary of outputs.binaries) {

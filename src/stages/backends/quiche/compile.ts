@@ -5,7 +5,7 @@ import { defineStage } from '../../../engine/stage.js';
 import { CompileError } from '../../../errors.js';
 import { systemOpensslHeaders } from '../../../quiche/header-check.js';
 import { PROGRAMS } from '../../../quiche/source-list.js';
-import { build, dryRun, ninjaDeps } from '../../../tools/builder.js';
+import { build, dryRun, ninjaDeps, throwIfFailed } from '../../../tools/builder.js';
 import { sha256File } from '../../../util/fs.js';
 import type { Binary, CompileOutput } from '../../backend.js';
 import type { AppContext } from '../../context.js';
@@ -47,7 +47,7 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
   },
   async run(ctx, inputs) {
     const command = ninjaOf(ctx.app);
-    const { result, steps, failures } = await build({
+    const built = await build({
       exec: ctx.exec,
       command,
       outDir: inputs.outDir,
@@ -56,16 +56,7 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
       env: compilerCacheEnv(ctx.app),
       onProgress: (progress) => ctx.report.progress(progress),
     });
-    if (result.exitCode !== 0) {
-      const first = failures[0];
-      if (first) {
-        throw new CompileError(
-          `Compile failed at ${first.step}${failures.length > 1 ? ` (and ${failures.length - 1} more step(s))` : ''}:\n  ${first.message.join('\n  ')}`,
-          { hint: 'Fix the source (or the patch that changed it), then run again: finished steps are kept.', data: { failures } },
-        );
-      }
-      throw new CompileError(`${command} failed with exit code ${result.exitCode}.`, { tail: result.tail.slice(-20) });
-    }
+    throwIfFailed(built, command);
     const foreign = systemOpensslHeaders(await ninjaDeps({ exec: ctx.exec, command, outDir: inputs.outDir }));
     if (foreign.length) {
       throw new CompileError(
@@ -76,8 +67,8 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
         },
       );
     }
-    ctx.report.note(`${steps} step(s); no object uses a system OpenSSL header`);
-    return { binaries: await describeBinaries(inputs.outDir), steps };
+    ctx.report.note(`${built.steps} step(s); no object uses a system OpenSSL header`);
+    return { binaries: await describeBinaries(inputs.outDir), steps: built.steps };
   },
   async verify(ctx, { inputs, outputs }) {
     for (const binary of outputs.binaries) {
