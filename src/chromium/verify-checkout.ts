@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { headCommit } from '../tools/git.js';
 import type { ResolveOutput } from './types.js';
@@ -33,7 +33,9 @@ export async function checkDeps(gclientRoot: string, resolve: ResolveOutput): Pr
     pinnedRepos(resolve).map(async ({ path: rel, expected }) => {
       const dir = path.join(gclientRoot, rel);
       if (!existsSync(dir)) return { path: rel, expected, actual: undefined, state: 'missing' as const };
-      const actual = existsSync(path.join(dir, '.git')) ? await headCommit(dir) : undefined;
+      // Only a repo of its own: git run in a dir whose .git is empty (a killed clone) answers for the
+      // enclosing repo (src) instead, which would make a half-made dep look moved.
+      const actual = isOwnRepo(dir) ? await headCommit(dir) : undefined;
       if (!actual) return { path: rel, expected, actual, state: 'empty' as const };
       if (actual !== expected) return { path: rel, expected, actual, state: 'wrong-commit' as const };
       // A HEAD with an empty work tree (only .git) is as broken as no HEAD.
@@ -46,3 +48,9 @@ export async function checkDeps(gclientRoot: string, resolve: ResolveOutput): Pr
 
 export const describeDep = (check: DepCheck) =>
   `${check.path}: ${check.state}${check.actual ? ` (at ${check.actual.slice(0, 12)})` : ''}, pinned ${check.expected.slice(0, 12)}`;
+
+/** `dir/.git` is a git dir (it has HEAD) or a gitdir link file, not an empty leftover. */
+function isOwnRepo(dir: string): boolean {
+  const marker = path.join(dir, '.git');
+  return existsSync(path.join(marker, 'HEAD')) || (existsSync(marker) && statSync(marker).isFile());
+}

@@ -82,7 +82,10 @@ describe.skipIf(skip)('migration lab on the fixture artifact (real namespaces, v
       const tunnel = quicTuples(report, 'tunnel');
       expect(direct.every((t) => t.client.startsWith('10.213.1.2:'))).toBe(true);
       expect(tunnel.every((t) => t.client.startsWith('10.213.9.2:'))).toBe(true);
-      expect(direct.length + tunnel.length).toBe(migrations.length + 1);
+      // One 4-tuple per path used; a move in the last moments of the download may carry no packet before
+      // the transfer ends, so the last path can be missing from the capture.
+      expect(direct.length + tunnel.length).toBeGreaterThanOrEqual(migrations.length);
+      expect(direct.length + tunnel.length).toBeLessThanOrEqual(migrations.length + 1);
       // On the underlay there is no QUIC at all: one WireGuard 4-tuple carries every tunnelled path.
       const underlay = report.observers.find((o) => o.link === 'tunnel-underlay')!;
       expect(underlay.fourTuples.map((t) => t.kind)).toEqual(['wireguard']);

@@ -31,7 +31,11 @@ async function documentedFormats(): Promise<Map<string, Set<string>>> {
 /** The C++ lines a patch adds, joined (string literals such as `" to="` are what gets printed). */
 async function addedCode(patch: string): Promise<string> {
   const text = await readFile(path.join(PATCHES_DIR, patch), 'utf8');
-  return text.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).map((l) => l.slice(1)).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
+    .map((l) => l.slice(1))
+    .join('\n');
 }
 
 /** Field names printed as `"KIND key="` or `" key="` in string literals of the added code. */
