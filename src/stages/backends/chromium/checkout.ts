@@ -209,7 +209,7 @@ async function removeHalfMadeClones(ctx: Ctx): Promise<void> {
   }
   for (const check of await checkDeps(root, resolve)) {
     if (check.state !== 'empty') continue;
-    ctx.report.note(`${describeDep(check)}: a clone that did not finish; removing it so the sync clones it afresh`);
+    ctx.report.note(`${describeDep(check)}: a clone that did not finish; removing it and syncing again`);
     await rm(path.join(root, check.path), { recursive: true, force: true });
   }
   const parents = new Set([root, ...resolve.deps.map((dep) => path.dirname(path.join(root, dep.path)))]);
