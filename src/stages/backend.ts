@@ -91,6 +91,11 @@ export interface CompileOutput {
   binaries: Binary[];
   /** Steps the builder ran this time (0 when everything was up to date). */
   steps: number;
+  /**
+   * The private-key format the built servers read from --key_file: Chromium's quic_server takes
+   * PKCS#8 DER (the default); quiche's standalone default proof source takes PEM.
+   */
+  serverKeyFormat?: 'pkcs8-der' | 'pem';
 }
 
 /** `net:quic_client` -> `quic_client`; `//net/tools:foo` -> `foo`; `net/foo` -> `foo`. */

@@ -75,14 +75,14 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(ctx: Ctx, binary: Binary, certs: TestCerts): Promise<Server> {
+async function startServer(ctx: Ctx, binary: Binary, certs: TestCerts, keyFile: string): Promise<Server> {
   const port = await freeUdpPort();
   const stopper = new AbortController();
   const lines: string[] = [];
   const running = ctx
     .exec(
       binary.path,
-      [`--port=${port}`, `--certificate_file=${certs.certificate}`, `--key_file=${certs.key}`, '--generate_dynamic_responses'],
+      [`--port=${port}`, `--certificate_file=${certs.certificate}`, `--key_file=${keyFile}`, '--generate_dynamic_responses'],
       {
         signal: AbortSignal.any([ctx.signal, stopper.signal]),
         allowFailure: true,
@@ -116,9 +116,18 @@ async function startServer(ctx: Ctx, binary: Binary, certs: TestCerts): Promise<
   };
 }
 
+/**
+ * What the client says about its flags. Chromium's clients list every flag under --help; quiche's
+ * standalone ones (absl flags) answer "No flags matched" there and list them under --helpfull.
+ */
 async function helpText(ctx: Ctx, client: Binary): Promise<string> {
-  const result = await ctx.exec(client.path, ['--help'], { allowFailure: true, timeoutMs: 10_000 });
-  return `${result.stdout}\n${result.stderr}`;
+  const texts: string[] = [];
+  for (const flag of ['--help', '--helpfull']) {
+    const result = await ctx.exec(client.path, [flag], { allowFailure: true, timeoutMs: 10_000 });
+    texts.push(result.stdout, result.stderr);
+    if (!/No flags matched/.test(`${result.stdout}${result.stderr}`)) break;
+  }
+  return texts.join('\n');
 }
 
 function clientArgs(port: number, help: string, url: string, extra: string[] = []): string[] {
@@ -332,8 +341,10 @@ export const smokeStage = defineStage<AppContext, SmokeInputs, SmokeOutput>({
     smoke: app.config.smoke,
   }),
   async run(ctx) {
-    const binaries = new Map(ctx.upstream<CompileOutput>('compile').binaries.map((b) => [b.name, b]));
+    const compile = ctx.upstream<CompileOutput>('compile');
+    const binaries = new Map(compile.binaries.map((b) => [b.name, b]));
     const certs = await ensureTestCerts(path.join(ctx.app.paths.smoke, 'certs'));
+    const keyFile = compile.serverKeyFormat === 'pem' ? certs.keyPem : certs.key;
     const pairs = PAIRS.filter((p) => binaries.has(p.server) && binaries.has(p.client));
     if (pairs.length === 0) {
       ctx.report.note('smoke test skipped: no client/server pair among the built targets');
@@ -343,7 +354,7 @@ export const smokeStage = defineStage<AppContext, SmokeInputs, SmokeOutput>({
     let migration: MigrationResult | undefined;
     for (const pair of pairs) {
       const client = binaries.get(pair.client)!;
-      const server = await startServer(ctx, binaries.get(pair.server)!, certs);
+      const server = await startServer(ctx, binaries.get(pair.server)!, certs, keyFile);
       try {
         const help = await helpText(ctx, client);
         await fetchOnce(ctx, client, clientArgs(server.port, help, 'https://localhost/1024'), 20);

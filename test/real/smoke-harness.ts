@@ -59,7 +59,8 @@ export async function runSmoke(binDir: string, workDir: string, smoke: Record<st
       app,
       upstream: <T>(id: string) => {
         if (id !== 'compile') throw new Error(`smoke reads only compile, not ${id}`);
-        return { binaries, steps: 0 } as T;
+        // Real binaries here come from the standalone quiche build, whose server reads a PEM key.
+        return { binaries, steps: 0, serverKeyFormat: 'pem' } as T;
       },
     },
     stageId: 'smoke',

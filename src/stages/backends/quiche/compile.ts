@@ -68,7 +68,8 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
       );
     }
     ctx.report.note(`${built.steps} step(s); no object uses a system OpenSSL header`);
-    return { binaries: await describeBinaries(inputs.outDir), steps: built.steps };
+    // quiche's default proof source (quiche_default_proof_providers_impl.cc) loads --key_file as PEM.
+    return { binaries: await describeBinaries(inputs.outDir), steps: built.steps, serverKeyFormat: 'pem' };
   },
   async verify(ctx, { inputs, outputs }) {
     for (const binary of outputs.binaries) {
