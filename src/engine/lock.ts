@@ -126,7 +126,9 @@ async function takeOver(file: string, judged: LockInfo | undefined): Promise<boo
     const other = await readFile(takeover, 'utf8')
       .then((t) => JSON.parse(t) as ProcessId)
       .catch(() => undefined);
-    if (!other || !isAlive(other)) await rm(takeover, { force: true }); // its taker died mid-way
+    // Its taker died mid-way: clear the way. Unreadable means it is gone already (it is created whole, by
+    // link()); removing the path then could delete a third waiter's fresh takeover file.
+    if (other && !isAlive(other)) await rm(takeover, { force: true });
     return false;
   }
   try {
