@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { sha256File } from '../util/fs.js';
 import type { PatchRepo, RepoState } from '../chromium/types.js';
 import type { AnyStage, InputContext } from '../engine/stage.js';
 import type { AppContext } from './context.js';
@@ -96,6 +99,16 @@ export interface CompileOutput {
    * PKCS#8 DER (the default); quiche's standalone default proof source takes PEM.
    */
   serverKeyFormat?: 'pkcs8-der' | 'pem';
+}
+
+/** Why a recorded binary no longer matches what is on disk (missing, other size or hash), else undefined. */
+export async function changedBinary(binaries: readonly Binary[]): Promise<string | undefined> {
+  for (const binary of binaries) {
+    if (!existsSync(binary.path)) return `${binary.name} is missing`;
+    if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256)
+      return `${binary.name} changed`;
+  }
+  return undefined;
 }
 
 /** `net:quic_client` -> `quic_client`; `//net/tools:foo` -> `foo`; `net/foo` -> `foo`. */

@@ -6,7 +6,7 @@ import { defineStage, type InputContext } from '../../../engine/stage.js';
 import { CompileError } from '../../../errors.js';
 import { build, builderCommand, dryRun, throwIfFailed, type Builder } from '../../../tools/builder.js';
 import { sha256File } from '../../../util/fs.js';
-import { binaryName, type Binary, type CompileOutput } from '../../backend.js';
+import { binaryName, changedBinary, type Binary, type CompileOutput } from '../../backend.js';
 import { depotToolsEnvFor, type AppContext } from '../../context.js';
 import { jobsFor } from '../../host-check.js';
 import type { ConfigureOutput } from './configure.js';
@@ -57,11 +57,8 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
     return { binaries: await describeBinaries(inputs), steps: built.steps };
   },
   async verify(ctx, { inputs, outputs }) {
-    for (const binary of outputs.binaries) {
-      if (!existsSync(binary.path)) return `${binary.name} is missing`;
-      if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256)
-        return `${binary.name} changed`;
-    }
+    const changed = await changedBinary(outputs.binaries);
+    if (changed) return changed;
     return dryRun({
       exec: ctx.exec,
       command: commandFor(ctx, inputs.builder),

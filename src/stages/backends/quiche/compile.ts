@@ -7,7 +7,7 @@ import { systemOpensslHeaders } from '../../../quiche/header-check.js';
 import { PROGRAMS } from '../../../quiche/source-list.js';
 import { build, dryRun, ninjaDeps, throwIfFailed } from '../../../tools/builder.js';
 import { sha256File } from '../../../util/fs.js';
-import type { Binary, CompileOutput } from '../../backend.js';
+import { changedBinary, type Binary, type CompileOutput } from '../../backend.js';
 import type { AppContext } from '../../context.js';
 import { jobsFor } from '../../host-check.js';
 import type { QuicheCheckoutOutput } from './checkout.js';
@@ -72,11 +72,8 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
     return { binaries: await describeBinaries(inputs.outDir), steps: built.steps, serverKeyFormat: 'pem' };
   },
   async verify(ctx, { inputs, outputs }) {
-    for (const binary of outputs.binaries) {
-      if (!existsSync(binary.path)) return `${binary.name} is missing`;
-      if ((await stat(binary.path)).size !== binary.size || (await sha256File(binary.path)) !== binary.sha256)
-        return `${binary.name} changed`;
-    }
+    const changed = await changedBinary(outputs.binaries);
+    if (changed) return changed;
     return dryRun({
       exec: ctx.exec,
       command: ninjaOf(ctx.app),
