@@ -47,12 +47,15 @@ export function createStageContext<C>(parts: StageContextParts<C>): StageContext
       },
       progress: (progress) => emit({ type: 'stage-progress', stage, progress }),
     },
+    // A caller's options may name log, signal or tracker as undefined (e.g. a wrapper passing its own
+    // optional fields through): that must not drop the stage's, or the output would miss the log and the
+    // process would escape Ctrl-C and the lock's kill -9 cleanup.
     exec: (file, args, options = {}) =>
       exec(file, args, {
-        log,
-        signal,
-        tracker,
         ...options,
+        log: options.log ?? log,
+        signal: options.signal ?? signal,
+        tracker: options.tracker ?? tracker,
         onLine: (line, stream) => {
           emit({ type: 'stage-line', stage, line });
           options.onLine?.(line, stream);
@@ -75,7 +78,12 @@ export function verifyExec(
   let log: StageLog | undefined;
   return {
     exec: (file, args, options = {}) =>
-      exec(file, args, { log: logFile ? (log ??= new StageLog(logFile)) : undefined, signal, tracker, ...options }),
+      exec(file, args, {
+        ...options,
+        log: options.log ?? (logFile ? (log ??= new StageLog(logFile)) : undefined),
+        signal: options.signal ?? signal,
+        tracker: options.tracker ?? tracker,
+      }),
     close: async () => {
       await log?.close();
     },

@@ -47,11 +47,12 @@ export function build(buildDir: string, options: CmakeBuildOptions = {}): Promis
   ];
   const [file, ...prefix] = options.wrapper?.length ? [...options.wrapper, 'cmake'] : ['cmake'];
   const exec = options.exec ?? defaultExec;
+  const { log, signal, tracker, env } = options;
   return exec(file, [...prefix, ...args], {
-    log: options.log,
-    signal: options.signal,
-    tracker: options.tracker,
-    env: options.env,
+    ...(log && { log }),
+    ...(signal && { signal }),
+    ...(tracker && { tracker }),
+    ...(env && { env }),
     captureStdout: false,
     onLine: (line, stream) => {
       const progress = parseProgressLine(line);
