@@ -1,13 +1,29 @@
-import { readdir, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 
 /**
- * Counts a running process's open sockets from /proc/<pid>/fd (links named `socket:[inode]`). The
+ * Counts a running process's open UDP sockets: the `socket:[inode]` links in /proc/<pid>/fd whose
+ * inode is a UDP socket in /proc/<pid>/net/udp{,6} (the process's own network namespace). The
  * migration check samples the client with it: a client that keeps the socket of every old path open
  * grows by one socket per migration, which both MIMIQ's unlinkability (old addresses stay bound) and
- * long runs (file descriptors run out) cannot afford.
+ * long runs (file descriptors run out) cannot afford. Only UDP counts: a child's stdio pipes from Node
+ * are UNIX socketpairs (3 of them), which would hide a client's real count under a baseline.
  */
 
-/** The number of open sockets of `pid`, or undefined when the process is gone (or not on Linux). */
+/** The inodes of the UDP sockets (IPv4 and IPv6) in `pid`'s network namespace. */
+async function udpInodes(pid: number): Promise<Set<string>> {
+  const inodes = new Set<string>();
+  for (const table of ['udp', 'udp6']) {
+    const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
+    // Header, then: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+    for (const line of text.split('\n').slice(1)) {
+      const inode = line.trim().split(/\s+/)[9];
+      if (inode) inodes.add(inode);
+    }
+  }
+  return inodes;
+}
+
+/** The number of open UDP sockets of `pid`, or undefined when the process is gone (or not on Linux). */
 export async function countSockets(pid: number): Promise<number | undefined> {
   let entries: string[];
   try {
@@ -16,7 +32,10 @@ export async function countSockets(pid: number): Promise<number | undefined> {
     return undefined;
   }
   const links = await Promise.all(entries.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
-  return links.filter((link) => link.startsWith('socket:')).length;
+  const sockets = links.flatMap((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1] ?? []);
+  if (sockets.length === 0) return 0;
+  const udp = await udpInodes(pid);
+  return sockets.filter((inode) => udp.has(inode)).length;
 }
 
 export interface SocketSamples {

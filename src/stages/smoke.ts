@@ -165,8 +165,9 @@ async function fetchOnce(ctx: Ctx, client: Binary, args: string[], attempts: num
 }
 
 /**
- * The most sockets a migrating client may hold at once: the current path's, a probed new path's while
- * it is validated, and one spare. More means old paths stay open, one more per migration.
+ * The most UDP sockets a migrating client may hold at once: the current path's, a probed new path's
+ * while it is validated, and one for a sample that reads the fd table while the client swaps sockets
+ * (the fds are read one by one). More means old paths stay open, one more per migration.
  */
 export const MAX_CLIENT_SOCKETS = 3;
 

@@ -8,7 +8,7 @@ const bind = () =>
     socket.bind(0, '127.0.0.1', () => resolve(socket));
   });
 
-describe('socket counting from /proc/<pid>/fd', () => {
+describe('UDP socket counting from /proc/<pid>/fd and /proc/<pid>/net/udp', () => {
   it('sees a socket this process opens, and no longer after it is closed', async () => {
     const before = (await countSockets(process.pid))!;
     const socket = await bind();
@@ -30,5 +30,26 @@ describe('socket counting from /proc/<pid>/fd', () => {
 
   it('returns undefined for a process that does not exist', async () => {
     expect(await countSockets(2 ** 22 + 17)).toBeUndefined();
+  });
+});
+
+describe('only UDP sockets count', () => {
+  it('a TCP listener and a UNIX socket leave the count alone', async () => {
+    const net = await import('node:net');
+    const before = (await countSockets(process.pid))!;
+    const tcp = net.createServer();
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const udp = await bind();
+    expect(await countSockets(process.pid)).toBe(before + 1);
+    await new Promise<void>((resolve) => udp.close(resolve));
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  });
+
+  it('a child spawned with piped stdio (UNIX socketpairs) has no UDP sockets', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('sleep', ['5'], { stdio: 'pipe' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await countSockets(child.pid!)).toBe(0);
+    child.kill();
   });
 });
