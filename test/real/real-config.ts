@@ -33,7 +33,7 @@ export async function realConfig(
     build: { jobs: 2 },
     // 20 MB took the real client about 8 s on loopback (the run issue 10 reports): about 20 migrations
     // per timer mode at 300 ms, enough for a socket kept per migration to show.
-    smoke: { migration: 'require', migrateIntervalMs: 300, responseBytes: 20_000_000, timeoutMs: 180_000 },
+    smoke: { migration: 'require', migrateIntervalMs: 100, responseBytes: 100_000_000, timeoutMs: 180_000 },
     preflight: { minFreeDiskGb: 2, minMemoryGb: 2 },
     retry: { retries: 3, minTimeoutMs: 200, maxTimeoutMs: 2000 },
     cacheDir: path.join(dir, 'cache'),

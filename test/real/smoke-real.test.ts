@@ -2,8 +2,8 @@
  * The smoke test on real binaries: BQ_REAL_BIN_DIR holds epoll_quic_client and epoll_quic_server built
  * from real quiche with the patches (e.g. by the standalone backend, or an installed artifact's bin/).
  *
- * BQ_REAL_EXPECT_DEFECTS=1 says the binaries carry patches with the known validate-mode defects (old
- * sockets kept open, server reverts): then the test proves the check catches them instead.
+ * BQ_REAL_EXPECT_DEFECTS=1 says the binaries carry patches with the known defects (old sockets kept open
+ * in validate mode, server reverts, no migration pacing): then the test proves the check catches them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,9 +22,9 @@ const skipReason = !BIN_DIR
     : undefined;
 if (skipReason) console.warn(`real smoke tests skipped: ${skipReason}`);
 
-// About 20 migrations per timer mode (20 MB in about 8 s at 300 ms): enough for a kept-open socket per
+// About 20 migrations per timer mode (100 MB take about 2 s on loopback; one every 100 ms): enough for a kept-open socket per
 // migration to show.
-const SMOKE = { migration: 'require', migrateIntervalMs: 300, responseBytes: 20_000_000, timeoutMs: 180_000 };
+const SMOKE = { migration: 'require', migrateIntervalMs: 100, responseBytes: 100_000_000, timeoutMs: 180_000 };
 
 describe.skipIf(!!skipReason)('smoke test on the real binaries', () => {
   let dir: string;
@@ -46,7 +46,9 @@ describe.skipIf(!!skipReason)('smoke test on the real binaries', () => {
     expect(run.notes.join('\n')).toMatch(/epoll_quic_client -> epoll_quic_server: Request succeeded \(200\)\./);
   });
 
-  it('runs hard, validate and every-N migrations, each across at least two local addresses', () => {
+  // The unfixed patches also lose the connection in hard mode at this pace (no migration pacing:
+  // QUIC_TOO_MANY_CONNECTION_ID_WAITING_TO_RETIRE), so that mode has no result there.
+  it.skipIf(EXPECT_DEFECTS)('runs hard, validate and every-N migrations, each across at least two local addresses', () => {
     expect(modes().map((m) => m.mode)).toEqual(['hard', 'validate', 'every-n']);
     for (const mode of modes()) expect(mode.hosts.length, mode.mode).toBeGreaterThanOrEqual(2);
   });
