@@ -20,7 +20,7 @@ export type { RebaseResult } from './patches/rebase.js';
 // Artifacts: install and verify (consumer side), inspect, and the stores that hold them.
 export { installArtifact, verifyInstalled, type InstallOptions, type InstallResult, type InstalledArtifact } from './artifacts/install.js';
 export { inspectTarball, type TarballInspection } from './artifacts/inspect.js';
-export { parseManifest, type Manifest } from './artifacts/manifest.js';
+export { parseManifest, serverCertsOf, type Manifest } from './artifacts/manifest.js';
 export type { ArtifactResult } from './artifacts/package.js';
 export { createStore, type ArtifactStore, type PutResult, type StoredArtifact, type StoreEnvironment } from './publish/store.js';
 export { DirStore } from './publish/dir-store.js';

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { canonicalJson } from '../engine/fingerprint.js';
@@ -78,6 +79,15 @@ export const manifestSchema = z.strictObject({
   toolchain: z
     .strictObject({ compiler: z.string().min(1), cc: z.string().min(1), cxx: z.string().min(1), flags: z.array(z.string()) })
     .optional(),
+  /**
+   * The key file the artifact's server reads, when it is not certs/leaf_cert.pkcs8 (Chromium's toy
+   * server: PKCS#8 DER). The standalone server reads PEM: certs/leaf_cert.key. Absent keeps Chromium
+   * manifests as they were.
+   */
+  serverKeyFile: z
+    .string()
+    .regex(/^certs\/[\w.-]+$/, 'a file under certs/')
+    .optional(),
   fingerprint: z.string().regex(/^[0-9a-f]{8,128}$/, 'a hex fingerprint'),
   tool: z.strictObject({ name: z.literal('build-quiche'), version: z.string().min(1) }),
 });
@@ -152,4 +162,12 @@ export async function readNeededLibs(file: string, options: { signal?: AbortSign
   // LC_ALL=C: the "Shared library: [..]" wording is what we parse.
   const result = await exec('readelf', ['-d', '-W', file], { env: { LC_ALL: 'C' }, signal: options.signal });
   return [...result.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((match) => match[1] as string);
+}
+
+/** The certificate and the key file (absolute) that an installed artifact's server is started with. */
+export function serverCertsOf(artifactDir: string, manifest: Pick<Manifest, 'serverKeyFile'>): { certificate: string; key: string } {
+  return {
+    certificate: path.join(artifactDir, 'certs', 'leaf_cert.pem'),
+    key: path.join(artifactDir, manifest.serverKeyFile ?? 'certs/leaf_cert.pkcs8'),
+  };
 }

@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installArtifact, verifyInstalled, type InstalledArtifact } from '../artifacts/install.js';
+import { serverCertsOf } from '../artifacts/manifest.js';
 import { SmokeTestError, ToolError, UsageError } from '../errors.js';
 import { exec } from '../process/exec.js';
 import { StageLog } from '../process/stage-log.js';
@@ -120,10 +121,8 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   const binaries = pickBinaries(artifact);
   const { help } = await clientCapabilities(binaries.client, o.mode);
   const serverHelp = await exec(binaries.server, ['--help'], { allowFailure: true, timeoutMs: 10_000 });
-  const artifactCerts = path.join(artifact.dir, 'certs');
-  const certs = existsSync(path.join(artifactCerts, 'leaf_cert.pkcs8'))
-    ? { certificate: path.join(artifactCerts, 'leaf_cert.pem'), key: path.join(artifactCerts, 'leaf_cert.pkcs8') }
-    : await ensureTestCerts(path.join(reportDir, 'certs'));
+  const shipped = serverCertsOf(artifact.dir, artifact.manifest);
+  const certs = existsSync(shipped.key) ? shipped : await ensureTestCerts(path.join(reportDir, 'certs'));
 
   const runId = newRunId();
   const log = new StageLog(path.join(reportDir, 'lab.log'));

@@ -17,6 +17,8 @@ export interface PackageInputs {
   smoke: ReturnType<typeof smokeSummary> | null;
   /** Where the tarball goes: `--dist-dir NEW` on a finished cache must put one in NEW. */
   distDir: string;
+  /** The server's key file when it is not certs/leaf_cert.pkcs8 (manifest `serverKeyFile`). */
+  serverKeyFile?: string;
 }
 
 /**
@@ -50,6 +52,8 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
       binaries: ctx.upstream<CompileOutput>('compile').binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
       smoke: smoke ? smokeSummary(smoke) : null,
       distDir: ctx.app.paths.distDir,
+      // Only when set (the standalone server's PEM key), so Chromium builds keep their inputs and bytes.
+      ...(ctx.upstream<CompileOutput>('compile').serverKeyFormat === 'pem' && { serverKeyFile: 'certs/leaf_cert.key' }),
     };
   },
   async run(ctx, inputs) {
@@ -67,6 +71,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
         ...manifestInputsOf(identity),
         patches: { patchset: identity.patchset, series: identity.patches },
         smoke: inputs.smoke,
+        ...(inputs.serverKeyFile && { serverKeyFile: inputs.serverKeyFile }),
         fingerprint: inputs.fingerprint,
         tool: { name: 'build-quiche', version: TOOL_VERSION },
       },

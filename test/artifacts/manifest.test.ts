@@ -1,7 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manifestSchema, parseManifest, readNeededLibs, serializeManifest, type Manifest } from '../../src/artifacts/manifest.js';
+import {
+  manifestSchema,
+  parseManifest,
+  readNeededLibs,
+  serializeManifest,
+  serverCertsOf,
+  type Manifest,
+} from '../../src/artifacts/manifest.js';
 import { IntegrityError } from '../../src/errors.js';
 import { sha256 } from '../../src/util/fs.js';
 import { manifestFields, tempDir } from './helpers.js';
@@ -29,6 +36,15 @@ describe('manifest', () => {
     const bad = { ...sampleManifest(), fingerprint: 'not hex' };
     expect(() => parseManifest(bad)).toThrow(IntegrityError);
     expect(() => parseManifest(bad)).toThrow(/fingerprint/);
+  });
+
+  it("names the server's key file: PKCS#8 DER unless the manifest says otherwise (the standalone server reads PEM)", () => {
+    const chromium = sampleManifest();
+    expect(chromium.serverKeyFile).toBeUndefined();
+    expect(serverCertsOf('/a', chromium)).toEqual({ certificate: '/a/certs/leaf_cert.pem', key: '/a/certs/leaf_cert.pkcs8' });
+    const standalone = parseManifest({ ...chromium, backend: 'quiche', serverKeyFile: 'certs/leaf_cert.key' });
+    expect(serverCertsOf('/a', standalone).key).toBe('/a/certs/leaf_cert.key');
+    expect(() => parseManifest({ ...chromium, serverKeyFile: '../../etc/shadow' })).toThrow(/serverKeyFile/);
   });
 
   it('finds no NEEDED libraries in a file that is not ELF', async () => {

@@ -17,14 +17,21 @@ export interface ByHandRun {
   match: MigrationMatch;
 }
 
-/** Server and client from `binDir`, certs from `certsDir` (leaf_cert.pem / leaf_cert.pkcs8). */
-export async function migrateByHand(binDir: string, certsDir: string, extraClientArgs: string[] = []): Promise<ByHandRun> {
+/**
+ * Server and client from `binDir`; the server gets `certs` (an installed artifact's, from
+ * serverCertsOf: the standalone server reads a PEM key).
+ */
+export async function migrateByHand(
+  binDir: string,
+  certs: { certificate: string; key: string },
+  extraClientArgs: string[] = [],
+): Promise<ByHandRun> {
   const port = await freeUdpPort();
   const serverLines: string[] = [];
   const server = spawn(path.join(binDir, 'epoll_quic_server'), [
     `--port=${port}`,
-    `--certificate_file=${certsDir}/leaf_cert.pem`,
-    `--key_file=${certsDir}/leaf_cert.pkcs8`,
+    `--certificate_file=${certs.certificate}`,
+    `--key_file=${certs.key}`,
     '--generate_dynamic_responses',
   ]);
   server.stdout.setEncoding('utf8').on('data', (chunk: string) => serverLines.push(...chunk.split('\n')));

@@ -15,6 +15,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverCertsOf } from '../../src/artifacts/manifest.js';
 import type { SmokeOutput } from '../../src/stages/smoke.js';
 import { spawnCli, writeConfigFile } from '../support/cli.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
@@ -106,7 +107,7 @@ function recordedRepos(value: unknown, name = ''): Array<{ name: string; url: st
 describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to end', () => {
   let server: UpstreamServer;
   const main = workDir('main');
-  let installed: { dir: string; manifest: Record<string, unknown>; binaries: Record<string, string> };
+  let installed: { dir: string; manifest: Record<string, unknown> & { serverKeyFile?: string }; binaries: Record<string, string> };
 
   beforeAll(async () => {
     await mkdir(CCACHE_DIR, { recursive: true });
@@ -134,7 +135,7 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     const install = await cli(main, ['install', path.join(main, 'dist'), '--to', path.join(main, 'installed')]);
     expect(install.exitCode, install.output).toBe(0);
     installed = JSON.parse(install.output.slice(install.output.indexOf('{'))) as typeof installed;
-    expect(installed.manifest).toMatchObject({ backend: 'quiche' });
+    expect(installed.manifest).toMatchObject({ backend: 'quiche', serverKeyFile: 'certs/leaf_cert.key' });
     const repos = recordedRepos(installed.manifest).map((r) => r.name);
     expect(repos).toEqual(expect.arrayContaining(['boringssl', 'abseil-cpp', 'protobuf', 'googleurl', 'quic-trace']));
     expect(Object.keys(installed.binaries).map((f) => path.basename(f))).toEqual(
@@ -144,7 +145,7 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
 
   it('the installed epoll_quic_client, run by hand against the installed epoll_quic_server, migrates with matching CIDs', async () => {
     const binDir = path.dirname(Object.values(installed.binaries).find((f) => path.basename(f) === 'epoll_quic_client')!);
-    const run = await migrateByHand(binDir, path.join(installed.dir, 'certs'));
+    const run = await migrateByHand(binDir, serverCertsOf(installed.dir, installed.manifest));
     expect(run.exitCode, run.clientOut).toBe(0);
     expect(run.clientOut).toContain('Request succeeded (200).');
     expect(run.match.clientOk.length).toBeGreaterThan(0);
