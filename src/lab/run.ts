@@ -265,6 +265,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
         result: f.result ?? 'unknown',
         ...(f.reason ? { reason: f.reason } : {}),
         tookMs: Number(f.took_ms),
+        ...(f.paced_ms ? { pacedMs: Number(f.paced_ms) } : {}),
         fromPath: topology!.pathOf((f.from ?? '').replace(/%.*$/, '')),
         toPath: topology!.pathOf(to),
         seenByServer: serverSeen.has(e!.raw),

@@ -71,6 +71,8 @@ export interface MigrationRecord {
   result: string;
   reason?: string;
   tookMs: number;
+  /** How long the client held this migration back to pace them (patch 0001's paced_ms), if it did. */
+  pacedMs?: number;
   /** Path names (e.g. direct, wireguard, 10.213.1.11) of the old and new local endpoint. */
   fromPath: string;
   toPath: string;
