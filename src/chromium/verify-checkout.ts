@@ -49,8 +49,15 @@ export async function checkDeps(gclientRoot: string, resolve: ResolveOutput): Pr
 export const describeDep = (check: DepCheck) =>
   `${check.path}: ${check.state}${check.actual ? ` (at ${check.actual.slice(0, 12)})` : ''}, pinned ${check.expected.slice(0, 12)}`;
 
-/** `dir/.git` is a git dir (it has HEAD) or a gitdir link file, not an empty leftover. */
+/**
+ * `dir/.git` is a git dir or a gitdir link file, not a leftover. A git dir needs what git itself asks
+ * of one (setup.c, is_git_directory): HEAD, objects/ and refs/. A `git init` killed half way (a run's
+ * successor stops the orphaned gclient mid-init) leaves HEAD and refs/ but no objects/, and git then
+ * answers for the enclosing repo, as for an empty .git.
+ */
 function isOwnRepo(dir: string): boolean {
   const marker = path.join(dir, '.git');
-  return existsSync(path.join(marker, 'HEAD')) || (existsSync(marker) && statSync(marker).isFile());
+  if (!existsSync(marker)) return false;
+  if (statSync(marker).isFile()) return true;
+  return ['HEAD', 'objects', 'refs'].every((name) => existsSync(path.join(marker, name)));
 }
