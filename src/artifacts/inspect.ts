@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { list, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { IntegrityError } from '../errors.js';
 import { parseChecksums, SUMS_FILE, type ChecksumEntry } from './checksums.js';
 import { parseManifestJson, type Manifest } from './manifest.js';
@@ -124,6 +124,8 @@ export async function inspectTarball(file: string, label = path.basename(file)):
   const small = new Map<string, Buffer[]>();
   let failure: Error | undefined;
 
+  // tar is loaded when an artifact is read, not by every CLI start.
+  const { list } = await import('tar');
   try {
     await list({
       file,

@@ -1,6 +1,5 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { extract } from 'tar';
 import { IntegrityError, NotFoundError, UsageError } from '../errors.js';
 import { canonicalJson } from '../engine/fingerprint.js';
 import { pathExists, sha256File } from '../util/fs.js';
@@ -65,6 +64,7 @@ export async function installArtifact(source: string, options: InstallOptions): 
 
     const staging = path.join(work, 'extract');
     await mkdir(staging);
+    const { extract } = await import('tar');
     await extract({ file: located.file, cwd: staging, strict: true, preserveOwner: false, preservePaths: false });
     options.signal?.throwIfAborted();
     const extracted = await verifyInstalled(path.join(staging, inspection.name));

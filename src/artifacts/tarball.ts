@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { Header } from 'tar';
+import type { Header } from 'tar';
 import { BuildQuicheError, IntegrityError } from '../errors.js';
 import { compareBytes } from './manifest.js';
 
@@ -27,9 +27,9 @@ export type TarEntry =
   /** A file streamed from disk; size and sha256 were measured beforehand and are checked while writing. */
   | { type: 'file'; path: string; mode: number; source: string; size: number; sha256: string };
 
-function header(entry: TarEntry, mtime: Date): Buffer {
+function header(HeaderClass: typeof Header, entry: TarEntry, mtime: Date): Buffer {
   const size = entry.type === 'directory' ? 0 : 'data' in entry ? entry.data.length : entry.size;
-  const h = new Header({
+  const h = new HeaderClass({
     path: entry.type === 'directory' ? `${entry.path}/` : entry.path,
     type: entry.type === 'directory' ? 'Directory' : 'File',
     mode: entry.mode,
@@ -49,8 +49,10 @@ function header(entry: TarEntry, mtime: Date): Buffer {
 const padding = (size: number) => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
 
 async function* tarBlocks(entries: readonly TarEntry[], mtime: Date): AsyncGenerator<Buffer> {
+  // tar is loaded when a tarball is written, not by every CLI start.
+  const { Header } = await import('tar');
   for (const entry of entries) {
-    yield header(entry, mtime);
+    yield header(Header, entry, mtime);
     if (entry.type === 'directory') continue;
     if ('data' in entry) {
       yield entry.data;

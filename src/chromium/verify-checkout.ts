@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { headCommit } from '../tools/git.js';
 import type { ResolveOutput } from './types.js';
@@ -35,7 +36,7 @@ export async function checkDeps(gclientRoot: string, resolve: ResolveOutput): Pr
       if (!existsSync(dir)) return { path: rel, expected, actual: undefined, state: 'missing' as const };
       // Only a repo of its own: git run in a dir whose .git is empty (a killed clone) answers for the
       // enclosing repo (src) instead, which would make a half-made dep look moved.
-      const actual = isOwnRepo(dir) ? await headCommit(dir) : undefined;
+      const actual = isOwnRepo(dir) ? await headOf(dir) : undefined;
       if (!actual) return { path: rel, expected, actual, state: 'empty' as const };
       if (actual !== expected) return { path: rel, expected, actual, state: 'wrong-commit' as const };
       // A HEAD with an empty work tree (only .git) is as broken as no HEAD.
@@ -49,8 +50,26 @@ export async function checkDeps(gclientRoot: string, resolve: ResolveOutput): Pr
 export const describeDep = (check: DepCheck) =>
   `${check.path}: ${check.state}${check.actual ? ` (at ${check.actual.slice(0, 12)})` : ''}, pinned ${check.expected.slice(0, 12)}`;
 
-/** `dir/.git` is a git dir (it has HEAD) or a gitdir link file, not an empty leftover. */
+/**
+ * A detached HEAD (what gclient leaves in every dep) is read from .git/HEAD: the same answer as
+ * `git rev-parse --verify -q HEAD`, which does not look the commit up either, without a process per
+ * repo (a no-op rerun checks ~100 repos on a real tree). Anything else (a branch, a gitdir link) asks git.
+ */
+async function headOf(dir: string): Promise<string | undefined> {
+  const head = await readFile(path.join(dir, '.git', 'HEAD'), 'utf8').catch(() => undefined);
+  if (head !== undefined && /^[0-9a-f]{40}\n?$/.test(head)) return head.trim();
+  return headCommit(dir);
+}
+
+/**
+ * `dir/.git` is a git dir or a gitdir link file, not a leftover. A git dir needs what git itself asks
+ * of one (setup.c, is_git_directory): HEAD, objects/ and refs/. A `git init` killed half way (a run's
+ * successor stops the orphaned gclient mid-init) leaves HEAD and refs/ but no objects/, and git then
+ * answers for the enclosing repo, as for an empty .git.
+ */
 function isOwnRepo(dir: string): boolean {
   const marker = path.join(dir, '.git');
-  return existsSync(path.join(marker, 'HEAD')) || (existsSync(marker) && statSync(marker).isFile());
+  if (!existsSync(marker)) return false;
+  if (statSync(marker).isFile()) return true;
+  return ['HEAD', 'objects', 'refs'].every((name) => existsSync(path.join(marker, name)));
 }

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
@@ -42,10 +43,26 @@ export function findConfigFile(cwd: string): string | undefined {
   return CONFIG_FILE_NAMES.map((name) => path.join(cwd, name)).find((file) => existsSync(file));
 }
 
+/**
+ * Where jiti keeps the config file transpiled to JavaScript: per user, like the test certs. Transpiling
+ * costs 0.3-0.7 s (it loads a TypeScript transform) on every run, most of a no-op rerun; a cached
+ * entry is used only when the file's content is byte-for-byte the one it was made from (jiti checks a
+ * hash of the source). false (no cache) when the directory cannot be made.
+ */
+function transpileCacheDir(): string | false {
+  const dir = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'build-quiche', 'jiti');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  } catch {
+    return false;
+  }
+}
+
 async function importConfigFile(file: string): Promise<unknown> {
   // `import { defineConfig } from 'build-quiche'` must work in any directory, installed there or not.
   const self = import.meta.url.endsWith('.ts') ? path.join(PACKAGE_ROOT, 'src', 'index.ts') : path.join(PACKAGE_ROOT, 'lib', 'index.js');
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, alias: { 'build-quiche': self } });
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: transpileCacheDir(), alias: { 'build-quiche': self } });
   try {
     const loaded = await jiti.import<unknown>(file, { default: true });
     return loaded ?? {};

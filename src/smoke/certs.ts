@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
 
 /**
  * Test certificates for the smoke test and for demos that reuse the artifact. They are derived
@@ -35,13 +35,13 @@ function seededPrng(seed: string) {
   };
 }
 
-function makeCerts(seed: string) {
+function makeCerts(forge: typeof Forge, seed: string) {
   const keys = forge.pki.rsa.generateKeyPair({
     bits: 2048,
     prng: seededPrng(seed),
     algorithm: 'PRIMEINC',
     workers: -1,
-  } as forge.pki.rsa.GenerateKeyPairOptions);
+  } as Forge.pki.rsa.GenerateKeyPairOptions);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = '01';
@@ -114,7 +114,8 @@ export async function ensureTestCerts(dir: string, seed = CERT_SEED): Promise<Te
   if (await isComplete(dir, seed)) return certs;
   const shared = sharedCertsDir(seed);
   if (!(await isComplete(shared, seed))) {
-    const made = makeCerts(seed);
+    // node-forge is loaded only when certs are generated (once per user), not by every CLI start.
+    const made = makeCerts((await import('node-forge')).default, seed);
     await writeCertsDir(shared, seed, async (tmp) => {
       await writeFile(path.join(tmp, 'leaf_cert.pem'), made.certificate);
       await writeFile(path.join(tmp, 'leaf_cert.pkcs8'), made.keyDer);

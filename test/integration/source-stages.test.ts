@@ -103,6 +103,23 @@ describe('checkout', () => {
       await expectAtPin(dir, TAG_152);
     }));
 
+  it('repairs a dep whose `git init` was killed half way (HEAD and refs/, no objects/), not taking it for src', () =>
+    withWorkspace(async (dir) => {
+      const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);
+      expect((await runBuild(config, { until: 'checkout' })).error).toBeUndefined();
+      // What a successor's kill of an orphaned gclient inside `git init` leaves (seen in npm run bench's
+      // resume scenario): git does not take this .git for a repo and answers for src instead.
+      const git = path.join(root(dir), QUICHE, '.git');
+      await rm(path.join(root(dir), QUICHE), { recursive: true, force: true });
+      await mkdir(path.join(git, 'refs', 'heads'), { recursive: true });
+      await writeFile(path.join(git, 'HEAD'), 'ref: refs/heads/main\n');
+      await writeFile(path.join(git, 'config'), '[core]\n\trepositoryformatversion = 0\n');
+      const run = await runBuild(config, { until: 'checkout' });
+      expect(run.error).toBeUndefined();
+      expect(run.notes.join('\n')).toMatch(/quiche\/src: empty.*did not finish; removing it/);
+      await expectAtPin(dir, TAG_152);
+    }));
+
   it("repairs the cache's own checkout that a kill -9 left as an empty src clone", () =>
     withWorkspace(async (dir) => {
       const config = await resolved(offlineConfig(world.server.baseUrl, dir), dir);

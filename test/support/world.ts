@@ -7,6 +7,7 @@ import { loadConfig, type ResolvedConfig } from '../../src/config/load.js';
 import type { UserConfig } from '../../src/config/schema.js';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { cachedUpstream, FIXTURE_PATCHES_DIR, TAG_150, TAG_152, type UpstreamInfo } from '../upstream/build.js';
+import type { ScaleOptions } from '../upstream/scale.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
 
 /**
@@ -24,8 +25,9 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(port?: number): Promise<World> {
-  const upstream = await cachedUpstream();
+/** The default (small) world; with a scale, the scaled one of test/upstream/scale.ts (for npm run bench). */
+export async function startWorld(port?: number, scale?: ScaleOptions): Promise<World> {
+  const upstream = await cachedUpstream(scale);
   const server = await startUpstreamServer({ reposDir: upstream.reposDir, port });
   return { upstream, server, close: () => server.close() };
 }

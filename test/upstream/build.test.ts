@@ -89,3 +89,31 @@ describe('the local upstream repositories', () => {
     expect(again.root).toBe(info.root);
   });
 });
+
+describe('the scaled upstream (npm run bench)', () => {
+  test('adds pinned bench deps to src at every tag, and leaves quiche and depot_tools as in the default world', async () => {
+    const scaled = await buildUpstream(await tempDir('bq-build-scaled-'), { deps: 2, tus: 5, steps: 40 });
+    expect(scaled.quicheCommits).toEqual(info.quicheCommits);
+    expect(scaled.depotToolsCommits).toEqual(info.depotToolsCommits);
+    expect(scaled.tags[TAG_152].srcCommit).not.toBe(info.tags[TAG_152].srcCommit);
+    const bench = scaled.bench!;
+    expect(bench.deps.map((d) => d.path)).toEqual(['src/third_party/bench/dep_00', 'src/third_party/bench/dep_01']);
+    // (40 - 5 tus) / (5 tus + 2 deps) = 5 copies of each file.
+    expect(bench.copiesPerFile).toBe(5);
+    for (const tag of [TAG_152, TAG_150] as const) {
+      const commit = scaled.tags[tag].srcCommit;
+      const deps = await bare(scaled.repos.src, ['show', `${commit}:DEPS`]);
+      const gitlinks = await bare(scaled.repos.src, ['ls-tree', '-r', commit, 'third_party/bench']);
+      for (const dep of bench.deps) {
+        expect(deps).toContain(`'${dep.path}':\n    Var('chromium_git') + '/${dep.urlPath}' + '@' + '${dep.revision}'`);
+        expect(gitlinks).toContain(`160000 commit ${dep.revision}\t${dep.path.slice('src/'.length)}`);
+      }
+      expect(await bare(scaled.repos.src, ['show', `${commit}:net/third_party/quiche/BUILD.gn`])).toContain(
+        'deps = [ "//third_party/bench" ]',
+      );
+    }
+    const files = (await bare(join(scaled.reposDir, bench.deps[0]!.urlPath), ['ls-tree', '-r', '--name-only', 'main'])).split('\n');
+    expect(files.filter((f) => f.endsWith('.c'))).toHaveLength(3);
+    expect(files).toContain('BUILD.gn');
+  });
+});

@@ -18,6 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchDepFiles, benchLayout, benchSrcEdits, scaleKey, type ScaleOptions } from './scale.js';
 
 export const UPSTREAM_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = join(UPSTREAM_DIR, '..', '..');
@@ -76,6 +77,8 @@ export interface UpstreamInfo {
   depotToolsCommits: string[];
   /** Hash of the fixture sources this upstream was built from. */
   sourceHash: string;
+  /** Only in a scaled upstream (scale.ts): the extra DEPS repositories, pinned at both tags and main. */
+  bench?: { scale: ScaleOptions; copiesPerFile: number; deps: Array<{ name: string; path: string; urlPath: string; revision: string }> };
 }
 
 type Tree = Map<string, { content: Buffer; executable: boolean }>;
@@ -325,10 +328,11 @@ async function buildHistory(
 function srcTree(
   base: Tree,
   pin: { quiche: string; depotTools: string; gnRevision: string; version: string },
+  bench?: ReturnType<typeof benchSrcEdits> & { gitlinks: Record<string, string> },
 ): { tree: Tree; gitlinks: Record<string, string> } {
-  const deps = base
-    .get('DEPS')!
-    .content.toString('utf8')
+  let depsTemplate = base.get('DEPS')!.content.toString('utf8');
+  if (bench) depsTemplate = depsTemplate.replace(bench.depsAnchor, bench.depsEntries + bench.depsAnchor);
+  const deps = depsTemplate
     .replace('@QUICHE_REVISION@', pin.quiche)
     .replace('@DEPOT_TOOLS_REVISION@', pin.depotTools)
     .replace('@GN_REVISION@', pin.gnRevision);
@@ -343,15 +347,24 @@ function srcTree(
   const tree = applyEdits(base, [
     { path: 'DEPS', content: deps },
     { path: 'chrome/VERSION', content: versionFile },
+    ...(bench
+      ? [
+          { path: 'net/third_party/quiche/BUILD.gn', ...bench.quicheBuildGn },
+          ...[...bench.files].map(([path, content]) => ({ path, content })),
+        ]
+      : []),
   ]);
   return {
     tree,
-    gitlinks: { 'net/third_party/quiche/src': pin.quiche, 'third_party/depot_tools': pin.depotTools },
+    gitlinks: { 'net/third_party/quiche/src': pin.quiche, 'third_party/depot_tools': pin.depotTools, ...bench?.gitlinks },
   };
 }
 
-/** Builds the three bare repositories under `<root>/repos` and returns what they hold. */
-export async function buildUpstream(root: string): Promise<UpstreamInfo> {
+/**
+ * Builds the three bare repositories under `<root>/repos` and returns what they hold. With a scale
+ * (scale.ts), also the bench deps' repositories, pinned in src's DEPS at every src commit.
+ */
+export async function buildUpstream(root: string, scale?: ScaleOptions): Promise<UpstreamInfo> {
   const reposDir = join(root, 'repos');
   const scratch = join(root, `.scratch-${randomBytes(4).toString('hex')}`);
   const repos = {
@@ -386,6 +399,8 @@ export async function buildUpstream(root: string): Promise<UpstreamInfo> {
   );
   await quicheWriter.finish();
 
+  const bench = scale ? await buildBenchDeps(reposDir, scratch, scale) : undefined;
+
   // src: main moves S1 -> S3 -> S5; each release branch forks from main and gets a
   // "Publish DEPS" commit that the version tag points at, as Chromium's release tags do.
   const srcWriter = new BareRepoWriter(repos.src, scratch);
@@ -401,7 +416,7 @@ export async function buildUpstream(root: string): Promise<UpstreamInfo> {
     message: string,
     date: string,
     parents: string[],
-  ) => srcWriter.commit({ ...srcTree(srcBase, { ...pin }), message, date, parents });
+  ) => srcWriter.commit({ ...srcTree(srcBase, { ...pin }, bench?.src), message, date, parents });
 
   const s1 = await commitSrc(
     { quiche: q1, depotTools: d1, gnRevision: GN_REVISION_DEBIAN, version: '149.0.7800.0' },
@@ -469,10 +484,37 @@ export async function buildUpstream(root: string): Promise<UpstreamInfo> {
     quicheCommits,
     depotToolsCommits,
     sourceHash: await hashUpstreamSources(),
+    ...(bench ? { bench: bench.info } : {}),
   };
   await rm(scratch, { recursive: true, force: true });
   await writeFile(join(root, 'upstream.json'), JSON.stringify(toRelative(info), null, 2) + '\n');
   return info;
+}
+
+/** One bare repository per bench dep (one commit each), and src's edits that pin and build them. */
+async function buildBenchDeps(reposDir: string, scratch: string, scale: ScaleOptions) {
+  const layout = benchLayout(scale);
+  const deps: Array<{ name: string; path: string; urlPath: string; revision: string; files: string[] }> = [];
+  for (const dep of layout.deps) {
+    const writer = new BareRepoWriter(join(reposDir, dep.urlPath), scratch);
+    await writer.init();
+    const tree: Tree = new Map(
+      [...benchDepFiles(dep, layout.copiesPerFile)].map(([path, content]) => [path, { content: Buffer.from(content), executable: false }]),
+    );
+    const revision = await writer.commit({ tree, message: `Import ${dep.name}`, date: '2026-04-02T12:00:00Z', parents: [] });
+    await writer.setRef('refs/heads/main', revision);
+    await writer.finish();
+    deps.push({ ...dep, revision });
+  }
+  const edits = benchSrcEdits(deps);
+  return {
+    src: { ...edits, gitlinks: Object.fromEntries(deps.map((d) => [d.path.replace(/^src\//, ''), d.revision])) },
+    info: {
+      scale,
+      copiesPerFile: layout.copiesPerFile,
+      deps: deps.map(({ name, path, urlPath, revision }) => ({ name, path, urlPath, revision })),
+    },
+  };
 }
 
 function toRelative(info: UpstreamInfo): UpstreamInfo {
@@ -517,22 +559,28 @@ export async function hashUpstreamSources(): Promise<string> {
 
 export const UPSTREAM_CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'build-quiche-upstream');
 
-let cached: Promise<UpstreamInfo> | undefined;
+const cached = new Map<string, Promise<UpstreamInfo>>();
 
 /**
  * Builds the upstream once per source hash into node_modules/.cache and returns it.
  * Built in a temporary directory and renamed into place, so concurrent vitest workers
  * either see a complete upstream or build their own and lose the rename race harmlessly.
- * Treat the result as read-only: clone or copy from it.
+ * Treat the result as read-only: clone or copy from it. A scale (scale.ts) gives the scaled
+ * upstream, cached beside the default one under its own name.
  */
-export function cachedUpstream(): Promise<UpstreamInfo> {
-  cached ??= (async () => {
-    const target = join(UPSTREAM_CACHE_DIR, await hashUpstreamSources());
+export function cachedUpstream(scale?: ScaleOptions): Promise<UpstreamInfo> {
+  const key = scale ? scaleKey(scale) : '';
+  let promise = cached.get(key);
+  if (promise) return promise;
+  promise = (async () => {
+    const hash = await hashUpstreamSources();
+    const name = scale ? `${hash}-${await hashFile(join(UPSTREAM_DIR, 'scale.ts'))}-${key}` : hash;
+    const target = join(UPSTREAM_CACHE_DIR, name);
     if (await exists(join(target, 'upstream.json'))) return loadUpstream(target);
     await mkdir(UPSTREAM_CACHE_DIR, { recursive: true });
     const tmp = join(UPSTREAM_CACHE_DIR, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
-      await buildUpstream(tmp);
+      await buildUpstream(tmp, scale);
       await rename(tmp, target);
     } catch (error) {
       await rm(tmp, { recursive: true, force: true });
@@ -541,10 +589,18 @@ export function cachedUpstream(): Promise<UpstreamInfo> {
     }
     return loadUpstream(target);
   })();
-  cached.catch(() => {
-    cached = undefined;
+  cached.set(key, promise);
+  promise.catch(() => {
+    cached.delete(key);
   });
-  return cached;
+  return promise;
+}
+
+async function hashFile(path: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex')
+    .slice(0, 8);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { Listr, type ListrTask } from 'listr2';
+import type { ListrTask } from 'listr2';
 import type { PipelineEvent } from '../../engine/events.js';
 import type { BuildQuicheError } from '../../errors.js';
 import { formatDuration, ProgressMeter, runSummary } from './format.js';
@@ -126,13 +126,16 @@ export class ListrView {
         },
       };
     });
-    this.listr = new Listr(tasks, {
-      concurrent: false,
-      exitOnError: true,
-      registerSignalListeners: false,
-      rendererOptions: { collapseSubtasks: false, collapseSkips: true },
-    })
-      .run()
+    // listr2 is loaded only for this view (a terminal), not by every CLI start.
+    this.listr = import('listr2')
+      .then(({ Listr }) =>
+        new Listr(tasks, {
+          concurrent: false,
+          exitOnError: true,
+          registerSignalListeners: false,
+          rendererOptions: { collapseSubtasks: false, collapseSkips: true },
+        }).run(),
+      )
       .then(
         () => undefined,
         () => undefined,
