@@ -60,15 +60,58 @@ async function tsharkFields(
 
 const hexOf = (field: string | undefined) => (field ? field.replace(/:/g, '') : undefined);
 
+/** Connection ID lengths learned from long headers' source CIDs, by direction. */
+export interface CidLengths {
+  /** The server's CIDs: what the client sends to. */
+  toServer?: number;
+  toClient?: number;
+}
+
 export async function readPackets(
   pcap: string,
   quicPort: number,
-  options: { log?: StageLog; signal?: AbortSignal } = {},
+  options: { log?: StageLog; signal?: AbortSignal; cidLengths?: CidLengths } = {},
 ): Promise<Packet[]> {
+  return (await readCapture(pcap, quicPort, options)).packets;
+}
+
+/**
+ * Every capture of one run: a link that only carried the connection after a migration (the second
+ * path, the tunnel) never saw a long header, so on its own it cannot tell where a short header's DCID
+ * ends. The observers are then taken as colluding, which is the threat MIMIQ is about: the CID lengths
+ * one capture learned from the handshake attribute the others' short headers.
+ */
+export async function readCaptures(
+  pcaps: string[],
+  quicPort: number,
+  options: { log?: StageLog; signal?: AbortSignal } = {},
+): Promise<Packet[][]> {
+  // One tshark per capture, side by side: most of their time is start-up.
+  const first = await Promise.all(pcaps.map((pcap) => readCapture(pcap, quicPort, options)));
+  const known: CidLengths = {};
+  for (const { learned } of first) {
+    known.toServer ??= learned.toServer;
+    known.toClient ??= learned.toClient;
+  }
+  return Promise.all(
+    first.map(async (capture, index) => {
+      const lacking = capture.packets.some((p) => p.shortHeader && !p.dcid);
+      const ownLengths = capture.learned.toServer !== undefined || capture.learned.toClient !== undefined;
+      if (!lacking || ownLengths || (known.toServer === undefined && known.toClient === undefined)) return capture.packets;
+      options.log?.write(`tshark: ${pcaps[index]!}: no handshake here; CID lengths from the other captures`);
+      return (await readCapture(pcaps[index]!, quicPort, { ...options, cidLengths: known })).packets;
+    }),
+  );
+}
+
+async function readCapture(
+  pcap: string,
+  quicPort: number,
+  options: { log?: StageLog; signal?: AbortSignal; cidLengths?: CidLengths },
+): Promise<{ packets: Packet[]; learned: CidLengths }> {
   const decodeAs = ['-d', `udp.port==${quicPort},quic`];
   const packets = new Map<number, Packet>();
-  /** Connection ID lengths from the long headers' source CIDs, by sender: the server's CIDs are what the client sends to. */
-  const cidLength: { toServer?: number; toClient?: number } = {};
+  const learned: CidLengths = {};
   await tsharkFields(
     pcap,
     decodeAs,
@@ -87,11 +130,15 @@ export async function readPackets(
         dcid: form === '0' ? hexOf(dcid) : undefined,
         wireguard: Boolean(wg),
       };
-      if (form === '1' && scid) cidLength[packet.srcPort === quicPort ? 'toServer' : 'toClient'] = hexOf(scid)!.length / 2;
+      if (form === '1' && scid) learned[packet.srcPort === quicPort ? 'toServer' : 'toClient'] = hexOf(scid)!.length / 2;
       packets.set(Number(frame), packet);
     },
     options.signal,
   );
+  const cidLength: CidLengths = {
+    toServer: learned.toServer ?? options.cidLengths?.toServer,
+    toClient: learned.toClient ?? options.cidLengths?.toClient,
+  };
 
   // tshark attributes a short header only to connection IDs it has seen; the ones a migration moves
   // to travel encrypted (NEW_CONNECTION_ID), so without keys it leaves their DCID blank. An on-path
@@ -116,7 +163,7 @@ export async function readPackets(
     );
   }
   options.log?.write(`tshark: ${pcap}: ${packets.size} packet(s)`);
-  return [...packets.values()];
+  return { packets: [...packets.values()], learned };
 }
 
 export interface Endpoints {

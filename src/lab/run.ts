@@ -8,11 +8,12 @@ import { SmokeTestError, ToolError, UsageError } from '../errors.js';
 import { exec } from '../process/exec.js';
 import { StageLog } from '../process/stage-log.js';
 import { ensureTestCerts } from '../smoke/certs.js';
+import { helpText } from '../smoke/help-text.js';
 import { matchMigrations, parseEventLine } from '../smoke/event-lines.js';
 import { startBackground, type Background } from './background.js';
 import { startCapture, type Capture } from './capture.js';
 import { BASE_TOOLS, requireLabPrivileges, requireTools, WIREGUARD_TOOLS } from './host.js';
-import { cidReuse, goodputBins, linkability, observerView, readPackets, type Packet } from './observer.js';
+import { cidReuse, goodputBins, linkability, observerView, readCaptures, type Packet } from './observer.js';
 import { writeReport } from './report.js';
 import { cleanupLeftovers, LabResources, newRunId } from './state.js';
 import { buildTopology, QUIC_PORT, SERVER_ADDRESS, SHAPED_LINKS, type Topology } from './topology.js';
@@ -66,10 +67,9 @@ function pickBinaries(artifact: InstalledArtifact): { client: string; server: st
   });
 }
 
-/** The client's --help decides which flags it gets (the real and the fixture clients differ in a few). */
+/** The client's --help (or --helpfull) decides which flags it gets (the real and the fixture clients differ in a few). */
 async function clientCapabilities(client: string, mode: string): Promise<{ help: string }> {
-  const result = await exec(client, ['--help'], { allowFailure: true, timeoutMs: 10_000 });
-  const help = `${result.stdout}\n${result.stderr}`;
+  const help = await helpText(client);
   if (!help.includes('migrate_local_addresses')) {
     throw new UsageError(
       `${path.basename(client)} has no --migrate_local_addresses: this artifact was built without the migration patch.`,
@@ -120,7 +120,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   const artifact = await artifactFor(o, reportDir);
   const binaries = pickBinaries(artifact);
   const { help } = await clientCapabilities(binaries.client, o.mode);
-  const serverHelp = await exec(binaries.server, ['--help'], { allowFailure: true, timeoutMs: 10_000 });
+  const serverHelp = await helpText(binaries.server);
   const shipped = serverCertsOf(artifact.dir, artifact.manifest);
   const certs = existsSync(shipped.key) ? shipped : await ensureTestCerts(path.join(reportDir, 'certs'));
 
@@ -171,7 +171,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       '--generate_dynamic_responses',
     ];
     // The fixture server paces itself; keep it under the link rate so tbf shapes, not drops.
-    if (`${serverHelp.stdout}${serverHelp.stderr}`.includes('fixture_send_rate_mbps'))
+    if (serverHelp.includes('fixture_send_rate_mbps'))
       serverArgs.push(`--fixture_send_rate_mbps=${Math.max(1, Math.floor(slowest * 0.9))}`);
     server = startBackground('server', 'ip', ['netns', 'exec', topology.serverNs, binaries.server, ...serverArgs], {
       log: serverLog,
@@ -230,10 +230,12 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   clientLines = clientLines.filter(Boolean);
 
   say('step', 'analysing the captures with tshark');
-  // One tshark per capture, side by side: most of their time is start-up.
-  const packetsByLink = new Map<string, Packet[]>(
-    await Promise.all(captures.map(async (c) => [c.point.link, await readPackets(c.pcap, QUIC_PORT, { signal: o.signal })] as const)),
+  const read = await readCaptures(
+    captures.map((c) => c.pcap),
+    QUIC_PORT,
+    { signal: o.signal, log },
   );
+  const packetsByLink = new Map<string, Packet[]>(captures.map((c, index) => [c.point.link, read[index]!]));
   const quicTimes = [...packetsByLink.values()]
     .flat()
     .filter((p) => p.srcPort === QUIC_PORT || p.dstPort === QUIC_PORT)

@@ -5,6 +5,7 @@ import { defineStage, type StageContext } from '../engine/stage.js';
 import { InterruptedError, SmokeTestError, type BuildQuicheError } from '../errors.js';
 import { ensureTestCerts, type TestCerts } from '../smoke/certs.js';
 import { matchMigrations, type MigrationMatch } from '../smoke/event-lines.js';
+import { helpText } from '../smoke/help-text.js';
 import { sampleSockets, type SocketSampler, type SocketSamples } from '../smoke/sockets.js';
 import { freeUdpPort } from '../smoke/udp-port.js';
 import type { Binary, CompileOutput } from './backend.js';
@@ -114,20 +115,6 @@ async function startServer(ctx: Ctx, binary: Binary, certs: TestCerts, keyFile: 
       ctx.signal.throwIfAborted();
     },
   };
-}
-
-/**
- * What the client says about its flags. Chromium's clients list every flag under --help; quiche's
- * standalone ones (absl flags) answer "No flags matched" there and list them under --helpfull.
- */
-async function helpText(ctx: Ctx, client: Binary): Promise<string> {
-  const texts: string[] = [];
-  for (const flag of ['--help', '--helpfull']) {
-    const result = await ctx.exec(client.path, [flag], { allowFailure: true, timeoutMs: 10_000 });
-    texts.push(result.stdout, result.stderr);
-    if (!/No flags matched/.test(`${result.stdout}${result.stderr}`)) break;
-  }
-  return texts.join('\n');
 }
 
 function clientArgs(port: number, help: string, url: string, extra: string[] = []): string[] {
@@ -357,7 +344,7 @@ export const smokeStage = defineStage<AppContext, SmokeInputs, SmokeOutput>({
       const client = binaries.get(pair.client)!;
       const server = await startServer(ctx, binaries.get(pair.server)!, certs, keyFile);
       try {
-        const help = await helpText(ctx, client);
+        const help = await helpText(client.path, ctx.exec);
         await fetchOnce(ctx, client, clientArgs(server.port, help, 'https://localhost/1024'), 20);
         results.push({ ...pair, ok: true });
         ctx.report.note(`${pair.client} -> ${pair.server}: Request succeeded (200).`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cidReuse, linkability, observerView, readPackets } from '../../src/lab/observer.js';
+import { cidReuse, linkability, observerView, readCaptures, readPackets } from '../../src/lab/observer.js';
 import type { MigrationRecord } from '../../src/lab/types.js';
 import { workspace } from '../support/world.js';
 import { initial, shortHeader, writePcap, type Datagram } from './quic-pcap.js';
@@ -64,6 +64,18 @@ describe('observer view from QUIC-format captures, dissected by tshark', () => {
     const byClient = Object.fromEntries(observer.fourTuples.map((t) => [t.client, t.dcids.sort()]));
     expect(byClient).toEqual({ [OLD]: [SERVER_CIDS[0], CLIENT_CID].sort(), [NEW]: [SERVER_CIDS[1], 'c2c2c2c2c2c2c2c2'].sort() });
     expect(observer.packets).toBe(22);
+  });
+
+  test('a link that only carried the connection after a migration gets its DCIDs from the CID lengths another capture saw in the handshake', async () => {
+    const all = connection(SERVER_CIDS[1]!, 'c2c2c2c2c2c2c2c2');
+    const onlyNew = all.filter((d) => d.from === NEW || d.to === NEW);
+    const [handshakePcap, newPathPcap] = [path.join(ws.dir, 'all.pcap'), path.join(ws.dir, 'new-path.pcap')];
+    await writePcap(handshakePcap, all);
+    await writePcap(newPathPcap, onlyNew);
+    // Alone, the new path's capture cannot tell where a short header's DCID ends.
+    expect((await readPackets(newPathPcap, PORTS.quic)).filter((p) => p.dcid)).toEqual([]);
+    const [, newPath] = await readCaptures([handshakePcap, newPathPcap], PORTS.quic);
+    expect([...new Set(newPath!.map((p) => p.dcid))].sort()).toEqual([SERVER_CIDS[1], 'c2c2c2c2c2c2c2c2'].sort());
   });
 
   test('a migration to fresh connection IDs on a new address and port is not linkable; the shared observer is named', async () => {
