@@ -33,7 +33,7 @@ export async function realConfig(
     build: { jobs: 2 },
     // 100 MB take the real client 1.5-3 s on loopback: about 5-10 migrations per timer mode at 300 ms,
     // enough for a socket kept per migration to show. Every 100 ms (test/real/smoke-real.test.ts) the
-    // server reverted 1 validated migration in about 150 while the machine was busy (patches/README.md,
+    // server reverted a validated migration once while the machine was busy (patches/README.md,
     // "Limit: reverse path validation under load"); the pipeline's tier stays below that pace.
     smoke: { migration: 'require', migrateIntervalMs: 300, responseBytes: 100_000_000, timeoutMs: 180_000 },
     preflight: { minFreeDiskGb: 2, minMemoryGb: 2 },
