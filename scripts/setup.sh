@@ -17,7 +17,7 @@ SUDO=""
 # docker-compose (v1, Python) to validate examples/docker-compose without a container engine.
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-  git python3 generate-ninja ninja-build g++ make openssl binutils curl lsb-release file xz-utils ca-certificates \
+  git python3 generate-ninja ninja-build g++ g++-12 gcc-12 make openssl binutils curl lsb-release file xz-utils ca-certificates \
   cmake ccache pkg-config iproute2 wireguard-tools wireguard-go tcpdump tshark chromium docker-compose \
   >/dev/null
 if [ "${1:-}" = "--docker" ]; then
