@@ -46,14 +46,15 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
   inputs: (ctx) => {
     const identity = buildIdentity(ctx);
     const smoke = ctx.upstream<SmokeOutput | undefined>('smoke') ?? null;
+    const compile = ctx.upstream<CompileOutput>('compile');
     return {
       identity,
       fingerprint: buildFingerprint(identity),
-      binaries: ctx.upstream<CompileOutput>('compile').binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
+      binaries: compile.binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
       smoke: smoke ? smokeSummary(smoke) : null,
       distDir: ctx.app.paths.distDir,
       // Only when set (the standalone server's PEM key), so Chromium builds keep their inputs and bytes.
-      ...(ctx.upstream<CompileOutput>('compile').serverKeyFormat === 'pem' && { serverKeyFile: 'certs/leaf_cert.key' }),
+      ...(compile.serverKeyFormat === 'pem' && { serverKeyFile: 'certs/leaf_cert.key' }),
     };
   },
   async run(ctx, inputs) {
