@@ -143,7 +143,20 @@ const smoke = z
       .enum(['auto', 'require', 'off'])
       .default('auto')
       .describe("Check intentional migration across 127.0.0.x: 'auto' when the client supports it, 'require' to fail if it does not."),
-    responseBytes: z.number().int().positive().default(20_000_000).describe('Size of the response fetched during the migration check.'),
+    responseBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(20_000_000)
+      .describe(
+        'Size of the first response fetched in each timed migration run. A download that ends before the first migration is tried again, larger (sized from the throughput it saw).',
+      ),
+    maxResponseBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000_000_000)
+      .describe('Largest response a timed migration run grows to (the toy client keeps the whole body in memory).'),
     addresses: z
       .array(z.string())
       .min(2)

@@ -6,6 +6,7 @@ import { InterruptedError, SmokeTestError, type BuildQuicheError } from '../erro
 import { ensureTestCerts, type TestCerts } from '../smoke/certs.js';
 import { matchMigrations, type MigrationMatch } from '../smoke/event-lines.js';
 import { helpText } from '../smoke/help-text.js';
+import { grownResponseBytes, WANTED_TIMER_MIGRATIONS } from '../smoke/response-size.js';
 import { sampleSockets, type SocketSampler, type SocketSamples } from '../smoke/sockets.js';
 import { freeUdpPort } from '../smoke/udp-port.js';
 import type { Binary, CompileOutput } from './backend.js';
@@ -39,6 +40,10 @@ export interface ModeResult {
   revertedClientOk: number;
   /** Server PEER_MIGRATION lines repeating an already matched pair (not counted twice). */
   repeatedOnServer: number;
+  /** The response size of the run reported, the client runs it took to get there, and how long it ran. */
+  responseBytes: number;
+  tries: number;
+  elapsedMs: number;
 }
 
 export interface MigrationResult {
@@ -130,11 +135,18 @@ function clientArgs(port: number, help: string, url: string, extra: string[] = [
   ];
 }
 
-/** The server may take a moment to bind: retry the first fetch briefly. */
-async function fetchOnce(ctx: Ctx, client: Binary, args: string[], attempts: number, onSpawn?: (pid: number) => void): Promise<string[]> {
+/** The server may take a moment to bind: retry the first fetch briefly. Returns the lines and time of the run that succeeded. */
+async function fetchOnce(
+  ctx: Ctx,
+  client: Binary,
+  args: string[],
+  attempts: number,
+  onSpawn?: (pid: number) => void,
+): Promise<{ lines: string[]; elapsedMs: number }> {
   let lines: string[] = [];
   for (let attempt = 1; attempt <= attempts; attempt++) {
     lines = [];
+    const started = performance.now();
     const result = await ctx.exec(client.path, args, {
       allowFailure: true,
       captureStdout: false,
@@ -142,7 +154,8 @@ async function fetchOnce(ctx: Ctx, client: Binary, args: string[], attempts: num
       onLine: (line) => lines.push(line),
       onSpawn,
     });
-    if (result.exitCode === 0 && lines.some((l) => l.includes('Request succeeded (200).'))) return lines;
+    if (result.exitCode === 0 && lines.some((l) => l.includes('Request succeeded (200).')))
+      return { lines, elapsedMs: performance.now() - started };
     if (attempt < attempts) await sleep(300);
   }
   throw new SmokeTestError(`${client.name} did not get "Request succeeded (200)." from the server.`, {
@@ -225,48 +238,101 @@ export function migrationProblems(match: MigrationMatch, sockets: SocketSamples,
   return problems;
 }
 
-/** One migration run: its numbers, and what is wrong with it (empty when nothing). */
+/** One client run of a migration mode: what both sides printed, the client's sockets, and how long it ran. */
+async function runClient(
+  ctx: Ctx,
+  server: Server,
+  client: Binary,
+  help: string,
+  run: { flags: string[] },
+  url: string,
+): Promise<{ match: MigrationMatch; sockets: SocketSamples; successes: number; elapsedMs: number }> {
+  const firstServerLine = server.lines.length;
+  let sampler: SocketSampler | undefined;
+  let fetched: { lines: string[]; elapsedMs: number };
+  let sockets: SocketSamples = { samples: 0, max: 0, seen: [] };
+  try {
+    fetched = await fetchOnce(ctx, client, clientArgs(server.port, help, url, run.flags), 1, (pid) => (sampler = sampleSockets(pid)));
+  } finally {
+    sockets = (await sampler?.stop()) ?? sockets;
+  }
+  const { lines: clientLines, elapsedMs } = fetched;
+  await sleep(200); // let the server flush its last PEER_ lines
+  const match = matchMigrations(clientLines, server.lines.slice(firstServerLine));
+  const successes = clientLines.filter((l) => l.includes('Request succeeded (200).')).length;
+  return { match, sockets, successes, elapsedMs };
+}
+
+/**
+ * One migration mode: its numbers, and what is wrong with it (empty when nothing). A timed run whose
+ * download ended before WANTED_TIMER_MIGRATIONS migrations, with nothing else wrong, is tried again
+ * with a larger response: a fast machine finishes a fixed size before the first interval.
+ */
 async function runMode(
   ctx: Ctx,
   server: Server,
   client: Binary,
   help: string,
   run: { mode: MigrationMode; flags: string[]; requests: number },
+  startUpMs: number,
 ): Promise<{ result: ModeResult; problems: string[] }> {
   const smoke = ctx.app.config.smoke;
-  const url = `https://localhost/${run.mode === 'every-n' ? Math.min(smoke.responseBytes, 1_000_000) : smoke.responseBytes}`;
-  const firstServerLine = server.lines.length;
-  let sampler: SocketSampler | undefined;
-  let clientLines: string[];
-  let sockets: SocketSamples = { samples: 0, max: 0, seen: [] };
-  try {
-    clientLines = await fetchOnce(ctx, client, clientArgs(server.port, help, url, run.flags), 1, (pid) => (sampler = sampleSockets(pid)));
-  } finally {
-    sockets = (await sampler?.stop()) ?? sockets;
+  let bytes = run.mode === 'every-n' ? Math.min(smoke.responseBytes, 1_000_000) : Math.min(smoke.responseBytes, smoke.maxResponseBytes);
+  let tries = 0;
+  for (;;) {
+    tries++;
+    const { match, sockets, successes, elapsedMs } = await runClient(ctx, server, client, help, run, `https://localhost/${bytes}`);
+    const problems = migrationProblems(match, sockets, run.requests, successes);
+    const attempted = match.clientOk.length + match.clientFailed.length;
+    const onlyTooShort = problems.every((p) => TOO_SHORT_PROBLEMS.some((short) => p.startsWith(short)));
+    const grown =
+      run.mode !== 'every-n' && successes === run.requests && onlyTooShort
+        ? grownResponseBytes({
+            bytes,
+            elapsedMs,
+            startUpMs,
+            intervalMs: smoke.migrateIntervalMs,
+            attempted,
+            wanted: WANTED_TIMER_MIGRATIONS,
+            maxBytes: smoke.maxResponseBytes,
+          })
+        : undefined;
+    if (grown !== undefined) {
+      ctx.report.note(
+        `migration ${run.mode}: the ${mb(bytes)} download ended after ${Math.round(elapsedMs)} ms with ${attempted} migration(s); trying again with ${mb(grown)}`,
+      );
+      bytes = grown;
+      continue;
+    }
+    const result: ModeResult = {
+      mode: run.mode,
+      migrations: match.clientOk.length,
+      matched: match.matched.length,
+      failed: match.clientFailed.length,
+      hosts: match.distinctLocalHosts,
+      maxSockets: sockets.max,
+      socketSamples: sockets.samples,
+      reverted: match.reverted.length,
+      revertedClientOk: match.revertedClientOk.length,
+      repeatedOnServer: match.repeatedOnServer.length,
+      responseBytes: bytes,
+      tries,
+      elapsedMs: Math.round(elapsedMs),
+    };
+    ctx.report.note(
+      `migration ${run.mode}: ${result.matched} of ${result.migrations} migration(s) matched across ${result.hosts.join(', ')} in ${result.elapsedMs} ms (${mb(bytes)}); client sockets max ${result.maxSockets} (${result.socketSamples} samples); server reverts ${result.reverted}${problems.length ? `; FAILED: ${problems.join('; ')}` : ''}`,
+    );
+    return { result, problems };
   }
-  await sleep(200); // let the server flush its last PEER_ lines
-  const match = matchMigrations(clientLines, server.lines.slice(firstServerLine));
-  const result: ModeResult = {
-    mode: run.mode,
-    migrations: match.clientOk.length,
-    matched: match.matched.length,
-    failed: match.clientFailed.length,
-    hosts: match.distinctLocalHosts,
-    maxSockets: sockets.max,
-    socketSamples: sockets.samples,
-    reverted: match.reverted.length,
-    revertedClientOk: match.revertedClientOk.length,
-    repeatedOnServer: match.repeatedOnServer.length,
-  };
-  const successes = clientLines.filter((l) => l.includes('Request succeeded (200).')).length;
-  const problems = migrationProblems(match, sockets, run.requests, successes);
-  ctx.report.note(
-    `migration ${run.mode}: ${result.matched} of ${result.migrations} migration(s) matched across ${result.hosts.join(', ')}; client sockets max ${result.maxSockets} (${result.socketSamples} samples); server reverts ${result.reverted}${problems.length ? `; FAILED: ${problems.join('; ')}` : ''}`,
-  );
-  return { result, problems };
 }
 
-async function checkMigration(ctx: Ctx, server: Server, client: Binary, help: string): Promise<MigrationResult> {
+/** The problems a run that simply ended before migrating has; with any other problem it is not retried. */
+const TOO_SHORT_PROBLEMS = ['the client reported no successful MIGRATION', 'the connection used '];
+
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+
+/** `startUpMs`: how long the client took to fetch 1 KB (start-up and handshake), to size retried downloads. */
+async function checkMigration(ctx: Ctx, server: Server, client: Binary, help: string, startUpMs: number): Promise<MigrationResult> {
   const smoke = ctx.app.config.smoke;
   if (!help.includes('migrate_local_addresses')) {
     const skipped = `${client.name} has no --migrate_local_addresses (the MIMIQ migration patch is not in this build)`;
@@ -283,7 +349,7 @@ async function checkMigration(ctx: Ctx, server: Server, client: Binary, help: st
   const problems: string[] = [];
   // Every mode runs even after one fails, so one report shows every defect.
   for (const run of runs) {
-    const outcome = await runMode(ctx, server, client, help, run).catch((error: unknown) => {
+    const outcome = await runMode(ctx, server, client, help, run, startUpMs).catch((error: unknown) => {
       if (!(error instanceof SmokeTestError)) throw error;
       return { result: undefined, problems: [error.message] };
     });
@@ -345,10 +411,10 @@ export const smokeStage = defineStage<AppContext, SmokeInputs, SmokeOutput>({
       const server = await startServer(ctx, binaries.get(pair.server)!, certs, keyFile);
       try {
         const help = await helpText(client.path, ctx.exec);
-        await fetchOnce(ctx, client, clientArgs(server.port, help, 'https://localhost/1024'), 20);
+        const small = await fetchOnce(ctx, client, clientArgs(server.port, help, 'https://localhost/1024'), 20);
         results.push({ ...pair, ok: true });
         ctx.report.note(`${pair.client} -> ${pair.server}: Request succeeded (200).`);
-        migration ??= await checkMigration(ctx, server, client, help);
+        migration ??= await checkMigration(ctx, server, client, help, small.elapsedMs);
       } finally {
         await server.stop();
       }

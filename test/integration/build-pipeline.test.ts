@@ -115,6 +115,26 @@ describe('a build, step by step', () => {
     for (const stage of ['resolve', 'patch-check', 'depot-tools', 'checkout', 'patch']) expect(run.skipped).toContain(stage);
   });
 
+  it('a migration download that ends before the first migration is tried again, larger, and then passes', async () => {
+    // 20 kB at the fixture server's 10 MB/s take 2 ms: over before the first 200 ms interval, the way
+    // 20 MB are on loopback with the real binaries on an idle machine.
+    const run = await runBuild(
+      await config({
+        patches: { series: FIXTURE_SERIES('edited') },
+        build: { args: { symbol_level: 1 } },
+        smoke: { responseBytes: 20_000 },
+      }),
+      { only: ['smoke'] },
+    );
+    expect(run.error).toBeUndefined();
+    const notes = run.notes.join('\n');
+    expect(notes).toMatch(/migration hard: the 0\.0 MB download ended after \d+ ms with 0 migration\(s\); trying again with/);
+    const final = /migration hard: (\d+) of (\d+) migration\(s\) matched .* \(([\d.]+) MB\)/.exec(notes);
+    expect(final, notes).not.toBeNull();
+    expect(Number(final![1])).toBeGreaterThan(0);
+    expect(Number(final![3]) * 1e6).toBeGreaterThan(20_000);
+  });
+
   it('a conflict in the patch stage leaves every file byte-identical', async () => {
     const before = await treeHash(quicheDir);
     const run = await runBuild(await config({ patches: { series: FIXTURE_SERIES('conflict') } }), { only: ['patch'] });

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { matchMigrations, type MigrationMatch } from '../../src/smoke/event-lines.js';
+import { grownResponseBytes } from '../../src/smoke/response-size.js';
 import { freeUdpPort } from '../../src/smoke/udp-port.js';
 
 export interface ByHandRun {
@@ -15,6 +16,40 @@ export interface ByHandRun {
   clientOut: string;
   serverLines: string[];
   match: MigrationMatch;
+  /** The response size of the run returned (grown until the download lasted long enough to migrate). */
+  responseBytes: number;
+}
+
+const INTERVAL_MS = 300;
+
+/** One client run against the server on `port`; the server's lines of this run only. */
+async function runClient(
+  binDir: string,
+  port: number,
+  extraArgs: string[],
+  serverLines: string[],
+): Promise<Omit<ByHandRun, 'responseBytes'> & { elapsedMs: number }> {
+  const started = performance.now();
+  const firstServerLine = serverLines.length;
+  const args = [
+    '--host=127.0.0.1',
+    `--port=${port}`,
+    '--disable_certificate_verification',
+    '--quic_version=RFCv1',
+    '--quiet',
+    '--migrate_local_addresses=127.0.0.1,127.0.0.2,127.0.0.3',
+    `--migrate_interval_ms=${INTERVAL_MS}`,
+    ...extraArgs,
+  ];
+  const client = spawn(path.join(binDir, 'epoll_quic_client'), args);
+  let clientOut = '';
+  client.stdout.setEncoding('utf8').on('data', (chunk: string) => (clientOut += chunk));
+  client.stderr.resume();
+  const exitCode = await new Promise<number | null>((resolve) => client.on('close', resolve));
+  const elapsedMs = performance.now() - started;
+  await sleep(300); // the server's last PEER_ lines
+  const lines = serverLines.slice(firstServerLine);
+  return { exitCode, clientOut, serverLines: lines, match: matchMigrations(clientOut.split('\n'), lines), elapsedMs };
 }
 
 /**
@@ -37,24 +72,25 @@ export async function migrateByHand(
   server.stdout.setEncoding('utf8').on('data', (chunk: string) => serverLines.push(...chunk.split('\n')));
   try {
     await sleep(500);
-    const args = [
-      '--host=127.0.0.1',
-      `--port=${port}`,
-      '--disable_certificate_verification',
-      '--quic_version=RFCv1',
-      '--quiet',
-      '--migrate_local_addresses=127.0.0.1,127.0.0.2,127.0.0.3',
-      '--migrate_interval_ms=300',
-      ...extraClientArgs,
-      'https://localhost/20000000',
-    ];
-    const client = spawn(path.join(binDir, 'epoll_quic_client'), args);
-    let clientOut = '';
-    client.stdout.setEncoding('utf8').on('data', (chunk: string) => (clientOut += chunk));
-    client.stderr.resume();
-    const exitCode = await new Promise<number | null>((resolve) => client.on('close', resolve));
-    await sleep(300); // the server's last PEER_ lines
-    return { exitCode, clientOut, serverLines, match: matchMigrations(clientOut.split('\n'), serverLines) };
+    // Grown like the smoke test does: 20 MB end before the first 300 ms interval on an idle machine.
+    for (let bytes = 20_000_000; ;) {
+      const { elapsedMs, ...run } = await runClient(binDir, port, [...extraClientArgs, `https://localhost/${bytes}`], serverLines);
+      const attempted = run.match.clientOk.length + run.match.clientFailed.length;
+      const grown =
+        run.exitCode === 0
+          ? grownResponseBytes({
+              bytes,
+              elapsedMs,
+              startUpMs: 0,
+              intervalMs: INTERVAL_MS,
+              attempted,
+              wanted: 1,
+              maxBytes: 1_000_000_000,
+            })
+          : undefined;
+      if (grown === undefined) return { ...run, responseBytes: bytes };
+      bytes = grown;
+    }
   } finally {
     server.kill('SIGKILL');
   }

@@ -20,6 +20,7 @@ import type { SmokeOutput } from '../../src/stages/smoke.js';
 import { spawnCli, writeConfigFile } from '../support/cli.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
 import { descendants, migrateByHand } from './by-hand.js';
+import { runSmoke } from './smoke-harness.js';
 import { CCACHE_DIR, loadRealConfig, realConfig, realEnv, VIEWS_DIR, workDir } from './real-config.js';
 import { ensureViews, UPSTREAM_DIR } from './upstream-views.js';
 
@@ -156,6 +157,20 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
       [],
       [],
     ]);
+  });
+
+  it('with the default smoke settings (20 MB, every 500 ms), a download over before the first migration is retried larger and passes', async () => {
+    // On an idle machine the real client fetches 20 MB over loopback in about 0.35 s: before the first interval.
+    const binDir = path.dirname(Object.values(installed.binaries).find((f) => path.basename(f) === 'epoll_quic_client')!);
+    const dir = workDir('default-smoke');
+    await rm(dir, { recursive: true, force: true });
+    const run = await runSmoke(binDir, dir, { migration: 'require' });
+    console.log(`default smoke settings:\n  ${run.notes.join('\n  ')}`);
+    expect(run.error, run.notes.join('\n')).toBeUndefined();
+    for (const mode of run.output!.migration.modes!) {
+      expect(mode.migrations, mode.mode).toBeGreaterThan(0);
+      expect(mode.matched, mode.mode).toBe(mode.migrations);
+    }
   });
 
   describe('kill -9, then the next run resumes and finishes', () => {
