@@ -14,6 +14,8 @@ import type { UserConfig } from '../../src/config/schema.js';
 import { writeConfigFile } from '../support/cli.js';
 import { FIXTURE_SERIES, offlineConfig, TAG_150, type World } from '../support/world.js';
 import { startFakeGitHub } from '../fakes/github-server.js';
+import { labKillTrial } from './lab-class.js';
+import { quicheCheckoutTrial } from './quiche-class.js';
 import {
   emptyWorkspace,
   fileHash,
@@ -409,5 +411,17 @@ export const CLASSES: FaultClass[] = [
     what: 'a GitHub store rejecting the token and quoting 8-28 characters of it back',
     defaultTrials: 1,
     trial: secretsTrial,
+  },
+  {
+    name: 'lab-kill9',
+    what: 'kill -9 of a `build-quiche lab` run (alone or its group) at a random moment, any scenario; then the next lab run',
+    defaultTrials: 1,
+    trial: async (ctx) => labKillTrial(ctx.rand() < 0.5)(ctx),
+  },
+  {
+    name: 'quiche-checkout',
+    what: 'the standalone backend to the patch stage (real quiche and five dependencies): kill -9 (alone or group) at a random moment, or 5xx / cut responses on one repository',
+    defaultTrials: 1,
+    trial: quicheCheckoutTrial,
   },
 ];

@@ -2,7 +2,7 @@
  * The fault-injection suite: `npm run faults`.
  *
  *   SEED=<n>           reproduce a run (the seed is printed first)
- *   FAULTS_SCALE=<k>   trials per class = default x k (default 1: 16 trials; 10: 160 trials)
+ *   FAULTS_SCALE=<k>   trials per class = default x k (default 1: 18 trials; 10: 180 trials)
  *   FAULTS_CLASSES=a,b only these classes
  *   FAULTS_STAGES=a,b  kill and Ctrl-C only in these stages (to reproduce a stage's defect)
  *
@@ -17,6 +17,7 @@ import { writeConfigFile } from '../support/cli.js';
 import { offlineConfig, startWorld } from '../support/world.js';
 import { CLASSES, type TrialContext } from './classes.js';
 import { emptyWorkspace, rng, runCli, tail } from './harness.js';
+import { removeViews } from '../quiche/upstream-files.js';
 
 const seed = process.env.SEED ? Number(process.env.SEED) : Math.floor(Math.random() * 2 ** 31);
 const scale = Number(process.env.FAULTS_SCALE ?? 1);
@@ -78,6 +79,7 @@ try {
 } finally {
   await rm(golden, { recursive: true, force: true });
   await rm(trialDir, { recursive: true, force: true });
+  await removeViews(); // the quiche-checkout class's views of ../shared/upstream
   await world.close();
 }
 process.exit(exitCode);

@@ -67,7 +67,8 @@ export function benchLayout(scale: ScaleOptions): { deps: BenchDep[]; copiesPerF
     deps.push({ name, path: `src/third_party/bench/${name}`, urlPath: `chromium/bench/${name}.git`, files });
   }
   // Each copy target adds one stamp edge besides its copies; compiles and a few links are the rest.
-  const copiesPerFile = Math.max(0, Math.round((scale.steps - scale.tus) / (scale.tus + scale.deps)));
+  // Rounded up: the graph has at least `steps` edges (rounding to nearest gave 29,625 at full scale).
+  const copiesPerFile = Math.max(0, Math.ceil((scale.steps - scale.tus) / (scale.tus + scale.deps)));
   return { deps, copiesPerFile };
 }
 
