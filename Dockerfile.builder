@@ -57,10 +57,11 @@ RUN --mount=type=secret,id=ca-certificates \
     ca=/run/secrets/ca-certificates; if [ -s "$ca" ]; then export NODE_EXTRA_CA_CERTS="$ca"; fi; \
     npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle-cli.ts ./scripts/
 COPY src ./src
 RUN npm run build --silent \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
- && rm -rf src tsconfig.json tsconfig.build.json /root/.npm
+ && rm -rf src scripts tsconfig.json tsconfig.build.json /root/.npm
 COPY bin ./bin
 RUN chmod 0755 bin/build-quiche.js
 COPY patches ./patches

@@ -24,6 +24,7 @@ export const IMAGE_INPUTS = [
   'package-lock.json',
   'tsconfig.json',
   'tsconfig.build.json',
+  'scripts/bundle-cli.ts',
   'bin',
   'src',
   'patches',
