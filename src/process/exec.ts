@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { BuildQuicheError, InterruptedError, ToolError, type FailureClass } from '../errors.js';
 import { killGroup, processStartTicks, type ProcessId } from './proc.js';
 import { classifyOutput } from './classify.js';
-import { guardGroup, releaseGroup } from './reaper.js';
+import { guardGroup, releaseGroup, RUN_MARK, RUN_MARK_VAR } from './reaper.js';
 import type { StageLog } from './stage-log.js';
 
 export type Stream = 'stdout' | 'stderr';
@@ -104,7 +104,9 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   const terminal = options.terminal === true;
   const child = execa(file, args, {
     cwd: options.cwd,
-    env: options.env,
+    // The run's mark: if this process dies before the group below is listed, or a descendant leaves
+    // the group, the watchdog still finds it (reaper.ts).
+    env: { ...options.env, [RUN_MARK_VAR]: RUN_MARK },
     extendEnv: options.inheritEnv !== false,
     detached: !terminal,
     reject: false,

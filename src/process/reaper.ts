@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 
 /**
@@ -11,15 +12,38 @@ import type { Writable } from 'node:stream';
  * and ends over a pipe, and when the pipe closes (this process is gone, however it died) it SIGKILLs
  * the groups still listed. One process per run, not a wrapper per command: exit codes, signals and
  * stdin stay the commands' own.
+ *
+ * The pipe alone leaves a window: a command runs from the moment it is spawned, but its group is
+ * listed only once spawn() has returned and the line is written (milliseconds on a loaded machine;
+ * the fault suite hit it once in 200 trials: a smoke server outlived a group kill). A command may
+ * also leave its group on purpose (setsid, a daemon). So every command also carries this run's mark
+ * in its environment (RUN_MARK_VAR, inherited by all its descendants), and when the pipe closes
+ * without the "bye" a clean exit writes, the watchdog also kills every process that carries the mark:
+ * exactly this run's descendants, wherever they went.
  */
+/** The environment variable that marks this run's descendants (its value: RUN_MARK). */
+export const RUN_MARK_VAR = 'BUILD_QUICHE_RUN_MARK';
+/** Unique per build-quiche process; fixed length and [0-9a-f], so it is safe inside the shell script. */
+export const RUN_MARK = `${process.pid}-${randomBytes(6).toString('hex')}`;
+
 const WATCHDOG = `live=' '
+clean=
 while read -r op pg; do
   case $op in
     +) live="$live$pg " ;;
     -) case $live in *" $pg "*) live="\${live%% $pg *} \${live#* $pg }" ;; esac ;;
+    bye) clean=1 ;;
   esac
 done
-for pg in $live; do kill -s KILL -- "-$pg" 2>/dev/null; done`;
+for pg in $live; do kill -s KILL -- "-$pg" 2>/dev/null; done
+if [ -z "$clean" ]; then
+  for pass in 1 2; do
+    for f in /proc/[0-9]*/environ; do
+      grep -qzxF "${RUN_MARK_VAR}=${RUN_MARK}" "$f" 2>/dev/null || continue
+      p=\${f#/proc/}; kill -s KILL -- "\${p%/environ}" 2>/dev/null
+    done
+  done
+fi`;
 
 let channel: Writable | null | undefined;
 
@@ -33,6 +57,8 @@ function watchdog(): Writable | null {
     child.unref();
     (child.stdin as Writable & { unref?: () => void }).unref?.();
     channel = child.stdin;
+    // A clean exit says so: then only listed groups are stopped, and no marked process is looked for.
+    process.once('exit', () => channel?.write('bye\n'));
   } catch {
     channel = null;
   }

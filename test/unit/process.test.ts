@@ -60,6 +60,36 @@ describe('exec', () => {
     30_000,
   );
 
+  it('a descendant that left its group (setsid, as a daemon does) does not outlive a kill -9 either: the run mark finds it', async () => {
+    const child = execa(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'fixtures', 'exec-escaping.ts')],
+      {
+        detached: true,
+        reject: false,
+        cleanup: false,
+      },
+    );
+    const line = await new Promise<string>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => /escaped \d+/.test(d.toString()) && resolve(d.toString())),
+    );
+    const escaped = Number(/escaped (\d+)/.exec(line)![1]);
+    expect(isRunning(escaped)).toBe(true);
+    process.kill(child.pid!, 'SIGKILL');
+    await child;
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && isRunning(escaped)) await new Promise((r) => setTimeout(r, 50));
+    const survived = isRunning(escaped);
+    if (survived) process.kill(escaped, 'SIGKILL');
+    expect(survived).toBe(false);
+  }, 30_000);
+
+  it('every command carries the run mark in its environment, besides its own variables', async () => {
+    // exec() gives every command the run mark; a command's own environment is kept besides it.
+    const result = await exec('sh', ['-c', 'echo "$BUILD_QUICHE_RUN_MARK $FOO"'], { env: { FOO: 'bar' } });
+    expect(result.stdout).toMatch(/^\d+-[0-9a-f]{12} bar$/);
+  });
+
   it('stops the whole process group on abort, grandchildren included', async () => {
     const controller = new AbortController();
     const started = Date.now();
