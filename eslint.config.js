@@ -12,6 +12,7 @@ export default tseslint.config(
       'cache/',
       'dist/',
       'coverage/',
+      '.tmp/',
       'test/upstream/depot_tools/',
       'test/upstream/quiche/',
       'test/upstream/src/',
