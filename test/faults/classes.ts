@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Header } from 'tar';
 import { gzipSync } from 'node:zlib';
 import type { UserConfig } from '../../src/config/schema.js';
@@ -20,6 +21,8 @@ import {
   emptyWorkspace,
   fileHash,
   finishedWorkspace,
+  killCli,
+  pick,
   recovers,
   runCli,
   startCli,
@@ -47,8 +50,6 @@ export interface FaultClass {
   trial(ctx: TrialContext): Promise<string | undefined>;
 }
 
-const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const QUICHE = 'cache/chromium/src/net/third_party/quiche/src';
 /** The stage the run was in: the last "▶ <stage>:" line it printed. */
 const stageAt = (output: string) => [...output.matchAll(/▶ ([\w-]+):/g)].at(-1)?.[1] ?? 'start';
@@ -101,12 +102,7 @@ function killTrial(group: boolean) {
       await momentIn(ctx, cli, target);
       const at = Date.now() - started;
       const stage = stageAt(cli.output());
-      try {
-        process.kill(group ? -cli.child.pid! : cli.child.pid!, 'SIGKILL');
-      } catch {
-        // it finished first
-      }
-      await cli.child;
+      await killCli(cli, group);
       ctx.log(`kill -9 ${group ? 'group' : 'process'} at ${(at / 1000).toFixed(1)}s in ${stage}`);
       const problem = await recovers(dir);
       if (problem) return `after kill -9 in ${stage}: ${problem}`;

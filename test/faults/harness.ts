@@ -51,6 +51,19 @@ export function startCli(dir: string, args: string[], env: Record<string, string
   return { child, output: () => out };
 }
 
+/** SIGKILL to the CLI alone or to its whole process group (a CI timeout, an OOM kill); then its end. */
+export async function killCli(cli: Cli, group: boolean): Promise<void> {
+  try {
+    process.kill(group ? -cli.child.pid! : cli.child.pid!, 'SIGKILL');
+  } catch {
+    // it finished first
+  }
+  await cli.child;
+}
+
+/** One of `items`, drawn with the trial's seeded generator. */
+export const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+
 export async function runCli(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   const cli = startCli(dir, args, env);
   const result = await cli.child;

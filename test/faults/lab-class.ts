@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabState } from '../../src/lab/state.js';
 import { exec } from '../../src/process/exec.js';
 import { labUnavailable } from '../lab/fixture-artifact.js';
-import { runCli, startCli, strays, tail } from './harness.js';
+import { killCli, pick, runCli, startCli, strays, tail } from './harness.js';
 
 interface LabTrialContext {
   rand: () => number;
@@ -23,7 +24,6 @@ const SCENARIOS = ['two-paths', 'rotate-ips', 'rebind-port'] as const;
 /** About how long a 3 s lab run on the fixture artifact lasts here, set-up and clean-up included (4.5-5.5 s). */
 const LAB_SPAN_MS = 5000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const namespaces = async () => (await exec('ip', ['netns', 'list'])).stdout;
 
 async function statesIn(dir: string): Promise<LabState[]> {
@@ -38,7 +38,7 @@ export function labKillTrial(group: boolean) {
     const ws = await mkdtemp(path.join(os.tmpdir(), 'bq-fault-lab-'));
     // A state dir of the trial's own: it sees exactly the killed run's records, and no other lab run's.
     const env = { BUILD_QUICHE_LAB_STATE_DIR: path.join(ws, 'state') };
-    const scenario = SCENARIOS[Math.floor(ctx.rand() * SCENARIOS.length)]!;
+    const scenario = pick(ctx.rand, SCENARIOS);
     const args = (out: string) => [
       'lab',
       '--artifact',
@@ -56,12 +56,7 @@ export function labKillTrial(group: boolean) {
       await Promise.race([sleep(at), cli.child]);
       const finished = cli.child.exitCode !== null;
       const lastLine = cli.output().trimEnd().split('\n').at(-1)?.trim() ?? '';
-      try {
-        process.kill(group ? -cli.child.pid! : cli.child.pid!, 'SIGKILL');
-      } catch {
-        // it finished first
-      }
-      await cli.child;
+      await killCli(cli, group);
       const left = await statesIn(env.BUILD_QUICHE_LAB_STATE_DIR);
       ctx.log(
         `kill -9 ${group ? 'group' : 'process'} of lab ${scenario} at ${(at / 1000).toFixed(1)}s${finished ? ' (it had finished)' : ''}, after "${lastLine.slice(0, 60)}": ${left.length} run record(s) left`,

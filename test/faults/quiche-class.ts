@@ -10,13 +10,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { exec } from '../../src/process/exec.js';
 import type { QuicheCheckoutOutput } from '../../src/stages/backends/quiche/checkout.js';
 import { headCommit } from '../../src/tools/git.js';
 import { writeConfigFile } from '../support/cli.js';
-import { GOOGLEURL_PIN, QUICHE_152, SKIP_REASON, upstreamViews } from '../quiche/upstream-files.js';
+import { standaloneConfig } from '../quiche/standalone-config.js';
+import { SKIP_REASON, upstreamViews } from '../quiche/upstream-files.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
-import { runCli, startCli, strays, tail } from './harness.js';
+import { killCli, pick, runCli, startCli, strays, tail } from './harness.js';
 
 interface QuicheTrialContext {
   rand: () => number;
@@ -28,31 +30,7 @@ const REPOS = ['quiche', 'boringssl', 'abseil-cpp', 'protobuf', 'googleurl', 'qu
 const SPAN_MS = 8000;
 const KINDS = ['kill9-process', 'kill9-group', 'network-fail', 'network-cut'] as const;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 const git = async (dir: string, ...args: string[]) => (await exec('git', ['-C', dir, ...args])).stdout.trim();
-
-function quicheConfig(baseUrl: string, dir: string) {
-  return {
-    backend: 'quiche' as const,
-    quiche: {
-      revision: QUICHE_152,
-      mirrors: {
-        'https://quiche.googlesource.com/': `${baseUrl}/`,
-        'https://github.com/google/': `${baseUrl}/`,
-        'https://github.com/abseil/': `${baseUrl}/`,
-        'https://github.com/protocolbuffers/': `${baseUrl}/`,
-      },
-      dependencies: { googleurl: { url: `${baseUrl}/googleurl`, ref: GOOGLEURL_PIN } },
-    },
-    preflight: { minFreeDiskGb: 0.5, minMemoryGb: 1 },
-    retry: { retries: 3, minTimeoutMs: 50, maxTimeoutMs: 400 },
-    publish: [],
-    cacheDir: path.join(dir, 'cache'),
-    distDir: path.join(dir, 'dist'),
-    lockWaitMs: 0,
-  };
-}
 
 /** What the run after the fault must leave: every repository at its pin, one commit deep, quiche patched and nothing else. */
 async function checkoutProblems(dir: string): Promise<string | undefined> {
@@ -88,7 +66,8 @@ export async function quicheCheckoutTrial(ctx: QuicheTrialContext): Promise<stri
   const ws = await mkdtemp(path.join(os.tmpdir(), 'bq-fault-quiche-'));
   try {
     server = await startUpstreamServer({ reposDir: await upstreamViews() });
-    await writeConfigFile(ws, quicheConfig(server.baseUrl, ws));
+    // publish off: the trial judges the checkout, not a store.
+    await writeConfigFile(ws, { ...standaloneConfig(server.baseUrl, ws), publish: [] });
     const kind = pick(ctx.rand, KINDS);
     const args = ['build', '--plain', '--until', 'patch'];
     let what: string;
@@ -97,11 +76,7 @@ export async function quicheCheckoutTrial(ctx: QuicheTrialContext): Promise<stri
       const cli = startCli(ws, args);
       await Promise.race([sleep(at), cli.child]);
       const stage = [...cli.output().matchAll(/▶ ([\w-]+):/g)].at(-1)?.[1] ?? 'start';
-      try {
-        process.kill(kind === 'kill9-group' ? -cli.child.pid! : cli.child.pid!, 'SIGKILL');
-      } catch {
-        // it finished first
-      }
+      await killCli(cli, kind === 'kill9-group');
       const result = await cli.child;
       what = `${kind} at ${(at / 1000).toFixed(1)}s in ${stage}${result.signal ? '' : ` (it had finished: exit ${result.exitCode})`}`;
     } else {

@@ -17,6 +17,7 @@ import type { QuicheDepsOutput } from '../../src/stages/backends/quiche/resolve-
 import { headCommit } from '../../src/tools/git.js';
 import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
 import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
+import { standaloneConfig } from '../quiche/standalone-config.js';
 import { resolved, runBuild, workspace } from '../support/world.js';
 import { GOOGLEURL_PIN, QUICHE_143, QUICHE_152, removeViews, SKIP_REASON, upstreamViews } from '../quiche/upstream-files.js';
 
@@ -48,29 +49,9 @@ afterAll(async () => {
   await removeViews();
 });
 
-/** Every URL MODULE.bazel implies, and quiche's own, rewritten to the local server; googleurl overridden (README). */
-function quicheConfig(dir: string, overrides: Partial<NonNullable<UserConfig['quiche']>> = {}): UserConfig {
-  const base = server.baseUrl;
-  return {
-    backend: 'quiche',
-    quiche: {
-      revision: QUICHE_152,
-      mirrors: {
-        'https://quiche.googlesource.com/': `${base}/`,
-        'https://github.com/google/': `${base}/`,
-        'https://github.com/abseil/': `${base}/`,
-        'https://github.com/protocolbuffers/': `${base}/`,
-      },
-      dependencies: { googleurl: { url: `${base}/googleurl`, ref: GOOGLEURL_PIN } },
-      ...overrides,
-    },
-    preflight: { minFreeDiskGb: 0.5, minMemoryGb: 1 },
-    retry: { retries: 3, minTimeoutMs: 50, maxTimeoutMs: 400 },
-    cacheDir: path.join(dir, 'cache'),
-    distDir: path.join(dir, 'dist'),
-    lockWaitMs: 0,
-  };
-}
+/** The standalone config against this file's server. */
+const quicheConfig = (dir: string, overrides: Partial<NonNullable<UserConfig['quiche']>> = {}) =>
+  standaloneConfig(server.baseUrl, dir, overrides);
 
 async function withWorkspace(body: (dir: string) => Promise<void>) {
   const ws = await workspace('bq-quiche-');

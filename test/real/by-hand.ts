@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { matchMigrations, type MigrationMatch } from '../../src/smoke/event-lines.js';
-import { grownResponseBytes } from '../../src/smoke/response-size.js';
+import { grownResponseBytes, WANTED_TIMER_MIGRATIONS } from '../../src/smoke/response-size.js';
 import { freeUdpPort } from '../../src/smoke/udp-port.js';
 
 export interface ByHandRun {
@@ -84,7 +84,7 @@ export async function migrateByHand(
               startUpMs: 0,
               intervalMs: INTERVAL_MS,
               attempted,
-              wanted: 1,
+              wanted: WANTED_TIMER_MIGRATIONS,
               maxBytes: 1_000_000_000,
             })
           : undefined;

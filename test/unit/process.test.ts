@@ -31,57 +31,47 @@ describe('classifying failures from output', () => {
   });
 });
 
+/**
+ * Runs a fixture that starts a command tree through exec() and prints `<label> <pid>` for the process
+ * to watch, kills the fixture with SIGKILL (alone or its whole group), and says whether the watched
+ * process outlived it by 5 s (then it is killed here, with its group).
+ */
+async function outlivesKill(fixture: string, label: string, target: 'alone' | 'group'): Promise<boolean> {
+  const child = execa(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'fixtures', fixture)], {
+    detached: true,
+    reject: false,
+    cleanup: false,
+  });
+  const pattern = new RegExp(`${label} (\\d+)`);
+  const line = await new Promise<string>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => pattern.test(d.toString()) && resolve(d.toString())),
+  );
+  const watched = Number(pattern.exec(line)![1]);
+  expect(isRunning(watched)).toBe(true);
+  process.kill(target === 'alone' ? child.pid! : -child.pid!, 'SIGKILL');
+  await child;
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && isRunning(watched)) await new Promise((r) => setTimeout(r, 50));
+  const survived = isRunning(watched);
+  // Both fixtures' watched process leads its own group (exec's group; setsid).
+  if (survived) process.kill(-watched, 'SIGKILL');
+  return survived;
+}
+
 describe('exec', () => {
-  it.each(['the process alone', 'its whole process group'])(
+  it.each([
+    ['the process alone', 'alone'],
+    ['its whole process group', 'group'],
+  ] as const)(
     'no subprocess outlives a kill -9 of %s',
-    async (target) => {
-      const child = execa(
-        process.execPath,
-        ['--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'fixtures', 'exec-forever.ts')],
-        {
-          detached: true,
-          reject: false,
-          cleanup: false,
-        },
-      );
-      const line = await new Promise<string>((resolve) =>
-        child.stdout.on('data', (d: Buffer) => /tree \d+/.test(d.toString()) && resolve(d.toString())),
-      );
-      const tree = Number(/tree (\d+)/.exec(line)![1]);
-      expect(isRunning(tree)).toBe(true);
-      process.kill(target === 'the process alone' ? child.pid! : -child.pid!, 'SIGKILL');
-      await child;
-      const deadline = Date.now() + 3000;
-      while (Date.now() < deadline && isRunning(tree)) await new Promise((r) => setTimeout(r, 50));
-      const survived = isRunning(tree);
-      if (survived) process.kill(-tree, 'SIGKILL');
-      expect(survived).toBe(false);
+    async (_name, target) => {
+      expect(await outlivesKill('exec-forever.ts', 'tree', target)).toBe(false);
     },
     30_000,
   );
 
   it('a descendant that left its group (setsid, as a daemon does) does not outlive a kill -9 either: the run mark finds it', async () => {
-    const child = execa(
-      process.execPath,
-      ['--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'fixtures', 'exec-escaping.ts')],
-      {
-        detached: true,
-        reject: false,
-        cleanup: false,
-      },
-    );
-    const line = await new Promise<string>((resolve) =>
-      child.stdout.on('data', (d: Buffer) => /escaped \d+/.test(d.toString()) && resolve(d.toString())),
-    );
-    const escaped = Number(/escaped (\d+)/.exec(line)![1]);
-    expect(isRunning(escaped)).toBe(true);
-    process.kill(child.pid!, 'SIGKILL');
-    await child;
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && isRunning(escaped)) await new Promise((r) => setTimeout(r, 50));
-    const survived = isRunning(escaped);
-    if (survived) process.kill(escaped, 'SIGKILL');
-    expect(survived).toBe(false);
+    expect(await outlivesKill('exec-escaping.ts', 'escaped', 'alone')).toBe(false);
   }, 30_000);
 
   it('every command carries the run mark in its environment, besides its own variables', async () => {
