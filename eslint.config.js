@@ -13,9 +13,9 @@ export default tseslint.config(
       'dist/',
       'coverage/',
       '.tmp/',
-      'test/upstream/depot_tools/',
-      'test/upstream/quiche/',
-      'test/upstream/src/',
+      'testkit/depot_tools/',
+      'testkit/quiche/',
+      'testkit/src/',
       '**/*.js',
     ],
   },
@@ -34,7 +34,7 @@ export default tseslint.config(
   {
     // Tests inspect what they caught and parsed, and vitest's asymmetric matchers (expect.any,
     // expect.stringContaining) are typed `any`: the unsafe-any family would flag every such line.
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'testkit/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseProgress } from '../src/tools/builder-output.js';
 import { ProgressMeter } from '../src/cli/render/format.js';
 import { exec } from '../src/process/exec.js';
-import { StageLog } from '../src/process/stage-log.js';
+import { LogFile } from '../src/process/log-file.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -54,7 +54,7 @@ try {
 
     started = performance.now();
     const own = ownCpu();
-    const log = new StageLog(path.join(dir, `compile-${round}.log`));
+    const log = new LogFile(path.join(dir, `compile-${round}.log`));
     const meter = new ProgressMeter();
     let lastDraw = 0;
     await exec('python3', ['-c', generator], {

@@ -1,5 +1,5 @@
 // npm run bench: build-quiche (the compiled CLI) against the naive script (bench/naive-build.sh) on the
-// scaled local upstream (test/upstream/scale.ts: 32 DEPS repositories, 1,024 C translation units, a
+// scaled local upstream (testkit/scale.ts: 32 DEPS repositories, 1,024 C translation units, a
 // ~30,000-step build), paired A/B: in each round both run each scenario back to back, and the ratio
 // naive / build-quiche is taken pair by pair, so a drifting machine speed cancels out.
 //
@@ -24,9 +24,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { effectiveGnArgs, renderArgsGn } from '../src/chromium/gn-args.js';
-import { writeConfigFile } from '../test/support/cli.js';
-import { FIXTURE_SERIES, offlineConfig, startWorld, TAG_152 } from '../test/support/world.js';
-import { scaleFromEnv } from '../test/upstream/scale.js';
+import { FIXTURE_SERIES, offlineConfig, startWorld, TAG_152, writeConfigFile } from '../testkit/world.js';
+import { scaleFromEnv } from '../testkit/scale.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);

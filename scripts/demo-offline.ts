@@ -10,8 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../src/cli/main.js';
 import { processIo } from '../src/cli/output.js';
-import { writeConfigFile } from '../test/support/cli.js';
-import { offlineConfig, startWorld } from '../test/support/world.js';
+import { offlineConfig, startWorld, writeConfigFile } from '../testkit/world.js';
 
 const args = process.argv.slice(2);
 const take = (flag: string) => {

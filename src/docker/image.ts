@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { causeLine, exec } from '../process/exec.js';
-import { StageLog } from '../process/stage-log.js';
+import { LogFile } from '../process/log-file.js';
 import { ImageBuildError, ImagePullNetworkError, showsNetworkFailure } from './errors.js';
 import type { ContainerEngine } from './engine.js';
 
@@ -139,7 +139,7 @@ export async function ensureImage(options: EnsureImageOptions): Promise<ImageRes
   const tag = imageTag(hash, options.spec.uid, options.spec.gid);
   if (await imageExists(options.engine, tag, options.env)) return { tag, hash, built: false, durationMs: Date.now() - started };
 
-  const log = new StageLog(path.join(options.logDir, `build-${tag.slice(IMAGE_REPOSITORY.length + 1)}.log`));
+  const log = new LogFile(path.join(options.logDir, `build-${tag.slice(IMAGE_REPOSITORY.length + 1)}.log`));
   options.onBuildStart?.(tag, log.path);
   try {
     await exec(options.engine.command, buildArgs(options, tag, hash), {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { exec, type ChildTracker, type Exec } from '../process/exec.js';
-import { StageLog } from '../process/stage-log.js';
+import { LogFile } from '../process/log-file.js';
 import type { EventSink } from './events.js';
 import type { InputContext, StageContext } from './stage.js';
 import type { StageRecord } from './state.js';
@@ -16,7 +16,7 @@ export interface StageContextParts<C> {
   input: InputContext<C>;
   stageId: string;
   runId: string;
-  log: StageLog;
+  log: LogFile;
   signal: AbortSignal;
   emit: EventSink;
   previous?: StageRecord;
@@ -75,12 +75,12 @@ export function verifyExec(
   signal: AbortSignal,
   tracker?: ChildTracker,
 ): { exec: Exec; close(): Promise<void> } {
-  let log: StageLog | undefined;
+  let log: LogFile | undefined;
   return {
     exec: (file, args, options = {}) =>
       exec(file, args, {
         ...options,
-        log: options.log ?? (logFile ? (log ??= new StageLog(logFile)) : undefined),
+        log: options.log ?? (logFile ? (log ??= new LogFile(logFile)) : undefined),
         signal: options.signal ?? signal,
         tracker: options.tracker ?? tracker,
       }),
@@ -103,7 +103,7 @@ export async function withAdhocContext<C, T>(
   options: { signal?: AbortSignal; onEvent?: EventSink } = {},
 ): Promise<T> {
   const runId = newRunId(`${tool}-${process.pid}`);
-  const log = new StageLog(path.join(stateDir, 'logs', runId, `${tool}.log`));
+  const log = new LogFile(path.join(stateDir, 'logs', runId, `${tool}.log`));
   const ctx = createStageContext<C>({
     input: {
       app,

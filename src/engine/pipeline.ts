@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildQuicheError, InternalError, InterruptedError, UsageError, toBuildQuicheError } from '../errors.js';
-import { StageLog } from '../process/stage-log.js';
+import { LogFile } from '../process/log-file.js';
 import type { ChildTracker } from '../process/exec.js';
 import { createStageContext, newRunId, verifyExec } from './context.js';
 import type { EventSink, PipelineEvent, PlanEntry } from './events.js';
@@ -364,7 +364,7 @@ export class Pipeline<C> {
     run: { runId: string; logDir: string; signal: AbortSignal; lock: RunLock },
   ): Promise<unknown> {
     const started = Date.now();
-    const log = new StageLog(path.join(run.logDir, `${stage.id}.log`));
+    const log = new LogFile(path.join(run.logDir, `${stage.id}.log`));
     const emit = (event: PipelineEvent) => this.emit(event);
     const guardInfo: GuardInfo = decision.guard
       ? { ...decision.guard, runId: run.runId, pid: process.pid, failure: undefined }

@@ -1,5 +1,5 @@
 import type { ExecOptions, ExecResult } from '../process/exec.js';
-import type { StageLog } from '../process/stage-log.js';
+import type { LogFile } from '../process/log-file.js';
 import type { GuardInfo } from './guard.js';
 import type { StageRecord } from './state.js';
 
@@ -39,7 +39,7 @@ export interface StageContext<C> extends VerifyContext<C> {
   // exec (from VerifyContext) is bound to this stage's log, the run's abort signal and the lock's child tracking.
   stageId: string;
   runId: string;
-  log: StageLog;
+  log: LogFile;
   report: Reporter;
   /** The stage's last successful record, if any (for incremental work such as re-patching). */
   previous: StageRecord | undefined;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ToolError, type BuildQuicheError } from '../errors.js';
 import { exec, type ExecResult } from '../process/exec.js';
-import type { StageLog } from '../process/stage-log.js';
+import type { LogFile } from '../process/log-file.js';
 
 /**
  * A long-running helper (server, tcpdump, wireguard-go) run through exec() in its own process group:
@@ -20,7 +20,7 @@ export function startBackground(
   name: string,
   file: string,
   args: string[],
-  options: { log?: StageLog; signal?: AbortSignal; graceMs?: number },
+  options: { log?: LogFile; signal?: AbortSignal; graceMs?: number },
 ): Background {
   const stopper = new AbortController();
   const lines: string[] = [];

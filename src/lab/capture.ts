@@ -1,4 +1,4 @@
-import type { StageLog } from '../process/stage-log.js';
+import type { LogFile } from '../process/log-file.js';
 import { startBackground, type Background } from './background.js';
 import type { CapturePoint } from './topology.js';
 
@@ -10,7 +10,7 @@ export interface Capture {
   stop(): Promise<string | undefined>;
 }
 
-export async function startCapture(point: CapturePoint, pcap: string, options: { log?: StageLog; signal?: AbortSignal }): Promise<Capture> {
+export async function startCapture(point: CapturePoint, pcap: string, options: { log?: LogFile; signal?: AbortSignal }): Promise<Capture> {
   // -U: write each packet at once, so a stop loses nothing; -Z root: Debian's tcpdump would otherwise
   // drop to the tcpdump user and fail to write into a root-owned report directory.
   const tcpdump: Background = startBackground(

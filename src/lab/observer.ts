@@ -1,5 +1,5 @@
 import { exec } from '../process/exec.js';
-import type { StageLog } from '../process/stage-log.js';
+import type { LogFile } from '../process/log-file.js';
 import type { FourTupleStats, GoodputBin, Linkability, MigrationRecord, ObserverView } from './types.js';
 
 /**
@@ -70,7 +70,7 @@ export interface CidLengths {
 export async function readPackets(
   pcap: string,
   quicPort: number,
-  options: { log?: StageLog; signal?: AbortSignal; cidLengths?: CidLengths } = {},
+  options: { log?: LogFile; signal?: AbortSignal; cidLengths?: CidLengths } = {},
 ): Promise<Packet[]> {
   return (await readCapture(pcap, quicPort, options)).packets;
 }
@@ -84,7 +84,7 @@ export async function readPackets(
 export async function readCaptures(
   pcaps: string[],
   quicPort: number,
-  options: { log?: StageLog; signal?: AbortSignal } = {},
+  options: { log?: LogFile; signal?: AbortSignal } = {},
 ): Promise<Packet[][]> {
   // One tshark per capture, side by side: most of their time is start-up.
   const first = await Promise.all(pcaps.map((pcap) => readCapture(pcap, quicPort, options)));
@@ -107,7 +107,7 @@ export async function readCaptures(
 async function readCapture(
   pcap: string,
   quicPort: number,
-  options: { log?: StageLog; signal?: AbortSignal; cidLengths?: CidLengths },
+  options: { log?: LogFile; signal?: AbortSignal; cidLengths?: CidLengths },
 ): Promise<{ packets: Packet[]; learned: CidLengths }> {
   const decodeAs = ['-d', `udp.port==${quicPort},quic`];
   const packets = new Map<number, Packet>();

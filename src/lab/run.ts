@@ -6,7 +6,7 @@ import { installArtifact, verifyInstalled, type InstalledArtifact } from '../art
 import { serverCertsOf } from '../artifacts/manifest.js';
 import { SmokeTestError, ToolError, UsageError } from '../errors.js';
 import { exec } from '../process/exec.js';
-import { StageLog } from '../process/stage-log.js';
+import { LogFile } from '../process/log-file.js';
 import { ensureTestCerts } from '../smoke/certs.js';
 import { helpText } from '../smoke/help-text.js';
 import { matchMigrations, parseEventLine } from '../smoke/event-lines.js';
@@ -125,10 +125,10 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   const certs = existsSync(shipped.key) ? shipped : await ensureTestCerts(path.join(reportDir, 'certs'));
 
   const runId = newRunId();
-  const log = new StageLog(path.join(reportDir, 'lab.log'));
+  const log = new LogFile(path.join(reportDir, 'lab.log'));
   const files = { clientLog: path.join(reportDir, 'client.log'), serverLog: path.join(reportDir, 'server.log'), labLog: log.path };
-  const serverLog = new StageLog(files.serverLog);
-  const clientLog = new StageLog(files.clientLog);
+  const serverLog = new LogFile(files.serverLog);
+  const clientLog = new LogFile(files.clientLog);
   const resources = new LabResources(runId);
   // WireGuard private keys live only as long as the tunnel.
   const keyDir = path.join(reportDir, `.keys-${runId}`);

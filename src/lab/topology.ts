@@ -1,5 +1,5 @@
 import { exec } from '../process/exec.js';
-import type { StageLog } from '../process/stage-log.js';
+import type { LogFile } from '../process/log-file.js';
 import type { Background } from './background.js';
 import type { LabResources } from './state.js';
 import type { Scenario } from './types.js';
@@ -62,7 +62,7 @@ export interface TopologyOptions {
   delayMs: number;
   resources: LabResources;
   keyDir: string;
-  log?: StageLog;
+  log?: LogFile;
   signal?: AbortSignal;
   note: (message: string) => void;
 }
@@ -167,7 +167,7 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
 }
 
 /** netem is a separate kernel module that many hosts lack: try it on the namespace's loopback. */
-async function probeNetem(ns: string, log?: StageLog, signal?: AbortSignal): Promise<string> {
+async function probeNetem(ns: string, log?: LogFile, signal?: AbortSignal): Promise<string> {
   const probe = await exec('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '0ms'], {
     log,
     signal,
@@ -179,7 +179,7 @@ async function probeNetem(ns: string, log?: StageLog, signal?: AbortSignal): Pro
 }
 
 /** Egress rate limit with tbf (10 ms of burst), under a netem delay when one is asked for and available. */
-async function shapeLink(ns: string, dev: string, rateMbit: number, delayMs: number, log?: StageLog, signal?: AbortSignal): Promise<void> {
+async function shapeLink(ns: string, dev: string, rateMbit: number, delayMs: number, log?: LogFile, signal?: AbortSignal): Promise<void> {
   const burstBytes = Math.max(16_000, Math.round((rateMbit * 1e6) / 8 / 100));
   const tbf = ['tbf', 'rate', `${rateMbit}mbit`, 'burst', String(burstBytes), 'latency', '100ms'];
   if (delayMs > 0) {

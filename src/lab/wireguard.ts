@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ToolError } from '../errors.js';
 import { exec } from '../process/exec.js';
-import type { StageLog } from '../process/stage-log.js';
+import type { LogFile } from '../process/log-file.js';
 import { startBackground, type Background } from './background.js';
 import type { LabResources } from './state.js';
 
@@ -30,7 +30,7 @@ export interface WgTunnel {
   daemons: Background[];
 }
 
-async function genKeyPair(log: StageLog | undefined, signal?: AbortSignal): Promise<{ privateKey: string; publicKey: string }> {
+async function genKeyPair(log: LogFile | undefined, signal?: AbortSignal): Promise<{ privateKey: string; publicKey: string }> {
   const privateKey = (await exec('wg', ['genkey'], { log: undefined, signal })).stdout.trim();
   const publicKey = (await exec('wg', ['pubkey'], { input: `${privateKey}\n`, signal })).stdout.trim();
   log?.write(`wireguard: generated a key pair (public ${publicKey})`);
@@ -58,7 +58,7 @@ async function waitForSocket(file: string, daemon: Background, timeoutMs: number
 async function createInterface(
   end: WgEnd,
   resources: LabResources,
-  log: StageLog | undefined,
+  log: LogFile | undefined,
   signal: AbortSignal | undefined,
   kind?: WireGuardKind,
 ): Promise<{ kind: WireGuardKind; daemon?: Background }> {
@@ -78,7 +78,7 @@ async function createInterface(
 export async function createTunnel(
   a: WgEnd,
   b: WgEnd,
-  options: { resources: LabResources; keyDir: string; log?: StageLog; signal?: AbortSignal },
+  options: { resources: LabResources; keyDir: string; log?: LogFile; signal?: AbortSignal },
 ): Promise<WgTunnel> {
   const { log, signal, resources } = options;
   const first = await createInterface(a, resources, log, signal);

@@ -4,7 +4,7 @@ import { BuildQuicheError, InterruptedError, ToolError, type FailureClass } from
 import { killGroup, processStartTicks, type ProcessId } from './proc.js';
 import { classifyOutput } from './classify.js';
 import { guardGroup, releaseGroup, RUN_MARK, RUN_MARK_VAR } from './reaper.js';
-import type { StageLog } from './stage-log.js';
+import type { LogFile } from './log-file.js';
 
 export type Stream = 'stdout' | 'stderr';
 
@@ -25,7 +25,7 @@ export interface ExecOptions {
    * reach it: the caller stops it its own way (e.g. a container engine's stop).
    */
   terminal?: boolean;
-  log?: StageLog;
+  log?: LogFile;
   onLine?: (line: string, stream: Stream) => void;
   signal?: AbortSignal;
   timeoutMs?: number;

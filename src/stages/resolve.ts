@@ -8,7 +8,7 @@ import { DEPOT_TOOLS_DEP_PATH, QUICHE_DEP_PATH, type ResolveOutput } from '../ch
 import { defineStage } from '../engine/stage.js';
 import { fingerprint } from '../engine/fingerprint.js';
 import { ConfigError, NotFoundError } from '../errors.js';
-import { rewriteUrl } from '../quiche/dependencies.js';
+import { rewriteUrl } from '../standalone/dependencies.js';
 import { writeJsonAtomic } from '../util/fs.js';
 
 export interface ResolveInputs {

@@ -1,9 +1,8 @@
 /**
  * `build-quiche --docker`, for real: podman builds Dockerfile.builder on a local debootstrap Debian
  * base and runs the pipeline inside against the local upstream served on the host's loopback
- * (--network=host), with the offline try-out's config (test/support/world.ts). Minutes long, so it
- * runs only with BQ_DOCKER_TESTS=1 (`npm run test:docker`), and skips,
- * saying why, where podman cannot run.
+ * (--network=host), with the offline try-out's config (testkit/world.ts). Minutes long: the docker
+ * tier (`npm run test:docker`), not `npm test`; it skips, saying why, where podman cannot run.
  */
 import { execa, type ResultPromise } from 'execa';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,16 +16,13 @@ import type { UserConfig } from '../../src/config/schema.js';
 import { IMAGE_INPUTS, runContainerized, type ContainerRunResult } from '../../src/docker/index.js';
 import { STAGES } from '../../src/stages/index.js';
 import { writeConfigFile } from '../support/cli.js';
-import { offlineConfig, startWorld, type World } from '../support/world.js';
-import { BASE_IMAGE, createPodmanSandbox, podmanUnavailable, REPO_ROOT, type PodmanSandbox } from './podman.js';
+import { offlineConfig, startWorld, type World } from '../../testkit/world.js';
+import { BASE_IMAGE, createPodmanSandbox, podmanUnavailable, REPO_ROOT, type PodmanSandbox } from '../support/podman.js';
 
 vi.setConfig({ testTimeout: 1_200_000, hookTimeout: 1_800_000 });
 
-const enabled = process.env.BQ_DOCKER_TESTS === '1';
-const unavailable = enabled ? await podmanUnavailable() : undefined;
-if (!enabled)
-  console.warn('test/docker/docker.e2e.test.ts: skipped (minutes long); run it with `npm run test:docker` (BQ_DOCKER_TESTS=1).');
-else if (unavailable) console.warn(`test/docker/docker.e2e.test.ts: skipped, podman cannot run here: ${unavailable}.`);
+const unavailable = await podmanUnavailable();
+if (unavailable) console.warn(`test/docker/docker.e2e.test.ts: skipped, podman cannot run here: ${unavailable}.`);
 
 const DRIVER = path.join(REPO_ROOT, 'test/docker/fixtures/docker-cli.ts');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -78,7 +74,7 @@ async function dockerRun(configFile: string, args: string[]): Promise<Run> {
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
-describe.skipIf(!enabled || unavailable !== undefined)('build-quiche --docker with podman', () => {
+describe.skipIf(unavailable !== undefined)('build-quiche --docker with podman', () => {
   let tryOut: string;
 
   beforeAll(async () => {

@@ -13,8 +13,8 @@ import { Header } from 'tar';
 import { gzipSync } from 'node:zlib';
 import type { UserConfig } from '../../src/config/schema.js';
 import { writeConfigFile } from '../support/cli.js';
-import { FIXTURE_SERIES, offlineConfig, TAG_150, type World } from '../support/world.js';
-import { startFakeGitHub } from '../fakes/github-server.js';
+import { FIXTURE_SERIES, offlineConfig, TAG_150, type World } from '../../testkit/world.js';
+import { startFakeGitHub } from '../support/github-server.js';
 import { labKillTrial } from './lab-class.js';
 import { quicheCheckoutTrial } from './quiche-class.js';
 import {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { installArtifact } from '../../src/artifacts/install.js';
 import type { UserConfig } from '../../src/config/schema.js';
 import { writeConfigFile } from '../support/cli.js';
-import { offlineConfig } from '../support/world.js';
+import { offlineConfig } from '../../testkit/world.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const ENTRY = path.join(ROOT, 'src', 'cli', 'entry.ts');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabState } from '../../src/lab/state.js';
 import { exec } from '../../src/process/exec.js';
-import { labUnavailable } from '../lab/fixture-artifact.js';
+import { labUnavailable } from '../support/fixture-artifact.js';
 import { killCli, pick, runCli, startCli, strays, tail } from './harness.js';
 
 interface LabTrialContext {

@@ -12,12 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exec } from '../../src/process/exec.js';
-import type { QuicheCheckoutOutput } from '../../src/stages/backends/quiche/checkout.js';
+import type { QuicheCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
 import { headCommit } from '../../src/tools/git.js';
 import { writeConfigFile } from '../support/cli.js';
-import { standaloneConfig } from '../quiche/standalone-config.js';
-import { SKIP_REASON, upstreamViews } from '../quiche/upstream-files.js';
-import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
+import { standaloneConfig } from '../support/standalone-config.js';
+import { SKIP_REASON, upstreamViews } from '../support/shared-upstream.js';
+import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { killCli, pick, runCli, startCli, strays, tail } from './harness.js';
 
 interface QuicheTrialContext {

@@ -14,10 +14,10 @@ import { rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeConfigFile } from '../support/cli.js';
-import { offlineConfig, startWorld } from '../support/world.js';
+import { offlineConfig, startWorld } from '../../testkit/world.js';
 import { CLASSES, type TrialContext } from './classes.js';
 import { emptyWorkspace, rng, runCli, tail } from './harness.js';
-import { removeViews } from '../quiche/upstream-files.js';
+import { removeViews } from '../support/shared-upstream.js';
 
 const seed = process.env.SEED ? Number(process.env.SEED) : Math.floor(Math.random() * 2 ** 31);
 const scale = Number(process.env.FAULTS_SCALE ?? 1);

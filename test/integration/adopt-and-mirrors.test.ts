@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headCommit } from '../../src/tools/git.js';
 import { isBuildQuicheError } from '../../src/errors.js';
-import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
-import { offlineConfig, resolved, runBuild, startWorld, TAG_150, TAG_152, workspace, type World } from '../support/world.js';
+import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
+import { offlineConfig, resolved, runBuild, startWorld, TAG_150, TAG_152, workspace, type World } from '../../testkit/world.js';
 
 const QUICHE = 'src/net/third_party/quiche/src';
 let world: World;

@@ -7,7 +7,7 @@ import { headCommit } from '../../src/tools/git.js';
 import { installArtifact } from '../../src/artifacts/install.js';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { isBuildQuicheError } from '../../src/errors.js';
-import { FIXTURE_SERIES, offlineConfig, resolved, runBuild, startWorld, TAG_150, workspace, type World } from '../support/world.js';
+import { FIXTURE_SERIES, offlineConfig, resolved, runBuild, startWorld, TAG_150, workspace, type World } from '../../testkit/world.js';
 
 /**
  * One workspace, built once, then changed step by step the way a user would: these tests run in order.

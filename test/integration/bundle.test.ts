@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleOptions } from '../../scripts/bundle-cli.js';
 import { spawnCli, writeConfigFile } from '../support/cli.js';
-import { offlineConfig, startWorld, type World } from '../support/world.js';
+import { offlineConfig, startWorld, type World } from '../../testkit/world.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 // Two levels below the package root, like lib/cli/entry.bundle.js: PACKAGE_ROOT is found from there.

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
-import { offlineConfig, startWorld, TAG_152, workspace, type World } from '../support/world.js';
+import { offlineConfig, startWorld, TAG_152, workspace, type World } from '../../testkit/world.js';
 
 const QUICHE = 'src/net/third_party/quiche/src';
 let world: World;

@@ -7,7 +7,7 @@ import { installArtifact } from '../../src/artifacts/install.js';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { isBuildQuicheError } from '../../src/errors.js';
 import { spawnCli, writeConfigFile } from '../support/cli.js';
-import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../support/world.js';
+import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../../testkit/world.js';
 
 let world: World;
 let ws: { dir: string; remove(): Promise<void> };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBuildQuicheError } from '../../src/errors.js';
-import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../support/world.js';
+import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../../testkit/world.js';
 
 let world: World;
 let ws: { dir: string; remove(): Promise<void> };

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../../src/api/pipeline.js';
 import type { ResolvedConfig } from '../../src/config/load.js';
-import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../support/world.js';
+import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../../testkit/world.js';
 
 /** One finished build, then plan asked what re-running an early stage would do. */
 let world: World;

@@ -12,14 +12,14 @@ import { plan } from '../../src/api/pipeline.js';
 import type { UserConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { exec } from '../../src/process/exec.js';
-import type { QuicheCheckoutOutput } from '../../src/stages/backends/quiche/checkout.js';
-import type { QuicheDepsOutput } from '../../src/stages/backends/quiche/resolve-dependencies.js';
+import type { QuicheCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
+import type { QuicheDepsOutput } from '../../src/stages/backends/standalone/resolve-dependencies.js';
 import { headCommit } from '../../src/tools/git.js';
-import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
+import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
-import { standaloneConfig } from '../quiche/standalone-config.js';
-import { resolved, runBuild, workspace } from '../support/world.js';
-import { GOOGLEURL_PIN, QUICHE_143, QUICHE_152, removeViews, SKIP_REASON, upstreamViews } from '../quiche/upstream-files.js';
+import { standaloneConfig } from '../support/standalone-config.js';
+import { resolved, runBuild, workspace } from '../../testkit/world.js';
+import { GOOGLEURL_PIN, QUICHE_143, QUICHE_152, removeViews, SKIP_REASON, upstreamViews } from '../support/shared-upstream.js';
 
 // The commits the upstream repositories hold for quiche 1ba0d99a's MODULE.bazel (README of ../shared/upstream).
 const EXPECTED = {

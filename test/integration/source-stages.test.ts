@@ -18,7 +18,7 @@ import {
   TAG_152,
   workspace,
   type World,
-} from '../support/world.js';
+} from '../../testkit/world.js';
 
 const QUICHE = 'src/net/third_party/quiche/src';
 let world: World;

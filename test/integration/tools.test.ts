@@ -2,7 +2,7 @@ import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSeries, rebaseSeries } from '../../src/api/patch-tools.js';
-import { FIXTURE_SERIES, offlineConfig, resolved, runBuild, startWorld, TAG_150, workspace, type World } from '../support/world.js';
+import { FIXTURE_SERIES, offlineConfig, resolved, runBuild, startWorld, TAG_150, workspace, type World } from '../../testkit/world.js';
 
 let world: World;
 let ws: { dir: string; remove(): Promise<void> };

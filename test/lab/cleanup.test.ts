@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { runLab } from '../../src/lab/run.js';
 import { cleanupLeftovers, type LabState } from '../../src/lab/state.js';
 import { exec } from '../../src/process/exec.js';
-import { workspace } from '../support/world.js';
-import { fixtureArtifact, labUnavailable } from './fixture-artifact.js';
+import { workspace } from '../../testkit/world.js';
+import { fixtureArtifact, labUnavailable } from '../support/fixture-artifact.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const skip = labUnavailable();

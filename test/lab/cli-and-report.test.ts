@@ -7,9 +7,9 @@ import type { CliContext } from '../../src/cli/context.js';
 import { isBuildQuicheError } from '../../src/errors.js';
 import type { SweepResult } from '../../src/lab/sweep.js';
 import { exec } from '../../src/process/exec.js';
-import { workspace } from '../support/world.js';
-import { fixtureArtifact, labUnavailable } from './fixture-artifact.js';
-import { countNear, readPng } from './png.js';
+import { workspace } from '../../testkit/world.js';
+import { fixtureArtifact, labUnavailable } from '../support/fixture-artifact.js';
+import { countNear, readPng } from '../support/png.js';
 
 /** The lab command on its own program (the lead wires it into the real CLI): output lines and exit code. */
 async function lab(args: string[], json = false): Promise<{ code: number; out: string[]; err: string[] }> {

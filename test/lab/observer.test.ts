@@ -2,8 +2,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cidReuse, linkability, observerView, readCaptures, readPackets } from '../../src/lab/observer.js';
 import type { MigrationRecord } from '../../src/lab/types.js';
-import { workspace } from '../support/world.js';
-import { initial, shortHeader, writePcap, type Datagram } from './quic-pcap.js';
+import { workspace } from '../../testkit/world.js';
+import { initial, shortHeader, writePcap, type Datagram } from '../support/quic-pcap.js';
 
 const SERVER = '10.213.1.1:4433';
 const OLD = '10.213.1.11:40000';

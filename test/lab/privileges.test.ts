@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { exec } from '../../src/process/exec.js';
-import { workspace } from '../support/world.js';
+import { workspace } from '../../testkit/world.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lab-child.ts');
 const canDrop = process.getuid?.() === 0;

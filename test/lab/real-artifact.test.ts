@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { runLab } from '../../src/lab/run.js';
 import type { MigrateMode, Scenario } from '../../src/lab/types.js';
-import { workspace } from '../support/world.js';
-import { labUnavailable } from './fixture-artifact.js';
+import { workspace } from '../../testkit/world.js';
+import { labUnavailable } from '../support/fixture-artifact.js';
 
 /**
  * The real-build tier: the lab on an artifact of the real binaries (standalone-quiche backend),

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runLab } from '../../src/lab/run.js';
 import type { LabReport } from '../../src/lab/types.js';
-import { workspace } from '../support/world.js';
-import { fixtureArtifact, labUnavailable } from './fixture-artifact.js';
+import { workspace } from '../../testkit/world.js';
+import { fixtureArtifact, labUnavailable } from '../support/fixture-artifact.js';
 
 const skip = labUnavailable();
 if (skip) console.log(`skipping the migration lab scenarios: ${skip}`);

@@ -18,19 +18,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverCertsOf } from '../../src/artifacts/manifest.js';
 import type { SmokeOutput } from '../../src/stages/smoke.js';
 import { spawnCli, writeConfigFile } from '../support/cli.js';
-import { startUpstreamServer, type UpstreamServer } from '../upstream/server.js';
+import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { descendants, migrateByHand } from './by-hand.js';
 import { runSmoke } from './smoke-harness.js';
 import { CCACHE_DIR, loadRealConfig, realConfig, realEnv, VIEWS_DIR, workDir } from './real-config.js';
 import { ensureViews, UPSTREAM_DIR } from './upstream-views.js';
 
-const TIER = process.env.BQ_REAL_TIER === '1';
 const REAL_PORT = Number(process.env.BQ_REAL_PORT ?? 39152);
 
 /** Why the real build cannot run here, or undefined. The backend check needs the views (cheap files). */
 async function unavailable(): Promise<string | undefined> {
-  if (!TIER) return 'the real tier runs only with `npm run test:real` (BQ_REAL_TIER=1)';
-  if (!UPSTREAM_DIR) return 'no ../shared/upstream next to the clone';
+  if (!UPSTREAM_DIR) return 'no shared upstream (BQ_SHARED_UPSTREAM, default ../shared/upstream next to the clone)';
   await ensureViews(VIEWS_DIR);
   const probe = await loadRealConfig(
     await realConfig({ baseUrl: 'http://127.0.0.1:9', views: VIEWS_DIR, dir: workDir('probe') }),

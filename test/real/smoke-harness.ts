@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { createStageContext } from '../../src/engine/context.js';
-import { StageLog } from '../../src/process/stage-log.js';
+import { LogFile } from '../../src/process/log-file.js';
 import type { Binary } from '../../src/stages/backend.js';
 import { createAppContext, type AppContext } from '../../src/stages/context.js';
 import { smokeStage, type SmokeOutput } from '../../src/stages/smoke.js';
@@ -51,7 +51,7 @@ export async function runSmoke(binDir: string, workDir: string, smoke: Record<st
   });
   const app: AppContext = createAppContext(config, {});
   const logPath = path.join(workDir, 'smoke.log');
-  const log = new StageLog(logPath);
+  const log = new LogFile(logPath);
   const notes: string[] = [];
   const binaries = await binariesIn(binDir);
   const ctx = createStageContext<AppContext>({

@@ -15,12 +15,9 @@ import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 
-const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+import { UPSTREAM_DIR } from '../support/shared-upstream.js';
 
-/** ../shared/upstream next to the clone (or the machine's shared copy), when present. */
-export const UPSTREAM_DIR = [path.resolve(repoRoot, '../shared/upstream'), '/work/shared/upstream'].find((dir) =>
-  existsSync(path.join(dir, 'quiche.git', 'packed-refs')),
-);
+export { UPSTREAM_DIR };
 
 /** The persistent cache of the real tier: views, the build's cache and dist, ccache. Outside the clone. */
 export const REAL_CACHE = process.env.BQ_REAL_CACHE ?? path.join(os.homedir(), '.cache', 'build-quiche-real');

@@ -1,20 +1,12 @@
 import { execa, type ResultPromise } from 'execa';
 import path from 'node:path';
-import { mkdir, writeFile } from 'node:fs/promises';
-import type { UserConfig } from '../../src/config/schema.js';
+
+export { writeConfigFile } from '../../testkit/world.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const ENTRY = path.join(ROOT, 'src', 'cli', 'entry.ts');
 // Resolved here, not from the child's cwd (a temp dir without node_modules).
 const TSX = import.meta.resolve('tsx');
-
-/** Writes a pipeline.config.ts holding this config (JSON is valid TS) into dir. */
-export async function writeConfigFile(dir: string, config: UserConfig): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, 'pipeline.config.ts');
-  await writeFile(file, `// written by a test\nexport default ${JSON.stringify(config, null, 2)};\n`);
-  return file;
-}
 
 /** The real CLI in a child process (for kill -9, signals and exit codes). */
 export function spawnCli(

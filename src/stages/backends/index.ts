@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildBackend } from '../backend.js';
 import { chromiumBackend } from './chromium/index.js';
-import { quicheBackend } from './quiche/index.js';
+import { quicheBackend } from './standalone/index.js';
 
 /** Every backend this version can build with, by config value. */
 const BACKENDS: Partial<Record<ResolvedConfig['backend'], BuildBackend>> = { chromium: chromiumBackend, quiche: quicheBackend };

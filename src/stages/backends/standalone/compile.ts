@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { defineStage } from '../../../engine/stage.js';
+import { CompileError } from '../../../errors.js';
+import { systemOpensslHeaders } from '../../../standalone/header-check.js';
+import { PROGRAMS } from '../../../standalone/source-list.js';
+import { build, dryRun, ninjaDeps, throwIfFailed } from '../../../tools/builder.js';
+import { sha256File } from '../../../util/fs.js';
+import { changedBinary, type Binary, type CompileOutput } from '../../backend.js';
+import type { AppContext } from '../../context.js';
+import { jobsFor } from '../../host-check.js';
+import type { QuicheCheckoutOutput } from './checkout.js';
+import type { QuicheConfigureOutput } from './configure.js';
+import { compilerCacheEnv } from './layout.js';
+
+export interface QuicheCompileInputs {
+  outDir: string;
+  ninjaSha256: string;
+  commits: Record<string, string>;
+  /** The patched files' content hashes: an edited patch means a rebuild. */
+  patched: unknown;
+}
+
+/** Both programs under Chromium's names, so smoke, the lab and consumers do not care which backend built them. */
+const TARGETS = PROGRAMS.map((p) => ({ output: p.output, label: `//quiche:${p.bazelTarget}` }));
+
+const ninjaOf = (app: AppContext) => app.config.build.ninja ?? 'ninja';
+
+/**
+ * ninja over the generated build.ninja with live [N/M] progress, then proof that BoringSSL's headers
+ * won (no object depends on a system OpenSSL header, from `ninja -t deps`).
+ */
+export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, CompileOutput>({
+  id: 'compile',
+  title: 'Compile epoll_quic_client and epoll_quic_server',
+  after: ['checkout', 'patch', 'configure'],
+  inputs: ({ upstream }) => {
+    const configure = upstream<QuicheConfigureOutput>('configure');
+    const { sources } = upstream<QuicheCheckoutOutput>('checkout');
+    return {
+      outDir: configure.outDir,
+      ninjaSha256: configure.ninjaSha256,
+      commits: Object.fromEntries(Object.entries(sources).map(([name, repo]) => [name, repo.commit])),
+      patched: upstream<unknown>('patch'),
+    };
+  },
+  async run(ctx, inputs) {
+    const command = ninjaOf(ctx.app);
+    const built = await build({
+      exec: ctx.exec,
+      command,
+      outDir: inputs.outDir,
+      targets: TARGETS.map((t) => `bin/${t.output}`),
+      jobs: ctx.app.config.build.jobs ?? jobsFor(ctx.app.config),
+      env: compilerCacheEnv(ctx.app),
+      onProgress: (progress) => ctx.report.progress(progress),
+    });
+    throwIfFailed(built, command);
+    const foreign = systemOpensslHeaders(await ninjaDeps({ exec: ctx.exec, command, outDir: inputs.outDir }));
+    if (foreign.length) {
+      throw new CompileError(
+        `${foreign.length} object(s) were compiled against a system OpenSSL header instead of BoringSSL's, e.g. ${foreign[0]!.object} used ${foreign[0]!.header}.`,
+        {
+          hint: "BoringSSL's include directory must come first; this is a bug in the generated build.ninja. The binaries are not trusted.",
+          data: { foreign: foreign.slice(0, 20) },
+        },
+      );
+    }
+    ctx.report.note(`${built.steps} step(s); no object uses a system OpenSSL header`);
+    // quiche's default proof source (quiche_default_proof_providers_impl.cc) loads --key_file as PEM.
+    return { binaries: await describeBinaries(inputs.outDir), steps: built.steps, serverKeyFormat: 'pem' };
+  },
+  async verify(ctx, { inputs, outputs }) {
+    const changed = await changedBinary(outputs.binaries);
+    if (changed) return changed;
+    return dryRun({
+      exec: ctx.exec,
+      command: ninjaOf(ctx.app),
+      outDir: inputs.outDir,
+      targets: TARGETS.map((t) => `bin/${t.output}`),
+      env: {},
+    });
+  },
+  describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
+});
+
+async function describeBinaries(outDir: string): Promise<Binary[]> {
+  return Promise.all(
+    TARGETS.map(async ({ output, label }) => {
+      const file = path.join(outDir, 'bin', output);
+      if (!existsSync(file))
+        throw new CompileError(`ninja finished but ${file} is missing.`, { hint: 'Check build.ninja in the out dir.' });
+      return { name: output, label, path: file, sha256: await sha256File(file), size: (await stat(file)).size };
+    }),
+  );
+}

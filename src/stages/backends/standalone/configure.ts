@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { defineStage } from '../../../engine/stage.js';
+import { fingerprint } from '../../../engine/fingerprint.js';
+import { NotFoundError } from '../../../errors.js';
+import { planQuicheBuild } from '../../../standalone/build-plan.js';
+import { GOOGLEURL_LIBRARIES } from '../../../standalone/googleurl.js';
+import { generateNinjaFile, translationUnitCount } from '../../../standalone/ninja-file.js';
+import { writeIfChanged } from '../../../standalone/write-if-changed.js';
+import { sha256 } from '../../../util/fs.js';
+import type { AppContext } from '../../context.js';
+import type { QuicheCheckoutOutput } from './checkout.js';
+import type { DependencyBuildsOutput } from './dependencies.js';
+import { outDir } from './layout.js';
+import type { QuicheDepsOutput } from './resolve-dependencies.js';
+
+export interface QuicheConfigureInputs {
+  sources: QuicheCheckoutOutput['sources'];
+  installed: DependencyBuildsOutput['installed'];
+  toolchain: QuicheDepsOutput['toolchain'];
+  outDir: string;
+}
+
+export interface QuicheConfigureOutput {
+  outDir: string;
+  /** sha256 of build.ninja: compile re-runs when the generated file changes. */
+  ninjaSha256: string;
+  translationUnits: number;
+}
+
+/**
+ * build.ninja for epoll_quic_client and epoll_quic_server, generated from quiche's own
+ * build/source_list.json (checked against quiche/BUILD.bazel) and googleurl's BUILD files at the
+ * checked-out revisions. Written only when its content changes, so ninja stays incremental.
+ */
+export const quicheConfigureStage = defineStage<AppContext, QuicheConfigureInputs, QuicheConfigureOutput>({
+  id: 'configure',
+  title: 'Generate build.ninja from source_list.json',
+  after: ['quiche-deps', 'checkout', 'dependencies'],
+  inputs: ({ app, upstream }) => {
+    const { sources } = upstream<QuicheCheckoutOutput>('checkout');
+    const { installed } = upstream<DependencyBuildsOutput>('dependencies');
+    const { toolchain } = upstream<QuicheDepsOutput>('quiche-deps');
+    // One out dir per set of sources, prefixes and toolchain: switching pins back and forth keeps both builds.
+    const key = fingerprint({ sources, prefixes: Object.values(installed).map((d) => d.prefix), toolchain }).slice(0, 12);
+    return { sources, installed, toolchain, outDir: outDir(app, key) };
+  },
+  async run(ctx, inputs) {
+    const dir = (name: string) => {
+      const source = inputs.sources[name];
+      if (!source) throw new NotFoundError(`The checkout has no ${name}.`, { hint: 'Run the checkout stage again (--force checkout).' });
+      return source.path;
+    };
+    const read = (repo: string, file: string) => readFile(path.join(dir(repo), file), 'utf8');
+    const googleurlBuildFiles = Object.fromEntries(
+      await Promise.all(GOOGLEURL_LIBRARIES.map(async ({ buildFile }) => [buildFile, await read('googleurl', buildFile)] as const)),
+    );
+    const plan = planQuicheBuild({
+      dirs: { quiche: dir('quiche'), googleurl: dir('googleurl'), quicTrace: dir('quic-trace') },
+      moduleBazel: await read('quiche', 'MODULE.bazel'),
+      sourceListJson: await read('quiche', 'build/source_list.json'),
+      buildBazel: await read('quiche', 'quiche/BUILD.bazel'),
+      googleurlBuildFiles,
+      installed: inputs.installed,
+      toolchain: {
+        cc: inputs.toolchain.cc,
+        cxx: inputs.toolchain.cxx,
+        ...(inputs.toolchain.launcher ? { launcher: inputs.toolchain.launcher } : {}),
+        optimization: inputs.toolchain.flags[0],
+      },
+    });
+    const text = generateNinjaFile(plan);
+    await mkdir(inputs.outDir, { recursive: true });
+    const written = await writeIfChanged(path.join(inputs.outDir, 'build.ninja'), text);
+    const translationUnits = translationUnitCount(plan);
+    ctx.report.note(`build.ninja ${written ? 'written' : 'unchanged'}: ${translationUnits} translation units, 2 programs`);
+    return { outDir: inputs.outDir, ninjaSha256: sha256(text), translationUnits };
+  },
+  async verify(_ctx, { outputs }) {
+    const file = path.join(outputs.outDir, 'build.ninja');
+    if (!existsSync(file)) return 'build.ninja is missing';
+    return sha256(await readFile(file)) === outputs.ninjaSha256 ? true : 'build.ninja changed on disk';
+  },
+  describe: (o) => `${path.basename(o.outDir)}: ${o.translationUnits} translation units`,
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { parseManifest, MANIFEST_SCHEMA_VERSION, PLATFORM } from '../../../src/artifacts/manifest.js';
+import { loadConfig } from '../../../src/config/load.js';
+import type { UserConfig } from '../../../src/config/schema.js';
+import { artifactNameOf, buildFingerprint, buildIdentity, manifestInputsOf } from '../../../src/stages/build-identity.js';
+import { createAppContext } from '../../../src/stages/context.js';
+import type { QuicheDepsOutput } from '../../../src/stages/backends/standalone/resolve-dependencies.js';
+
+const QUICHE = '1ba0d99a5c2fec4f4dbb7f98f251b05dcf4e2968';
+const RESOLVE = {
+  version: 'quiche-1ba0d99a5c2f',
+  ref: QUICHE,
+  srcUrl: '',
+  srcCommit: '',
+  quicheRevision: QUICHE,
+  quicheUrl: 'http://m/quiche',
+  deps: [],
+  via: 'git',
+};
+const PATCH_CHECK = {
+  patchset: '8b63d5e7a424',
+  patches: [{ file: '0001-a.patch', repo: 'quiche', sha256: 'a'.repeat(64), subject: 'a' }],
+  files: { quiche: [], src: [] },
+};
+const DEPS: QuicheDepsOutput = {
+  quiche: { url: 'http://m/quiche', commit: QUICHE },
+  dependencies: [
+    {
+      name: 'boringssl',
+      buildKind: 'cmake',
+      url: 'http://m/boringssl',
+      ref: '0.20260508.0',
+      commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4',
+      origin: 'module-bazel',
+    },
+  ],
+  system: ['zlib'],
+  toolchain: { cc: 'gcc-12', cxx: 'g++-12', compilerId: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', flags: ['-O1'], launcher: 'ccache' },
+};
+
+async function identityWith(config: UserConfig, deps: QuicheDepsOutput = DEPS) {
+  const app = createAppContext(await loadConfig({ inline: config, cwd: '/tmp', env: {} }));
+  const outputs: Record<string, unknown> = { resolve: RESOLVE, 'patch-check': PATCH_CHECK, 'quiche-deps': deps };
+  return { app, identity: buildIdentity({ app, upstream: <T>(id: string) => outputs[id] as T }) };
+}
+
+describe('the standalone build identity', () => {
+  it('names the backend, quiche, every dependency pin and the compiler, and nothing of gn', async () => {
+    const { identity } = await identityWith({ backend: 'quiche' });
+    expect(identity).toMatchObject({
+      backend: 'quiche',
+      version: 'quiche-1ba0d99a5c2f',
+      src: null,
+      quiche: QUICHE,
+      targets: ['//quiche:quic_client', '//quiche:quic_server'],
+      dependencies: [
+        { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
+      ],
+      toolchain: { compiler: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1'] },
+    });
+    expect(identity).not.toHaveProperty('gnArgs');
+  });
+
+  it('a dependency at another commit is another build; ccache or not is the same build', async () => {
+    const base = buildFingerprint((await identityWith({ backend: 'quiche' })).identity);
+    const moved = { ...DEPS, dependencies: [{ ...DEPS.dependencies[0]!, commit: 'f'.repeat(40) }] };
+    expect(buildFingerprint((await identityWith({ backend: 'quiche' }, moved)).identity)).not.toBe(base);
+    const { launcher: _launcher, ...withoutCcache } = DEPS.toolchain;
+    expect(buildFingerprint((await identityWith({ backend: 'quiche' }, { ...DEPS, toolchain: withoutCcache })).identity)).toBe(base);
+  });
+
+  it('the manifest records the backend and every dependency URL, ref and commit, and validates', async () => {
+    const { app, identity } = await identityWith({ backend: 'quiche' });
+    const name = artifactNameOf(identity, app.config);
+    expect(name).toBe('quiche-quiche-1ba0d99a5c2f-8b63d5e7a424-standalone-linux-x64');
+    const manifest = parseManifest({
+      schema: MANIFEST_SCHEMA_VERSION,
+      name,
+      platform: PLATFORM,
+      files: [],
+      ...manifestInputsOf(identity),
+      patches: { patchset: identity.patchset, series: identity.patches },
+      smoke: null,
+      fingerprint: buildFingerprint(identity),
+      tool: { name: 'build-quiche', version: '0.1.0' },
+    });
+    expect(manifest.backend).toBe('quiche');
+    expect(manifest.inputs).toEqual({ src: null, quiche: QUICHE, depotTools: null, gnVersion: null });
+    expect(manifest.dependencies).toEqual([
+      { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
+    ]);
+  });
+});
