@@ -7,7 +7,7 @@ import { defineStage } from '../engine/stage.js';
 import { ensureTestCerts } from '../smoke/certs.js';
 import { sha256File } from '../util/fs.js';
 import { artifactNameOf, buildFingerprint, buildIdentity, manifestInputsOf, type BuildIdentity } from './build-identity.js';
-import type { CompileOutput } from './backend.js';
+import type { CompileOutput } from '../artifacts/binary.js';
 import type { SmokeOutput } from './smoke.js';
 
 export interface PackageInputs {

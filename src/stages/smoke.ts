@@ -9,7 +9,7 @@ import { helpText } from '../smoke/help-text.js';
 import { grownResponseBytes, WANTED_TIMER_MIGRATIONS } from '../smoke/response-size.js';
 import { sampleSockets, type SocketSampler, type SocketSamples } from '../smoke/sockets.js';
 import { freeUdpPort } from '../smoke/udp-port.js';
-import type { Binary, CompileOutput } from './backend.js';
+import type { Binary, CompileOutput } from '../artifacts/binary.js';
 
 export interface SmokeInputs {
   binaries: Array<{ name: string; sha256: string }>;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { createStageContext } from '../../src/engine/context.js';
 import { LogFile } from '../../src/process/log-file.js';
-import type { Binary } from '../../src/stages/backend.js';
+import type { Binary } from '../../src/artifacts/binary.js';
 import { createAppContext, type AppContext } from '../../src/stages/context.js';
 import { smokeStage, type SmokeOutput } from '../../src/stages/smoke.js';
 

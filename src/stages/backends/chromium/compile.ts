@@ -6,7 +6,7 @@ import { defineStage, type InputContext } from '../../../engine/stage.js';
 import { CompileError } from '../../../errors.js';
 import { build, builderCommand, dryRun, throwIfFailed, type Builder } from '../../../tools/builder.js';
 import { sha256File } from '../../../util/fs.js';
-import { binaryName, changedBinary, type Binary, type CompileOutput } from '../../backend.js';
+import { binaryName, changedBinary, type Binary, type CompileOutput } from '../../../artifacts/binary.js';
 import { depotToolsEnvFor, type AppContext } from '../../context.js';
 import { jobsFor } from '../../host-check.js';
 import type { ConfigureOutput } from './configure.js';

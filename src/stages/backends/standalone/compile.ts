@@ -7,7 +7,7 @@ import { systemOpensslHeaders } from '../../../standalone/header-check.js';
 import { PROGRAMS } from '../../../standalone/source-list.js';
 import { build, dryRun, ninjaDeps, throwIfFailed } from '../../../tools/builder.js';
 import { sha256File } from '../../../util/fs.js';
-import { changedBinary, type Binary, type CompileOutput } from '../../backend.js';
+import { changedBinary, type Binary, type CompileOutput } from '../../../artifacts/binary.js';
 import type { AppContext } from '../../context.js';
 import { jobsFor } from '../../host-check.js';
 import type { QuicheCheckoutOutput } from './checkout.js';
