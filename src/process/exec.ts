@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { BuildQuicheError, InterruptedError, ToolError, type FailureClass } from '../errors.js';
 import { killGroup, processStartTicks, type ProcessId } from './proc.js';
 import { classifyOutput } from './classify.js';
+import { diskFullFailure } from './disk-full.js';
 import { guardGroup, releaseGroup, RUN_MARK, RUN_MARK_VAR } from './reaper.js';
 import type { LogFile } from './log-file.js';
 
@@ -35,6 +36,11 @@ export interface ExecOptions {
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
   tracker?: ChildTracker;
+  /**
+   * The directory the command writes to (a build or out dir), to tell a full disk from other failures
+   * and name its filesystem (process/disk-full.ts). Default: cwd.
+   */
+  writesTo?: string;
   /** Turn a failed result into a specific error; default: classify the output. */
   failure?: (result: ExecResult) => BuildQuicheError | undefined;
   /** Grace period between SIGTERM and SIGKILL of the process group. */
@@ -219,7 +225,7 @@ export async function exec(file: string, args: readonly string[], options: ExecO
     });
   }
   if (result.exitCode !== 0 && !options.allowFailure) {
-    throw options.failure?.(result) ?? failureFor(result, log?.path);
+    throw options.failure?.(result) ?? failureFor(result, log?.path, undefined, options.writesTo ?? options.cwd ?? process.cwd());
   }
   return result;
 }
@@ -228,8 +234,14 @@ export async function exec(file: string, args: readonly string[], options: ExecO
 export const isMissingCommand = (error: unknown): boolean =>
   error instanceof ToolError && typeof (error.data as { missingCommand?: unknown } | undefined)?.missingCommand === 'string';
 
-/** A classified error for a failed command, with the log path and the last lines it printed. */
-export function failureFor(result: ExecResult, logPath?: string, message?: string): BuildQuicheError {
+/**
+ * A classified error for a failed command, with the log path and the last lines it printed; a full
+ * disk (its words, or a write error while the filesystem of `writesTo` is nearly full) names the filesystem.
+ */
+export function failureFor(result: ExecResult, logPath?: string, message?: string, writesTo?: string): BuildQuicheError {
+  const full =
+    writesTo === undefined ? undefined : diskFullFailure(result.tail, writesTo, result.command, { logPath, tail: result.tail.slice(-20) });
+  if (full) return full;
   const failureClass: FailureClass = classifyOutput(result.tail, result.exitCode) ?? 'tool';
   const hints: Partial<Record<FailureClass, string>> = {
     network: 'A network failure; it was retried. Check connectivity or the mirror, then run again: finished work is kept.',

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FailureCollector, parseProgress, type CompileFailure, type StepProgress } from './builder-output.js';
 import { CompileError } from '../errors.js';
+import { diskFullFailure } from '../process/disk-full.js';
 import type { Exec, ExecResult } from '../process/exec.js';
 
 /**
@@ -47,6 +48,8 @@ export interface BuildOptions {
 
 export interface BuildResult {
   result: ExecResult;
+  /** The out dir the build wrote to (to tell a full disk from a compile error). */
+  outDir: string;
   /** Steps the builder ran (0 when everything was up to date). */
   steps: number;
   /** The failed steps with their compiler messages, in order. */
@@ -54,11 +57,17 @@ export interface BuildResult {
 }
 
 /**
- * Throws the CompileError a failed build deserves: the first failing step with the compiler's message
- * (and how many more failed), else the exit code and the output's last lines. Does nothing on success.
+ * Throws the error a failed build deserves: a DiskSpaceError naming the filesystem when the out dir's
+ * disk filled up (whichever tool hit it: compiler, assembler, linker, ninja); else a CompileError with
+ * the first failing step and the compiler's message (and how many more failed), else the exit code
+ * and the output's last lines. Does nothing on success.
  */
-export function throwIfFailed({ result, failures }: BuildResult, command: string): void {
+export function throwIfFailed({ result, failures, outDir }: BuildResult, command: string): void {
   if (result.exitCode === 0) return;
+  const full = diskFullFailure([...failures.flatMap((f) => f.message), ...result.tail], outDir, `${path.basename(command)} in ${outDir}`, {
+    tail: result.tail.slice(-20),
+  });
+  if (full) throw full;
   const first = failures[0];
   if (first) {
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more step(s))` : '';
@@ -93,7 +102,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       }
     },
   });
-  return { result, steps, failures: failures.failures };
+  return { result, outDir: options.outDir, steps, failures: failures.failures };
 }
 
 /** `-n`: true when the builder has nothing to do for these targets, else why not. */

@@ -35,7 +35,8 @@ export function parseProgressLine(line: string): BuildProgress | undefined {
 /** `cmake <args>`: args from cmake-recipes' configureArgs() (they include -S and -B). */
 export function configure(args: readonly string[], options: CommonOptions = {}): Promise<ExecResult> {
   const { exec = defaultExec, ...rest } = options;
-  return exec('cmake', args, { ...rest, captureStdout: false });
+  const buildDir = args[args.indexOf('-B') + 1];
+  return exec('cmake', args, { ...rest, captureStdout: false, ...(buildDir && { writesTo: buildDir }) });
 }
 
 export function build(buildDir: string, options: CmakeBuildOptions = {}): Promise<ExecResult> {
@@ -54,6 +55,7 @@ export function build(buildDir: string, options: CmakeBuildOptions = {}): Promis
     ...(tracker && { tracker }),
     ...(env && { env }),
     captureStdout: false,
+    writesTo: buildDir,
     onLine: (line, stream) => {
       const progress = parseProgressLine(line);
       if (progress) options.onProgress?.(progress);
@@ -65,5 +67,9 @@ export function build(buildDir: string, options: CmakeBuildOptions = {}): Promis
 /** `cmake --install`, of everything or of one component (see CmakeRecipe.installComponents). */
 export function install(buildDir: string, options: CommonOptions & { component?: string } = {}): Promise<ExecResult> {
   const { component, exec = defaultExec, ...rest } = options;
-  return exec('cmake', ['--install', buildDir, ...(component ? ['--component', component] : [])], { ...rest, captureStdout: false });
+  return exec('cmake', ['--install', buildDir, ...(component ? ['--component', component] : [])], {
+    ...rest,
+    captureStdout: false,
+    writesTo: buildDir,
+  });
 }
