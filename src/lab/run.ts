@@ -10,7 +10,7 @@ import { LogFile } from '../process/log-file.js';
 import { ensureTestCerts } from '../smoke/certs.js';
 import { helpText } from '../smoke/help-text.js';
 import { matchMigrations, parseEventLine } from '../smoke/event-lines.js';
-import { startBackground, type Background } from './background.js';
+import { startBackground, type Background } from '../process/background.js';
 import { startCapture, type Capture } from './capture.js';
 import { BASE_TOOLS, requireLabPrivileges, requireTools, WIREGUARD_TOOLS } from './host.js';
 import { cidReuse, goodputBins, linkability, observerView, readCaptures, type Packet } from './observer.js';

@@ -1,6 +1,6 @@
 import { exec } from '../process/exec.js';
 import type { LogFile } from '../process/log-file.js';
-import type { Background } from './background.js';
+import type { Background } from '../process/background.js';
 import type { LabResources } from './state.js';
 import type { Scenario } from './types.js';
 import { createTunnel, type WireGuardKind } from './wireguard.js';
