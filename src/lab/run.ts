@@ -5,19 +5,30 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { installArtifact, verifyInstalled, type InstalledArtifact } from '../artifacts/install.js';
 import { serverCertsOf } from '../artifacts/manifest.js';
 import { SmokeTestError, ToolError, UsageError } from '../errors.js';
-import { exec } from '../process/exec.js';
 import { LogFile } from '../process/log-file.js';
 import { ensureTestCerts } from '../smoke/certs.js';
-import { helpText } from '../smoke/help-text.js';
+import { TIMER_MIGRATION_MODES } from '../smoke/migration-mode.js';
 import { matchMigrations, parseEventLine } from '../smoke/event-lines.js';
-import { startBackground, type Background } from '../process/background.js';
+import {
+  clientArgs,
+  pairsAmong,
+  probeClient,
+  probeServer,
+  requestsSucceeded,
+  runClient,
+  startServer,
+  timerMigrationFlags,
+  type ClientOffers,
+  type ToyProgram,
+  type ToyServer,
+} from '../smoke/toy-programs.js';
 import { startCapture, type Capture } from './capture.js';
 import { BASE_TOOLS, requireLabPrivileges, requireTools, WIREGUARD_TOOLS } from './host.js';
 import { cidReuse, goodputBins, linkability, observerView, readCaptures, type Packet } from './observer.js';
 import { writeReport } from './report.js';
-import { cleanupLeftovers, LabResources, newRunId } from './state.js';
+import { cleanupLeftovers, LabResources, newLabId } from './state.js';
 import { buildTopology, QUIC_PORT, SERVER_ADDRESS, SHAPED_LINKS, type Topology } from './topology.js';
-import { MIGRATE_MODES, SCENARIOS, type LabOptions, type LabReport, type LabResult, type MigrationRecord } from './types.js';
+import { SCENARIOS, type LabOptions, type LabReport, type LabResult, type MigrationRecord } from './types.js';
 
 export const LAB_DEFAULTS = { mode: 'hard', intervalMs: 500, durationMs: 3000, rateMbit: 40, addresses: 4, delayMs: 0 } as const;
 const GOODPUT_BIN_MS = 100;
@@ -26,7 +37,7 @@ const WG_PORT = 51820;
 function checkOptions(o: LabOptions): void {
   if (!SCENARIOS.includes(o.scenario))
     throw new UsageError(`Unknown scenario "${o.scenario}".`, { hint: `Use one of: ${SCENARIOS.join(', ')}.` });
-  if (o.mode && !MIGRATE_MODES.includes(o.mode))
+  if (o.mode && !TIMER_MIGRATION_MODES.includes(o.mode))
     throw new UsageError(`Unknown migration mode "${o.mode}".`, { hint: 'Use hard or validate.' });
   for (const [name, value, min] of [
     ['interval-ms', o.intervalMs, 10],
@@ -53,14 +64,13 @@ async function artifactFor(o: LabOptions, reportDir: string): Promise<InstalledA
   return installArtifact(o.artifact, { to: o.installDir ?? path.join(reportDir, 'artifact'), signal: o.signal });
 }
 
-function pickBinaries(artifact: InstalledArtifact): { client: string; server: string } {
-  for (const [client, server] of [
-    ['epoll_quic_client', 'epoll_quic_server'],
-    ['quic_client', 'quic_server'],
-  ]) {
-    const c = artifact.binaries[client!];
-    const s = artifact.binaries[server!];
-    if (c && s) return { client: c, server: s };
+function pickBinaries(artifact: InstalledArtifact): { client: ToyProgram; server: ToyProgram } {
+  const [pair] = pairsAmong((name) => !!artifact.binaries[name]);
+  if (pair) {
+    return {
+      client: { name: pair.client, path: artifact.binaries[pair.client]! },
+      server: { name: pair.server, path: artifact.binaries[pair.server]! },
+    };
   }
   throw new UsageError(`${artifact.name} has no client/server pair (epoll_quic_client + epoll_quic_server).`, {
     hint: 'Build an artifact with the default targets.',
@@ -68,22 +78,19 @@ function pickBinaries(artifact: InstalledArtifact): { client: string; server: st
 }
 
 /** The client's --help (or --helpfull) decides which flags it gets (the real and the fixture clients differ in a few). */
-async function clientCapabilities(client: string, mode: string): Promise<{ help: string }> {
-  const help = await helpText(client);
-  if (!help.includes('migrate_local_addresses')) {
-    throw new UsageError(
-      `${path.basename(client)} has no --migrate_local_addresses: this artifact was built without the migration patch.`,
-      {
-        hint: 'Use an artifact built with patches/0001-client-intentional-migration.patch (the default series).',
-      },
-    );
+async function clientCapabilities(client: ToyProgram, mode: string): Promise<ClientOffers> {
+  const offers = await probeClient(client);
+  if (!offers.migration) {
+    throw new UsageError(`${client.name} has no --migrate_local_addresses: this artifact was built without the migration patch.`, {
+      hint: 'Use an artifact built with patches/0001-client-intentional-migration.patch (the default series).',
+    });
   }
-  if (mode === 'validate' && /validate is not supported/.test(help)) {
-    throw new UsageError(`${path.basename(client)} in this artifact does not support --migrate_mode=validate (its --help says so).`, {
+  if (mode === 'validate' && !offers.validate) {
+    throw new UsageError(`${client.name} in this artifact does not support --migrate_mode=validate (its --help does not offer it).`, {
       hint: 'Use --mode hard with this artifact, or an artifact of the real binaries (standalone backend), whose client validates the new path first.',
     });
   }
-  return { help };
+  return offers;
 }
 
 /** Entry 0 is where the connection starts; the client rotates over the rest, so the first comes back last. */
@@ -119,12 +126,12 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   say('step', `verifying the artifact ${o.artifact}`);
   const artifact = await artifactFor(o, reportDir);
   const binaries = pickBinaries(artifact);
-  const { help } = await clientCapabilities(binaries.client, o.mode);
-  const serverHelp = await helpText(binaries.server);
+  const offers = await clientCapabilities(binaries.client, o.mode);
+  const serverOffers = await probeServer(binaries.server);
   const shipped = serverCertsOf(artifact.dir, artifact.manifest);
   const certs = existsSync(shipped.key) ? shipped : await ensureTestCerts(path.join(reportDir, 'certs'));
 
-  const runId = newRunId();
+  const runId = newLabId();
   const log = new LogFile(path.join(reportDir, 'lab.log'));
   const files = { clientLog: path.join(reportDir, 'client.log'), serverLog: path.join(reportDir, 'server.log'), labLog: log.path };
   const serverLog = new LogFile(files.serverLog);
@@ -140,8 +147,8 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   const startedAt = new Date();
   let topology: Topology | undefined;
   const captures: Capture[] = [];
-  let server: Background | undefined;
-  let clientLines: string[] = [];
+  let server: ToyServer | undefined;
+  let clientLines: string[];
   let clientExit: number | undefined;
   try {
     say('step', `building the ${o.scenario} topology (run ${runId})`);
@@ -164,50 +171,37 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     for (const point of topology.captures)
       captures.push(await startCapture(point, path.join(reportDir, `${point.link}.pcap`), { log, signal: o.signal }));
 
-    const serverArgs = [
-      `--port=${QUIC_PORT}`,
-      `--certificate_file=${certs.certificate}`,
-      `--key_file=${certs.key}`,
-      '--generate_dynamic_responses',
-    ];
-    // The fixture server paces itself; keep it under the link rate so tbf shapes, not drops.
-    if (serverHelp.includes('fixture_send_rate_mbps'))
-      serverArgs.push(`--fixture_send_rate_mbps=${Math.max(1, Math.floor(slowest * 0.9))}`);
-    server = startBackground('server', 'ip', ['netns', 'exec', topology.serverNs, binaries.server, ...serverArgs], {
+    server = await startServer(binaries.server, {
+      via: ['ip', 'netns', 'exec', topology.serverNs],
+      port: QUIC_PORT,
+      certificate: certs.certificate,
+      key: certs.key,
+      // The fixture server paces itself; keep it under the link rate so tbf shapes, not drops.
+      extraArgs: serverOffers.sendRate ? [`--fixture_send_rate_mbps=${Math.max(1, Math.floor(slowest * 0.9))}`] : [],
       log: serverLog,
       signal: o.signal,
+      settleMs: 300,
+      exitedAtStart: (failed) =>
+        new ToolError(`${failed.name} exited at start.`, { tail: failed.lines.slice(-20), logPath: files.serverLog }),
     });
-    await sleep(300);
-    if (server.exited())
-      throw new ToolError(`${path.basename(binaries.server)} exited at start.`, {
-        tail: server.lines.slice(-20),
-        logPath: files.serverLog,
-      });
 
-    const clientArgs = [
-      `--host=${SERVER_ADDRESS}`,
-      `--port=${QUIC_PORT}`,
-      '--disable_certificate_verification',
-      ...(help.includes('quic_version') ? ['--quic_version=RFCv1'] : []),
-      ...(help.includes('quiet') ? ['--quiet'] : []),
-      `--migrate_local_addresses=${migrateAddresses(topology).join(',')}`,
-      `--migrate_interval_ms=${o.intervalMs}`,
-      `--migrate_mode=${o.mode}`,
-      `https://localhost/${responseBytes}`,
-    ];
+    const url = `https://localhost/${responseBytes}`;
+    const args = clientArgs(
+      { host: SERVER_ADDRESS, port: QUIC_PORT, offers, url },
+      timerMigrationFlags(migrateAddresses(topology), o.intervalMs, o.mode),
+    );
     say(
       'step',
       `downloading ${(responseBytes / 1e6).toFixed(1)} MB at ${Object.entries(rates)
         .map(([link, rate]) => `${link} ${rate}`)
         .join(', ')} Mbit/s, migrating every ${o.intervalMs} ms (${o.mode})`,
     );
-    const result = await exec('ip', ['netns', 'exec', topology.clientNs, binaries.client, ...clientArgs], {
+    const result = await runClient(binaries.client, args, {
+      via: ['ip', 'netns', 'exec', topology.clientNs],
       log: clientLog,
       signal: o.signal,
-      allowFailure: true,
       timeoutMs: o.durationMs * 5 + 20_000,
       onLine: (line) => {
-        clientLines.push(line);
         const event = parseEventLine(line);
         if (event?.kind === 'MIGRATION')
           say(
@@ -216,6 +210,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
           );
       },
     });
+    clientLines = result.lines;
     clientExit = result.exitCode;
     await sleep(300); // the server's last PEER_ lines and the final packets
   } finally {
@@ -319,7 +314,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     },
     client: {
       exitCode: clientExit,
-      requestSucceeded: clientLines.some((l) => l.includes('Request succeeded (200).')),
+      requestSucceeded: requestsSucceeded(clientLines) > 0,
       summary: summaryLine?.fields ?? null,
     },
     migrations,

@@ -81,6 +81,15 @@ export async function probeClient(client: ToyProgram, exec: Exec = plainExec): P
   return clientOffers(await helpText(client.path, exec));
 }
 
+/** What a toy server offers: the fixture server paces its responses (--fixture_send_rate_mbps). */
+export interface ServerOffers {
+  sendRate: boolean;
+}
+
+export async function probeServer(server: ToyProgram, exec: Exec = plainExec): Promise<ServerOffers> {
+  return { sendRate: (await helpText(server.path, exec)).includes('fixture_send_rate_mbps') };
+}
+
 export function serverArgs(o: { port: number; certificate: string; key: string }, extra: string[] = []): string[] {
   return [`--port=${o.port}`, `--certificate_file=${o.certificate}`, `--key_file=${o.key}`, '--generate_dynamic_responses', ...extra];
 }
@@ -146,7 +155,6 @@ export async function startServer(
     certificate: string;
     key: string;
     extraArgs?: string[];
-    signal: AbortSignal;
     settleMs: number;
     exitedAtStart?: (failed: { name: string; exit: number | string | undefined; lines: string[] }) => BuildQuicheError;
   },
@@ -156,7 +164,7 @@ export async function startServer(
   await sleep(o.settleMs);
   const ended = background.ended();
   if (ended) {
-    if (o.signal.aborted) throw new InterruptedError(`Interrupted while ${server.name} was starting.`, { cause: ended.error });
+    if (o.signal?.aborted) throw new InterruptedError(`Interrupted while ${server.name} was starting.`, { cause: ended.error });
     const exit = ended.exitCode ?? ended.error?.message;
     throw (
       o.exitedAtStart?.({ name: server.name, exit, lines: background.lines }) ??
@@ -168,7 +176,7 @@ export async function startServer(
     lines: background.lines,
     stop: async () => {
       await background.stop().catch(() => undefined);
-      o.signal.throwIfAborted();
+      o.signal?.throwIfAborted();
     },
   };
 }
