@@ -315,11 +315,13 @@ async function record(o: LabSettings, prepared: Prepared, progress: Progress): P
 
 /**
  * A lab run without its report: check the options, prepare, and record (setup, run, teardown, the
- * captures read). Exported for recording runs to analyse later (test/support/record-lab-run.ts).
+ * captures read). runLab analyses what it returns; it is exported for recording runs to analyse
+ * later (test/lab/record-raw-run.ts).
  */
-export async function recordLab(options: LabOptions, progress = progressOf(options.onEvent)): Promise<{ raw: RawRun; reportDir: string }> {
+export async function recordLab(options: LabOptions): Promise<{ raw: RawRun; reportDir: string }> {
   checkOptions(options);
   const o = withDefaults(options);
+  const progress = progressOf(options.onEvent);
   const prepared = await prepare(o, progress);
   return { raw: await record(o, prepared, progress), reportDir: prepared.reportDir };
 }
@@ -330,10 +332,9 @@ export async function recordLab(options: LabOptions, progress = progressOf(optio
  * write report.json and report.html. Everything created is removed before it returns, whatever happens.
  */
 export async function runLab(options: LabOptions): Promise<LabResult> {
-  const progress = progressOf(options.onEvent);
-  const { raw, reportDir } = await recordLab(options, progress);
+  const { raw, reportDir } = await recordLab(options);
   const report = analyseRun(raw);
-  progress.say('step', 'writing report.json and report.html');
+  options.onEvent?.({ kind: 'step', message: 'writing report.json and report.html' });
   await writeReport(report, reportDir);
   if (!report.client.requestSucceeded && report.migrations.length === 0) {
     throw new SmokeTestError(`The client did not complete the download and reported no migration (exit ${raw.client.exitCode}).`, {
