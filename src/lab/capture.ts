@@ -1,5 +1,5 @@
 import type { LogFile } from '../process/log-file.js';
-import { startBackground, type Background } from './background.js';
+import { startBackground, type Background } from '../process/background.js';
 import type { CapturePoint } from './topology.js';
 
 /** A running tcpdump on one link, writing every UDP packet to a pcap file. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { PreflightError } from '../errors.js';
-import { exec } from '../process/exec.js';
+import { findOnPath } from '../process/find-on-path.js';
 
 const CAP_NET_ADMIN = 12;
 const CAP_SYS_ADMIN = 21;
@@ -34,8 +34,7 @@ export async function requireLabPrivileges(): Promise<void> {
 export async function requireTools(tools: Array<{ name: string; pkg: string }>): Promise<void> {
   const missing: string[] = [];
   for (const tool of tools) {
-    const found = await exec('sh', ['-c', `command -v ${tool.name}`], { allowFailure: true });
-    if (found.exitCode !== 0) missing.push(`${tool.name} (Debian package ${tool.pkg})`);
+    if (!(await findOnPath(tool.name))) missing.push(`${tool.name} (Debian package ${tool.pkg})`);
   }
   if (missing.length) {
     throw new PreflightError(`The migration lab needs ${missing.join(', ')}.`, {

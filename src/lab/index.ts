@@ -1,5 +1,6 @@
 /** The migration lab as a library (docs/lab.md). */
-export { LAB_DEFAULTS, runLab } from './run.js';
+export { LAB_DEFAULTS, recordLab, runLab } from './run.js';
+export { analyseRun, type RawRun } from './analyse.js';
 export { parseSweep, runSweep, sweepTable, type SweepAxes, type SweepPoint, type SweepResult } from './sweep.js';
 export { summaryLines, writeReport } from './report.js';
 export { cleanupLeftovers, LAB_STATE_DIR } from './state.js';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { median, quantile } from '../util/stats.js';
 import { goodputSpec, perPathSpec, renderSvg, tookSpec } from './plots.js';
 import type { LabReport } from './types.js';
 
@@ -31,15 +32,6 @@ export function summaryLines(r: LabReport): string[] {
     ),
     `linkable: ${linked.length} of ${r.linkable.length} migration(s)${linked.length ? ` (by ${[...new Set(linked.flatMap((l) => l.by))].join(', ')})` : ''}; CID reuse across paths: ${r.cidReuse.length ? r.cidReuse.length : 'none'}`,
   ];
-}
-
-export const median = (sorted: number[]) => quantile(sorted, 0.5);
-export function quantile(sorted: number[], q: number): number | undefined {
-  if (!sorted.length) return undefined;
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return Math.round((sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo)) * 10) / 10;
 }
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}h1{font-size:22px}h2{font-size:17px;margin-top:28px}

@@ -5,28 +5,41 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { installArtifact, verifyInstalled, type InstalledArtifact } from '../artifacts/install.js';
 import { serverCertsOf } from '../artifacts/manifest.js';
 import { SmokeTestError, ToolError, UsageError } from '../errors.js';
-import { exec } from '../process/exec.js';
 import { LogFile } from '../process/log-file.js';
 import { ensureTestCerts } from '../smoke/certs.js';
-import { helpText } from '../smoke/help-text.js';
-import { matchMigrations, parseEventLine } from '../smoke/event-lines.js';
-import { startBackground, type Background } from './background.js';
+import { TIMER_MIGRATION_MODES } from '../smoke/migration-mode.js';
+import { parseEventLine } from '../smoke/event-lines.js';
+import {
+  clientArgs,
+  pairsAmong,
+  probeClient,
+  probeServer,
+  runClient,
+  startServer,
+  timerMigrationFlags,
+  type ClientOffers,
+  type ClientRun,
+  type ServerOffers,
+  type ToyProgram,
+  type ToyServer,
+} from '../smoke/toy-programs.js';
+import { analyseRun, type RawRun } from './analyse.js';
 import { startCapture, type Capture } from './capture.js';
 import { BASE_TOOLS, requireLabPrivileges, requireTools, WIREGUARD_TOOLS } from './host.js';
-import { cidReuse, goodputBins, linkability, observerView, readCaptures, type Packet } from './observer.js';
+import { readCaptures } from './observer.js';
 import { writeReport } from './report.js';
-import { cleanupLeftovers, LabResources, newRunId } from './state.js';
+import { cleanupLeftovers, LabResources, newLabId } from './state.js';
 import { buildTopology, QUIC_PORT, SERVER_ADDRESS, SHAPED_LINKS, type Topology } from './topology.js';
-import { MIGRATE_MODES, SCENARIOS, type LabOptions, type LabReport, type LabResult, type MigrationRecord } from './types.js';
+import { SCENARIOS, type LabEvent, type LabOptions, type LabReport, type LabResult } from './types.js';
 
 export const LAB_DEFAULTS = { mode: 'hard', intervalMs: 500, durationMs: 3000, rateMbit: 40, addresses: 4, delayMs: 0 } as const;
-const GOODPUT_BIN_MS = 100;
-const WG_PORT = 51820;
+/** The options with the defaults applied. */
+type LabSettings = typeof LAB_DEFAULTS & LabOptions;
 
 function checkOptions(o: LabOptions): void {
   if (!SCENARIOS.includes(o.scenario))
     throw new UsageError(`Unknown scenario "${o.scenario}".`, { hint: `Use one of: ${SCENARIOS.join(', ')}.` });
-  if (o.mode && !MIGRATE_MODES.includes(o.mode))
+  if (o.mode && !TIMER_MIGRATION_MODES.includes(o.mode))
     throw new UsageError(`Unknown migration mode "${o.mode}".`, { hint: 'Use hard or validate.' });
   for (const [name, value, min] of [
     ['interval-ms', o.intervalMs, 10],
@@ -47,20 +60,35 @@ function checkOptions(o: LabOptions): void {
   }
 }
 
+/** An option given as undefined (an unset CLI flag) keeps its default. */
+const withDefaults = (options: LabOptions): LabSettings =>
+  ({ ...LAB_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) }) as LabSettings;
+
 /** An installed artifact directory is used in place (verified); anything else goes through install. */
 async function artifactFor(o: LabOptions, reportDir: string): Promise<InstalledArtifact> {
   if (existsSync(path.join(o.artifact, 'manifest.json'))) return verifyInstalled(o.artifact);
   return installArtifact(o.artifact, { to: o.installDir ?? path.join(reportDir, 'artifact'), signal: o.signal });
 }
 
-function pickBinaries(artifact: InstalledArtifact): { client: string; server: string } {
-  for (const [client, server] of [
-    ['epoll_quic_client', 'epoll_quic_server'],
-    ['quic_client', 'quic_server'],
-  ]) {
-    const c = artifact.binaries[client!];
-    const s = artifact.binaries[server!];
-    if (c && s) return { client: c, server: s };
+/** The artifact as the report names it. */
+function artifactRecord(artifact: InstalledArtifact): LabReport['artifact'] {
+  return {
+    name: artifact.name,
+    fingerprint: artifact.manifest.fingerprint,
+    chromium: artifact.manifest.chromium.version,
+    revisions: { src: artifact.manifest.inputs.src ?? 'none', quiche: artifact.manifest.inputs.quiche },
+    patchset: artifact.manifest.patches.patchset,
+    dir: artifact.dir,
+  };
+}
+
+function pickBinaries(artifact: InstalledArtifact): { client: ToyProgram; server: ToyProgram } {
+  const [pair] = pairsAmong((name) => !!artifact.binaries[name]);
+  if (pair) {
+    return {
+      client: { name: pair.client, path: artifact.binaries[pair.client]! },
+      server: { name: pair.server, path: artifact.binaries[pair.server]! },
+    };
   }
   throw new UsageError(`${artifact.name} has no client/server pair (epoll_quic_client + epoll_quic_server).`, {
     hint: 'Build an artifact with the default targets.',
@@ -68,22 +96,19 @@ function pickBinaries(artifact: InstalledArtifact): { client: string; server: st
 }
 
 /** The client's --help (or --helpfull) decides which flags it gets (the real and the fixture clients differ in a few). */
-async function clientCapabilities(client: string, mode: string): Promise<{ help: string }> {
-  const help = await helpText(client);
-  if (!help.includes('migrate_local_addresses')) {
-    throw new UsageError(
-      `${path.basename(client)} has no --migrate_local_addresses: this artifact was built without the migration patch.`,
-      {
-        hint: 'Use an artifact built with patches/0001-client-intentional-migration.patch (the default series).',
-      },
-    );
+async function clientCapabilities(client: ToyProgram, mode: string): Promise<ClientOffers> {
+  const offers = await probeClient(client);
+  if (!offers.migration) {
+    throw new UsageError(`${client.name} has no --migrate_local_addresses: this artifact was built without the migration patch.`, {
+      hint: 'Use an artifact built with patches/0001-client-intentional-migration.patch (the default series).',
+    });
   }
-  if (mode === 'validate' && /validate is not supported/.test(help)) {
-    throw new UsageError(`${path.basename(client)} in this artifact does not support --migrate_mode=validate (its --help says so).`, {
+  if (mode === 'validate' && !offers.validate) {
+    throw new UsageError(`${client.name} in this artifact does not support --migrate_mode=validate (its --help does not offer it).`, {
       hint: 'Use --mode hard with this artifact, or an artifact of the real binaries (standalone backend), whose client validates the new path first.',
     });
   }
-  return { help };
+  return offers;
 }
 
 /** Entry 0 is where the connection starts; the client rotates over the rest, so the first comes back last. */
@@ -92,39 +117,111 @@ function migrateAddresses(topology: Topology): string[] {
   return list.length > 1 ? [...list, list[0]!] : list;
 }
 
-/**
- * The migration lab: install the artifact, build the scenario's namespaces, run the server and a
- * migrating client in them with tcpdump on every link, analyse the captures, and write report.json
- * and report.html. Everything created is removed before it returns, whatever happens.
- */
-export async function runLab(options: LabOptions): Promise<LabResult> {
-  checkOptions(options);
-  // An option given as undefined (an unset CLI flag) keeps its default.
-  const o = { ...LAB_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof LAB_DEFAULTS &
-    LabOptions;
-  const say = (kind: 'step' | 'note', message: string) => options.onEvent?.({ kind, message });
-  const notes: string[] = [];
-  const note = (message: string) => {
-    notes.push(message);
-    say('note', message);
-  };
+/** Progress for the display, and the notes the report keeps. */
+interface Progress {
+  say: (kind: 'step' | 'note', message: string) => void;
+  note: (message: string) => void;
+  notes: string[];
+}
 
+function progressOf(onEvent: ((event: LabEvent) => void) | undefined): Progress {
+  const say = (kind: 'step' | 'note', message: string) => onEvent?.({ kind, message });
+  const notes: string[] = [];
+  return {
+    say,
+    notes,
+    note: (message) => {
+      notes.push(message);
+      say('note', message);
+    },
+  };
+}
+
+/** What is settled before anything is created: the host can run the lab, the artifact, its programs, certs. */
+interface Prepared {
+  reportDir: string;
+  artifact: InstalledArtifact;
+  binaries: { client: ToyProgram; server: ToyProgram };
+  offers: ClientOffers;
+  serverOffers: ServerOffers;
+  certs: { certificate: string; key: string };
+}
+
+async function prepare(o: LabSettings, progress: Progress): Promise<Prepared> {
   await requireLabPrivileges();
   await requireTools(o.scenario === 'two-paths' ? [...BASE_TOOLS, ...WIREGUARD_TOOLS] : BASE_TOOLS);
   const reportDir = path.resolve(o.out);
   await mkdir(reportDir, { recursive: true });
   const cleaned = await cleanupLeftovers();
-  if (cleaned.length) note(`removed leftovers of interrupted lab run(s) ${cleaned.join(', ')}`);
+  if (cleaned.length) progress.note(`removed leftovers of interrupted lab run(s) ${cleaned.join(', ')}`);
 
-  say('step', `verifying the artifact ${o.artifact}`);
+  progress.say('step', `verifying the artifact ${o.artifact}`);
   const artifact = await artifactFor(o, reportDir);
   const binaries = pickBinaries(artifact);
-  const { help } = await clientCapabilities(binaries.client, o.mode);
-  const serverHelp = await helpText(binaries.server);
+  const offers = await clientCapabilities(binaries.client, o.mode);
+  const serverOffers = await probeServer(binaries.server);
   const shipped = serverCertsOf(artifact.dir, artifact.manifest);
   const certs = existsSync(shipped.key) ? shipped : await ensureTestCerts(path.join(reportDir, 'certs'));
+  return { reportDir, artifact, binaries, offers, serverOffers, certs };
+}
 
-  const runId = newRunId();
+/** The server in its namespace on the lab's port; the fixture server is paced under the slowest link. */
+function startLabServer(
+  prepared: Prepared,
+  ns: string,
+  o: { slowestMbit: number; log: LogFile; signal?: AbortSignal },
+): Promise<ToyServer> {
+  return startServer(prepared.binaries.server, {
+    via: ['ip', 'netns', 'exec', ns],
+    port: QUIC_PORT,
+    certificate: prepared.certs.certificate,
+    key: prepared.certs.key,
+    // The fixture server paces itself; keep it under the link rate so tbf shapes, not drops.
+    extraArgs: prepared.serverOffers.sendRate ? [`--fixture_send_rate_mbps=${Math.max(1, Math.floor(o.slowestMbit * 0.9))}`] : [],
+    log: o.log,
+    signal: o.signal,
+    settleMs: 300,
+    exitedAtStart: (failed) => new ToolError(`${failed.name} exited at start.`, { tail: failed.lines.slice(-20), logPath: o.log.path }),
+  });
+}
+
+/** The migrating client in its namespace: one download of `responseBytes`; each MIGRATION line is a step. */
+function runLabClient(
+  prepared: Prepared,
+  topology: Topology,
+  o: LabSettings,
+  run: { responseBytes: number; log: LogFile; say: Progress['say'] },
+): Promise<ClientRun> {
+  const url = `https://localhost/${run.responseBytes}`;
+  const args = clientArgs(
+    { host: SERVER_ADDRESS, port: QUIC_PORT, offers: prepared.offers, url },
+    timerMigrationFlags(migrateAddresses(topology), o.intervalMs, o.mode),
+  );
+  return runClient(prepared.binaries.client, args, {
+    via: ['ip', 'netns', 'exec', topology.clientNs],
+    log: run.log,
+    signal: o.signal,
+    timeoutMs: o.durationMs * 5 + 20_000,
+    onLine: (line) => {
+      const event = parseEventLine(line);
+      if (event?.kind === 'MIGRATION')
+        run.say(
+          'step',
+          `migration ${event.fields.seq}: ${event.fields.from} -> ${event.fields.to} ${event.fields.result}${event.fields.took_ms ? ` (${event.fields.took_ms} ms)` : ''}`,
+        );
+    },
+  });
+}
+
+/**
+ * Setup, run, teardown: the scenario's namespaces, tcpdump on every link, the server and a migrating
+ * client in them; then everything created is removed, whatever happened, and the captures are read
+ * with tshark. Returns what was recorded, for analyseRun.
+ */
+async function record(o: LabSettings, prepared: Prepared, progress: Progress): Promise<RawRun> {
+  const { reportDir } = prepared;
+  const { say, note } = progress;
+  const runId = newLabId();
   const log = new LogFile(path.join(reportDir, 'lab.log'));
   const files = { clientLog: path.join(reportDir, 'client.log'), serverLog: path.join(reportDir, 'server.log'), labLog: log.path };
   const serverLog = new LogFile(files.serverLog);
@@ -137,218 +234,112 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   // Sized (and, on the fixture, paced) for the slowest link, so the download lasts about --duration.
   const slowest = Math.min(...Object.values(rates));
   const responseBytes = Math.round(((slowest * 1e6) / 8) * (o.durationMs / 1000) * 0.9);
-  const startedAt = new Date();
-  let topology: Topology | undefined;
-  const captures: Capture[] = [];
-  let server: Background | undefined;
-  let clientLines: string[] = [];
-  let clientExit: number | undefined;
+  // lab.log stays open until the captures are read (tshark's notes go there too).
   try {
-    say('step', `building the ${o.scenario} topology (run ${runId})`);
-    topology = await buildTopology({
-      scenario: o.scenario,
-      addresses: o.addresses,
-      rates,
-      delayMs: o.delayMs,
-      resources,
-      keyDir,
-      log,
-      signal: o.signal,
-      note,
-    });
-    if (topology.wireguard)
-      note(`WireGuard: ${topology.wireguard === 'kernel' ? 'the kernel module' : 'wireguard-go (userspace; no kernel module here)'}`);
-    if (!topology.netem.startsWith('available')) note(`netem ${topology.netem}; shaping uses tbf only`);
-
-    say('step', `starting tcpdump on ${topology.captures.map((c) => c.link).join(', ')}`);
-    for (const point of topology.captures)
-      captures.push(await startCapture(point, path.join(reportDir, `${point.link}.pcap`), { log, signal: o.signal }));
-
-    const serverArgs = [
-      `--port=${QUIC_PORT}`,
-      `--certificate_file=${certs.certificate}`,
-      `--key_file=${certs.key}`,
-      '--generate_dynamic_responses',
-    ];
-    // The fixture server paces itself; keep it under the link rate so tbf shapes, not drops.
-    if (serverHelp.includes('fixture_send_rate_mbps'))
-      serverArgs.push(`--fixture_send_rate_mbps=${Math.max(1, Math.floor(slowest * 0.9))}`);
-    server = startBackground('server', 'ip', ['netns', 'exec', topology.serverNs, binaries.server, ...serverArgs], {
-      log: serverLog,
-      signal: o.signal,
-    });
-    await sleep(300);
-    if (server.exited())
-      throw new ToolError(`${path.basename(binaries.server)} exited at start.`, {
-        tail: server.lines.slice(-20),
-        logPath: files.serverLog,
+    const startedAt = new Date();
+    let topology: Topology | undefined;
+    const captures: Capture[] = [];
+    let server: ToyServer | undefined;
+    let ran: Pick<RawRun, 'topology' | 'client' | 'serverLines'>;
+    try {
+      say('step', `building the ${o.scenario} topology (run ${runId})`);
+      topology = await buildTopology({
+        scenario: o.scenario,
+        addresses: o.addresses,
+        rates,
+        delayMs: o.delayMs,
+        resources,
+        keyDir,
+        log,
+        signal: o.signal,
+        note,
       });
+      if (topology.wireguard)
+        note(`WireGuard: ${topology.wireguard === 'kernel' ? 'the kernel module' : 'wireguard-go (userspace; no kernel module here)'}`);
+      if (!topology.netem.startsWith('available')) note(`netem ${topology.netem}; shaping uses tbf only`);
 
-    const clientArgs = [
-      `--host=${SERVER_ADDRESS}`,
-      `--port=${QUIC_PORT}`,
-      '--disable_certificate_verification',
-      ...(help.includes('quic_version') ? ['--quic_version=RFCv1'] : []),
-      ...(help.includes('quiet') ? ['--quiet'] : []),
-      `--migrate_local_addresses=${migrateAddresses(topology).join(',')}`,
-      `--migrate_interval_ms=${o.intervalMs}`,
-      `--migrate_mode=${o.mode}`,
-      `https://localhost/${responseBytes}`,
-    ];
-    say(
-      'step',
-      `downloading ${(responseBytes / 1e6).toFixed(1)} MB at ${Object.entries(rates)
-        .map(([link, rate]) => `${link} ${rate}`)
-        .join(', ')} Mbit/s, migrating every ${o.intervalMs} ms (${o.mode})`,
-    );
-    const result = await exec('ip', ['netns', 'exec', topology.clientNs, binaries.client, ...clientArgs], {
-      log: clientLog,
-      signal: o.signal,
-      allowFailure: true,
-      timeoutMs: o.durationMs * 5 + 20_000,
-      onLine: (line) => {
-        clientLines.push(line);
-        const event = parseEventLine(line);
-        if (event?.kind === 'MIGRATION')
-          say(
-            'step',
-            `migration ${event.fields.seq}: ${event.fields.from} -> ${event.fields.to} ${event.fields.result}${event.fields.took_ms ? ` (${event.fields.took_ms} ms)` : ''}`,
-          );
-      },
-    });
-    clientExit = result.exitCode;
-    await sleep(300); // the server's last PEER_ lines and the final packets
-  } finally {
-    say('step', 'stopping processes and removing the namespaces');
-    await server?.stop().catch(() => undefined);
-    for (const c of captures) await c.stop().catch(() => undefined);
-    for (const d of topology?.daemons ?? []) await d.stop().catch(() => undefined);
-    await resources.release();
-    await rm(keyDir, { recursive: true, force: true });
-    for (const file of [log, serverLog, clientLog]) await file.close().catch(() => undefined);
-  }
-  clientLines = clientLines.filter(Boolean);
+      say('step', `starting tcpdump on ${topology.captures.map((c) => c.link).join(', ')}`);
+      for (const point of topology.captures)
+        captures.push(await startCapture(point, path.join(reportDir, `${point.link}.pcap`), { log, signal: o.signal }));
 
-  say('step', 'analysing the captures with tshark');
-  const read = await readCaptures(
-    captures.map((c) => c.pcap),
-    QUIC_PORT,
-    { signal: o.signal, log },
-  );
-  const packetsByLink = new Map<string, Packet[]>(captures.map((c, index) => [c.point.link, read[index]!]));
-  const quicTimes = [...packetsByLink.values()]
-    .flat()
-    .filter((p) => p.srcPort === QUIC_PORT || p.dstPort === QUIC_PORT)
-    .map((p) => p.epochMs);
-  const t0 = quicTimes.length ? Math.min(...quicTimes) : startedAt.getTime();
-  const ports = { quic: QUIC_PORT, wireguard: WG_PORT };
-  const observers = captures.map((c) =>
-    observerView(c.point.link, `${c.point.ns}:${c.point.iface}`, path.basename(c.pcap), packetsByLink.get(c.point.link) ?? [], t0, ports),
-  );
-
-  const serverLines = server?.lines ?? [];
-  const match = matchMigrations(clientLines, serverLines);
-  const serverSeen = new Set(match.matched.map((m) => m.client.raw));
-  const serverObserver = observers.find((ob) => ob.link === 'server');
-  const migrations: MigrationRecord[] = clientLines
-    .map(parseEventLine)
-    .filter((e) => e?.kind === 'MIGRATION')
-    .map((e) => {
-      const f = e!.fields;
-      const [oldCid = '', newCid = ''] = (f.server_cid ?? '').split('->');
-      const to = (f.to ?? '').replace(/%.*$/, '');
-      const seen = serverObserver?.fourTuples.find((t) => t.client === to && t.kind === 'quic');
-      return {
-        seq: Number(f.seq),
-        t_ms: Number(f.t_ms),
-        from: f.from ?? '',
-        to: f.to ?? '',
-        serverCid: { old: oldCid, new: newCid },
-        result: f.result ?? 'unknown',
-        ...(f.reason ? { reason: f.reason } : {}),
-        tookMs: Number(f.took_ms),
-        ...(f.paced_ms ? { pacedMs: Number(f.paced_ms) } : {}),
-        fromPath: topology!.pathOf((f.from ?? '').replace(/%.*$/, '')),
-        toPath: topology!.pathOf(to),
-        seenByServer: serverSeen.has(e!.raw),
-        ...(seen ? { serverSawNewPathMs: seen.firstMs } : {}),
+      server = await startLabServer(prepared, topology.serverNs, { slowestMbit: slowest, log: serverLog, signal: o.signal });
+      say(
+        'step',
+        `downloading ${(responseBytes / 1e6).toFixed(1)} MB at ${Object.entries(rates)
+          .map(([link, rate]) => `${link} ${rate}`)
+          .join(', ')} Mbit/s, migrating every ${o.intervalMs} ms (${o.mode})`,
+      );
+      const client = await runLabClient(prepared, topology, o, { responseBytes, log: clientLog, say });
+      await sleep(300); // the server's last PEER_ lines and the final packets
+      const { clientNs, serverNs, paths, wireguard, netem } = topology;
+      ran = {
+        topology: { clientNs, serverNs, paths, wireguard, netem },
+        client: { lines: client.lines.filter(Boolean), exitCode: client.exitCode },
+        // The server's lines until it stops (below): its summary comes at the end.
+        serverLines: server.lines,
       };
-    });
-
-  const goodputPackets = captures.filter((c) => c.point.goodput).flatMap((c) => packetsByLink.get(c.point.link) ?? []);
-  const bins = goodputBins(goodputPackets, t0, QUIC_PORT, GOODPUT_BIN_MS, topology!.pathOf);
-  const totalBytes = goodputPackets.filter((p) => p.srcPort === QUIC_PORT).reduce((sum, p) => sum + p.udpPayload, 0);
-  const activeMs = bins.length ? bins[bins.length - 1]!.t_ms + GOODPUT_BIN_MS - bins[0]!.t_ms : 0;
-  const perPath = new Map<string, number>();
-  for (const p of goodputPackets) {
-    if (p.srcPort !== QUIC_PORT && p.dstPort !== QUIC_PORT) continue;
-    const client = p.srcPort === QUIC_PORT ? `${p.dst}:${p.dstPort}` : `${p.src}:${p.srcPort}`;
-    const name = topology!.pathOf(client);
-    perPath.set(name, (perPath.get(name) ?? 0) + p.ipBytes);
-  }
-  const summaryLine = clientLines.map(parseEventLine).find((e) => e?.kind === 'MIGRATION_SUMMARY');
-  const report: LabReport = {
-    schema: 1,
-    scenario: o.scenario,
-    mode: o.mode,
-    runId,
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    artifact: {
-      name: artifact.name,
-      fingerprint: artifact.manifest.fingerprint,
-      chromium: artifact.manifest.chromium.version,
-      revisions: { src: artifact.manifest.inputs.src ?? 'none', quiche: artifact.manifest.inputs.quiche },
-      patchset: artifact.manifest.patches.patchset,
-      dir: artifact.dir,
-    },
-    settings: {
-      intervalMs: o.intervalMs,
-      rateMbit: o.rateMbit,
-      responseBytes,
-      delayMs: o.delayMs,
-      addresses: topology!.paths.map((p) => p.localAddress),
-      serverAddress: SERVER_ADDRESS,
-      serverPort: QUIC_PORT,
-    },
-    topology: {
-      namespaces: [topology!.clientNs, topology!.serverNs],
-      paths: topology!.paths,
-      wireguard: topology!.wireguard,
-      shaping: { qdisc: 'tbf', rateMbit: o.rateMbit, rates, netem: topology!.netem },
-    },
-    client: {
-      exitCode: clientExit,
-      requestSucceeded: clientLines.some((l) => l.includes('Request succeeded (200).')),
-      summary: summaryLine?.fields ?? null,
-    },
-    migrations,
-    serverPathChanges: serverLines.map(parseEventLine).filter((e) => e?.kind === 'PEER_MIGRATION').length,
-    goodput: {
-      binMs: GOODPUT_BIN_MS,
-      bins,
-      totalBytes,
-      activeMs,
-      meanMbit: activeMs ? Math.round(((totalBytes * 8) / (activeMs / 1000) / 1e6) * 100) / 100 : 0,
-    },
-    perPathBytes: [...perPath.entries()].map(([p, bytes]) => ({ path: p, bytes })).sort((a, b) => b.bytes - a.bytes),
-    observers,
-    linkable: linkability(migrations, observers),
-    cidReuse: cidReuse(observers),
-    notes,
-    files,
-  };
-  if (!observers.some((ob) => ob.quicDissected))
-    notes.push(
-      'no short-header QUIC connection IDs were seen on any link (expected with the fixture programs, which do not speak QUIC on the wire): the connection-ID part of the observer view is empty',
+    } finally {
+      say('step', 'stopping processes and removing the namespaces');
+      await server?.stop().catch(() => undefined);
+      for (const c of captures) await c.stop().catch(() => undefined);
+      for (const d of topology?.daemons ?? []) await d.stop().catch(() => undefined);
+      await resources.release();
+      await rm(keyDir, { recursive: true, force: true });
+      for (const file of [serverLog, clientLog]) await file.close().catch(() => undefined);
+    }
+    say('step', 'analysing the captures with tshark');
+    const packets = await readCaptures(
+      captures.map((c) => c.pcap),
+      QUIC_PORT,
+      { signal: o.signal, log },
     );
-  if (!report.client.requestSucceeded) notes.push(`the download did not complete (client exit ${clientExit}); see ${files.clientLog}`);
-  say('step', 'writing report.json and report.html');
+    return {
+      runId,
+      scenario: o.scenario,
+      mode: o.mode,
+      settings: { intervalMs: o.intervalMs, rateMbit: o.rateMbit, delayMs: o.delayMs, responseBytes, rates },
+      startedAt: startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      artifact: artifactRecord(prepared.artifact),
+      topology: ran.topology,
+      captures: captures.map((c, index) => ({ point: c.point, pcap: c.pcap, packets: packets[index]! })),
+      client: ran.client,
+      serverLines: ran.serverLines,
+      notes: [...progress.notes],
+      files,
+    };
+  } finally {
+    await log.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A lab run without its report: check the options, prepare, and record (setup, run, teardown, the
+ * captures read). runLab analyses what it returns; it is exported for recording runs to analyse
+ * later (test/lab/record-raw-run.ts).
+ */
+export async function recordLab(options: LabOptions): Promise<{ raw: RawRun; reportDir: string }> {
+  checkOptions(options);
+  const o = withDefaults(options);
+  const progress = progressOf(options.onEvent);
+  const prepared = await prepare(o, progress);
+  return { raw: await record(o, prepared, progress), reportDir: prepared.reportDir };
+}
+
+/**
+ * The migration lab: install the artifact, build the scenario's namespaces, run the server and a
+ * migrating client in them with tcpdump on every link, analyse the captures (src/lab/analyse.ts), and
+ * write report.json and report.html. Everything created is removed before it returns, whatever happens.
+ */
+export async function runLab(options: LabOptions): Promise<LabResult> {
+  const { raw, reportDir } = await recordLab(options);
+  const report = analyseRun(raw);
+  options.onEvent?.({ kind: 'step', message: 'writing report.json and report.html' });
   await writeReport(report, reportDir);
-  if (!report.client.requestSucceeded && migrations.length === 0) {
-    throw new SmokeTestError(`The client did not complete the download and reported no migration (exit ${clientExit}).`, {
-      logPath: files.clientLog,
-      tail: clientLines.slice(-20),
+  if (!report.client.requestSucceeded && report.migrations.length === 0) {
+    throw new SmokeTestError(`The client did not complete the download and reported no migration (exit ${raw.client.exitCode}).`, {
+      logPath: raw.files.clientLog,
+      tail: raw.client.lines.slice(-20),
     });
   }
   return { report, reportDir };

@@ -24,7 +24,8 @@ export interface LabState {
   wgSockets: string[];
 }
 
-export const newRunId = () => randomBytes(3).toString('hex');
+/** A lab run's id: 6 hex digits, in its resource names and state file (not the pipeline's run id). */
+export const newLabId = () => randomBytes(3).toString('hex');
 
 export class LabResources {
   readonly state: LabState;

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { median, quantile } from '../util/stats.js';
 import { renderSvg } from './plots.js';
-import { median, quantile } from './report.js';
 import { runLab } from './run.js';
 import { SCENARIOS, type LabOptions, type LabReport, type Scenario } from './types.js';
 

@@ -1,6 +1,6 @@
 import { exec } from '../process/exec.js';
 import type { LogFile } from '../process/log-file.js';
-import type { Background } from './background.js';
+import type { Background } from '../process/background.js';
 import type { LabResources } from './state.js';
 import type { Scenario } from './types.js';
 import { createTunnel, type WireGuardKind } from './wireguard.js';
@@ -23,7 +23,7 @@ export const SHAPED_LINKS: Record<Scenario, string[]> = {
   'two-paths': ['direct', 'tunnel'],
 };
 export const QUIC_PORT = 4433;
-const WG_PORT = 51820;
+export const WG_PORT = 51820;
 const WG_TABLE = '213';
 
 export interface CapturePoint {
@@ -68,6 +68,16 @@ export interface TopologyOptions {
 }
 
 const hostPart = (endpoint: string) => endpoint.replace(/%.*$/, '').replace(/:\d+$/, '');
+
+/**
+ * The name of the path a client endpoint (ip:port) is on: the path whose local address has its host
+ * (direct, wireguard; in rotate-ips each address is a path named by itself), else the host. In
+ * rebind-port the address stays: each port is its own path.
+ */
+export function pathNamer(scenario: Scenario, paths: LabPath[]): (endpoint: string) => string {
+  if (scenario === 'rebind-port') return (e) => `port ${e.split(':').pop()}`;
+  return (e) => paths.find((p) => hostPart(p.localAddress) === hostPart(e))?.name ?? hostPart(e);
+}
 
 export async function buildTopology(options: TopologyOptions): Promise<Topology> {
   const { resources, log, signal } = options;
@@ -119,8 +129,7 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
       wireguard: null,
       netem,
       daemons: [],
-      // rebind-port keeps the address: each port is its own path.
-      pathOf: options.scenario === 'rebind-port' ? (e) => `port ${e.split(':').pop()}` : hostPart,
+      pathOf: pathNamer(options.scenario, paths),
     };
   }
 
@@ -146,13 +155,14 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
   await ip('-n', clientNs, 'rule', 'add', 'from', '10.213.9.2', 'lookup', WG_TABLE);
   await ip('-n', clientNs, 'route', 'add', 'default', 'dev', wgClient, 'table', WG_TABLE);
   await ip('-n', serverNs, 'route', 'replace', '10.213.9.0/24', 'dev', wgServer, 'src', SERVER_ADDRESS);
+  const paths = [
+    { name: 'direct', localAddress: '10.213.1.2', link: 'direct' },
+    { name: 'wireguard', localAddress: `10.213.9.2%${wgClient}`, link: 'tunnel' },
+  ];
   return {
     clientNs,
     serverNs,
-    paths: [
-      { name: 'direct', localAddress: '10.213.1.2', link: 'direct' },
-      { name: 'wireguard', localAddress: `10.213.9.2%${wgClient}`, link: 'tunnel' },
-    ],
+    paths,
     captures: [
       { link: 'server', ns: serverNs, iface: 'any', goodput: false },
       { link: 'direct', ns: clientNs, iface: direct.c, goodput: true },
@@ -162,7 +172,7 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
     wireguard: tunnel.kind,
     netem,
     daemons: tunnel.daemons,
-    pathOf: (e) => (hostPart(e) === '10.213.9.2' ? 'wireguard' : hostPart(e) === '10.213.1.2' ? 'direct' : hostPart(e)),
+    pathOf: pathNamer(options.scenario, paths),
   };
 }
 

@@ -1,9 +1,11 @@
 /** The lab's vocabulary: scenarios, options, and the report written to report.json (docs/lab.md). */
+import type { TimerMigrationMode } from '../smoke/migration-mode.js';
 
 export const SCENARIOS = ['two-paths', 'rotate-ips', 'rebind-port'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
-export const MIGRATE_MODES = ['hard', 'validate'] as const;
-export type MigrateMode = (typeof MIGRATE_MODES)[number];
+/** The lab migrates on a timer: --mode is the client's --migrate_mode (the migration modes are in src/smoke/). */
+export { TIMER_MIGRATION_MODES as MIGRATE_MODES } from '../smoke/migration-mode.js';
+export type { TimerMigrationMode as MigrateMode } from '../smoke/migration-mode.js';
 
 /** One line of progress for a display: the lab prints nothing itself. */
 export interface LabEvent {
@@ -16,7 +18,7 @@ export interface LabOptions {
   /** An artifact tarball, dist directory, store directory, URL, or an installed artifact directory. */
   artifact: string;
   scenario: Scenario;
-  mode?: MigrateMode;
+  mode?: TimerMigrationMode;
   /** --migrate_interval_ms: how often the client migrates during the download. */
   intervalMs?: number;
   /** How long the download should last at the link rate (it sizes the response). */
@@ -103,7 +105,7 @@ export interface GoodputBin {
 export interface LabReport {
   schema: 1;
   scenario: Scenario;
-  mode: MigrateMode;
+  mode: TimerMigrationMode;
   runId: string;
   startedAt: string;
   durationMs: number;

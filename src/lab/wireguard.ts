@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ToolError } from '../errors.js';
 import { exec } from '../process/exec.js';
 import type { LogFile } from '../process/log-file.js';
-import { startBackground, type Background } from './background.js';
+import { startBackground, type Background } from '../process/background.js';
 import type { LabResources } from './state.js';
 
 /**

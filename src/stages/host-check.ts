@@ -1,9 +1,10 @@
-import { access, constants, readFile, realpath, stat, statfs } from 'node:fs/promises';
+import { readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import { exec } from '../process/exec.js';
+import { findOnPath } from '../process/find-on-path.js';
 import { writeJsonAtomic } from '../util/fs.js';
 
 /**
@@ -73,20 +74,6 @@ async function readProbeCache(config: ResolvedConfig): Promise<ProbeCache> {
   } catch {
     return {}; // none yet, or unreadable: probe
   }
-}
-
-/** `command -v`, in-process: the first executable file of that name on PATH. */
-async function findOnPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      if ((await stat(candidate)).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 async function identity(file: string): Promise<string> {

@@ -165,7 +165,7 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     const run = await runSmoke(binDir, dir, { migration: 'require' });
     console.log(`default smoke settings:\n  ${run.notes.join('\n  ')}`);
     expect(run.error, run.notes.join('\n')).toBeUndefined();
-    for (const mode of run.output!.migration.modes!) {
+    for (const mode of run.migration!.modes!) {
       expect(mode.migrations, mode.mode).toBeGreaterThan(0);
       expect(mode.matched, mode.mode).toBe(mode.migrations);
     }

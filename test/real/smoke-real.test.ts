@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmokeTestError } from '../../src/errors.js';
-import { MAX_CLIENT_SOCKETS, type ModeResult } from '../../src/stages/smoke.js';
+import { MAX_CLIENT_SOCKETS, type ModeResult } from '../../src/smoke/migration-check.js';
 import { hasBinaries, runSmoke, type SmokeRun } from './smoke-harness.js';
 
 const BIN_DIR = process.env.BQ_REAL_BIN_DIR;
@@ -40,7 +40,7 @@ describe.skipIf(!!skipReason)('smoke test on the real binaries', () => {
     if (!process.env.BQ_KEEP) await rm(dir, { recursive: true, force: true });
   });
   const modes = (): ModeResult[] =>
-    run.output?.migration.modes ?? ((run.error as SmokeTestError | undefined)?.data as { modes?: ModeResult[] } | undefined)?.modes ?? [];
+    run.migration?.modes ?? ((run.error as SmokeTestError | undefined)?.data as { modes?: ModeResult[] } | undefined)?.modes ?? [];
 
   it('fetches: each client gets "Request succeeded (200)." from its server', () => {
     expect(run.notes.join('\n')).toMatch(/epoll_quic_client -> epoll_quic_server: Request succeeded \(200\)\./);
@@ -55,12 +55,12 @@ describe.skipIf(!!skipReason)('smoke test on the real binaries', () => {
 
   it.skipIf(EXPECT_DEFECTS)('passes: every migration ok and matched once, no server revert, bounded sockets in every mode', () => {
     expect(run.error).toBeUndefined();
-    for (const mode of run.output!.migration.modes!) {
+    for (const mode of run.migration!.modes!) {
       expect(mode.matched, mode.mode).toBe(mode.migrations);
       expect(mode.maxSockets, mode.mode).toBeLessThanOrEqual(MAX_CLIENT_SOCKETS);
       expect(mode.revertedClientOk, mode.mode).toBe(0);
     }
-    expect(run.output!.migration.modes!.find((m) => m.mode === 'validate')!.migrations).toBeGreaterThanOrEqual(10);
+    expect(run.migration!.modes!.find((m) => m.mode === 'validate')!.migrations).toBeGreaterThanOrEqual(10);
   });
 
   it.runIf(EXPECT_DEFECTS)('with the unfixed patches: fails, naming the validate-mode socket growth', () => {

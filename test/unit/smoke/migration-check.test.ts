@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { matchMigrations } from '../../../src/smoke/event-lines.js';
-import { MAX_CLIENT_SOCKETS, migrationProblems, offersValidateMode } from '../../../src/stages/smoke.js';
+import { checkMigration, MAX_CLIENT_SOCKETS, migrationProblems, type SmokeConfig } from '../../../src/smoke/migration-check.js';
+import { clientOffers, REQUEST_OK, type ToyServer } from '../../../src/smoke/toy-programs.js';
+import { fakeExec } from '../../support/fake-exec.js';
 
 const ok = [
   'MIGRATION seq=1 trigger=timer mode=validate from=127.0.0.1:45123 to=127.0.0.2:38811 server_cid=a1->b2 result=ok t_ms=512 took_ms=1',
@@ -49,19 +51,85 @@ describe('migration check verdict', () => {
   });
 });
 
-describe('validate mode is offered', () => {
-  it('by the real patched client (quiche --help wraps the description)', () => {
-    const help = `  --migrate_mode (Intentional migration: 'hard' switches sockets at once\n    (MigrateSocketWithSpecifiedPort; works in all client binaries). 'validate'\n    probes the new path and switches only after PATH_RESPONSE\n    (ValidateAndMigrateSocket; standalone epoll_quic_client only, not the\n    Chromium-based quic_client).); default: "hard";\n  --migrate_wait_for_cid_ms (...)`;
-    expect(offersValidateMode(help)).toBe(true);
+describe('checkMigration', () => {
+  const smoke: SmokeConfig = {
+    enabled: true,
+    migration: 'require',
+    responseBytes: 1_000_000,
+    maxResponseBytes: 100_000_000,
+    addresses: ['127.0.0.1', '127.0.0.2'],
+    migrateIntervalMs: 500,
+    timeoutMs: 10_000,
+  };
+  const client = { name: 'epoll_quic_client', path: '/bin/epoll_quic_client' };
+  const hardOnly = clientOffers('--migrate_local_addresses --migrate_interval_ms --migrate_mode (hard only; validate is not supported)');
+
+  /**
+   * A client that finishes downloads under `migratesFrom` bytes before its first migration (as the real
+   * one does on an idle machine), and migrates once in larger ones; the server sees that migration.
+   */
+  function loopback(migratesFrom: number) {
+    const toy: ToyServer = { port: 4433, lines: [], stop: () => Promise.resolve() };
+    const { exec, calls } = fakeExec((_file, args) => {
+      const bytes = Number(args[args.length - 1]!.split('/').pop());
+      const migrates = bytes >= migratesFrom;
+      if (migrates) toy.lines.push(server[0]!);
+      return migrates ? { lines: [ok[0]!, REQUEST_OK], durationMs: 900 } : { lines: [REQUEST_OK], durationMs: 100 };
+    });
+    const urls = () => calls.map((c) => c.args[c.args.length - 1]);
+    return { toy, exec, urls };
+  }
+
+  it('tries a timed run that ended before its first migration again, with a larger response, and notes it', async () => {
+    const { toy, exec, urls } = loopback(10_000_000);
+    const notes: string[] = [];
+    const result = await checkMigration({ exec, note: (m) => notes.push(m), smoke }, toy, client, hardOnly, 50);
+    // 1 MB in 100 ms, 50 of them start-up: two intervals with a 1.5x margin want 30 MB, capped at 16x.
+    expect(urls()).toEqual(['https://localhost/1000000', 'https://localhost/16000000']);
+    expect(result).toMatchObject({
+      checked: true,
+      migrations: 1,
+      matched: 1,
+      failed: 0,
+      modes: [{ mode: 'hard', responseBytes: 16_000_000, tries: 2 }],
+    });
+    expect(notes).toEqual([
+      "migration validate mode skipped: the client's --help does not offer --migrate_mode=validate",
+      'migration every-n mode skipped: the client has no --migrate_every_n_requests',
+      'migration hard: the 1.0 MB download ended after 100 ms with 0 migration(s); trying again with 16 MB',
+      'migration hard: 1 of 1 migration(s) matched across 127.0.0.1, 127.0.0.2 in 900 ms (16 MB); client sockets max 0 (0 samples); server reverts 0',
+      'migration ok: 1 migration(s) across 127.0.0.1, 127.0.0.2 in hard mode(s), each seen by the server with the same connection IDs',
+    ]);
   });
 
-  it('not by the fixture client, which supports only hard', () => {
-    const help =
-      '  --migrate_mode (default: hard)\n      hard: close the socket and continue on a new one with the next spare server connection ID (works in all client binaries). validate is not supported by this client.\n  --migrate_max_failures (default: 3)';
-    expect(offersValidateMode(help)).toBe(false);
+  it('gives its verdict on a run that never migrates at the largest size, naming what is wrong', async () => {
+    const { toy, exec, urls } = loopback(Infinity);
+    await expect(
+      checkMigration({ exec, note: () => {}, smoke: { ...smoke, maxResponseBytes: 2_000_000 } }, toy, client, hardOnly, 50),
+    ).rejects.toMatchObject({
+      failureClass: 'smoke',
+      message: expect.stringMatching(
+        /^Migration check failed: hard mode: the client reported no successful MIGRATION; hard mode: the connection used 0 local/,
+      ),
+    });
+    expect(urls()).toEqual(['https://localhost/1000000', 'https://localhost/2000000']);
   });
 
-  it('not by a client without --migrate_mode', () => {
-    expect(offersValidateMode('  --migrate_local_addresses (default: )\n      validate nothing')).toBe(false);
+  it('without the migration patch: skipped with a note under auto, a failure under require', async () => {
+    const { toy, exec } = loopback(0);
+    const notes: string[] = [];
+    const unpatched = clientOffers('--host --port');
+    expect(
+      await checkMigration({ exec, note: (m) => notes.push(m), smoke: { ...smoke, migration: 'auto' } }, toy, client, unpatched, 50),
+    ).toEqual({
+      checked: false,
+      skipped: 'epoll_quic_client has no --migrate_local_addresses (the MIMIQ migration patch is not in this build)',
+    });
+    expect(notes).toEqual([
+      'migration check skipped: epoll_quic_client has no --migrate_local_addresses (the MIMIQ migration patch is not in this build)',
+    ]);
+    await expect(checkMigration({ exec, note: () => {}, smoke }, toy, client, unpatched, 50)).rejects.toMatchObject({
+      message: expect.stringMatching(/^Migration check required, but epoll_quic_client has no --migrate_local_addresses/),
+    });
   });
 });
