@@ -1,21 +1,20 @@
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { build, clean, doctor, plan, status } from '../api/pipeline.js';
-import { formatHostReport } from '../stages/host-check.js';
+import { doctor, formatHostReport } from '../api/doctor.js';
+import { runInContainer } from '../api/docker.js';
+import { build, clean, plan, status } from '../api/pipeline.js';
+import type { PipelineEvent, Selection } from '../api/types.js';
 import { loadConfig } from '../config/load.js';
 import { BACKEND_IDS } from '../config/schema.js';
 import { TOOL_VERSION } from '../config/version.js';
 import { renderConfigJsonSchema } from '../config/json-schema.js';
 import { EXIT_CODES, InterruptedError, toBuildQuicheError, UsageError, type BuildQuicheError } from '../errors.js';
-import type { Selection } from '../engine/pipeline.js';
-import type { PipelineEvent } from '../engine/events.js';
 import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js';
 import { formatDuration, formatFailure } from './render/format.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { registerInstallCommand } from './install-command.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerPatchCommands } from './patch-commands.js';
-import { runInContainer } from '../docker/index.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
