@@ -1,8 +1,8 @@
-import { defineConfig } from './src/config/define.js';
+import { defineConfig } from 'build-quiche';
 
-// The embedded default: Chromium 152.0.7977.83 with the MIMIQ-derived patches in patches/.
-// Every other field has a default; see docs/configuration.md and schema/pipeline.config.schema.json.
+// The embedded default: Chromium DEFAULT_CHROMIUM_VERSION (152.0.7977.83, src/config/schema.ts) with
+// the MIMIQ-derived patches in patches/. Pin another with `chromium: { version: '...' }` or --pin.
+// Every field has a default; see docs/configuration.md and schema/pipeline.config.schema.json.
 export default defineConfig({
-  chromium: { version: '152.0.7977.83' },
   patches: { series: 'patches/series' },
 });

@@ -92,10 +92,14 @@ export class BuildQuicheError extends Error {
   }
 }
 
-const define = (failureClass: FailureClass) =>
+/**
+ * One class per failure: `export class UsageError extends define('usage') {}`. `defaults` are details
+ * every instance has unless the thrower gives its own (a standing hint).
+ */
+export const define = (failureClass: FailureClass, defaults?: ErrorDetails) =>
   class extends BuildQuicheError {
     constructor(message: string, details?: ErrorDetails) {
-      super(failureClass, message, details);
+      super(failureClass, message, defaults ? { ...defaults, ...details } : details);
     }
   };
 

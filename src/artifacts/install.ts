@@ -1,7 +1,7 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { IntegrityError, NotFoundError, UsageError } from '../errors.js';
-import { canonicalJson } from '../engine/fingerprint.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { pathExists, sha256File } from '../util/fs.js';
 import { renameDirInto } from './atomic.js';
 import { readChecksums, SUMS_FILE } from './checksums.js';

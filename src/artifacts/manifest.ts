@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
-import { canonicalJson } from '../engine/fingerprint.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { IntegrityError } from '../errors.js';
 import { exec } from '../process/exec.js';
 

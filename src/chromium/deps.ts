@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { evaluatePyLiteralModule, PyLiteralError, type PyValue } from './pyliteral.js';
 
 /**
@@ -40,9 +41,8 @@ export interface DepsContext {
   hostCpu?: string;
 }
 
-export class DepsError extends Error {
-  override name = 'DepsError';
-}
+/** A DEPS file build-quiche cannot read or evaluate (a ConfigError: the pin names it). */
+export class DepsError extends ConfigError {}
 
 /** Var('x') stays a `{x}` placeholder until expansion, exactly as gclient's Var does. */
 const DEPS_FUNCTIONS = {

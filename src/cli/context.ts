@@ -27,6 +27,6 @@ export interface CliContext {
   configOptions: () => { configFile?: string; flags: Record<string, unknown>; set: string[]; cwd: string; env: NodeJS.ProcessEnv };
   signal: AbortSignal;
   setExitCode: (code: number) => void;
-  /** With --docker: runs the whole command in the builder image and returns true (the action then does nothing). */
+  /** With --docker: runs the whole command in the builder image and returns true (the preAction hook then skips the action). */
   inContainer: () => Promise<boolean>;
 }

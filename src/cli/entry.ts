@@ -1,4 +1,4 @@
-import { killAllGroups } from '../process/exec.js';
+import { killAllGroups } from '../api/process.js';
 import { runCli } from './main.js';
 import { processIo } from './output.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { installArtifact } from '../artifacts/install.js';
+import { installArtifact } from '../api/install.js';
 import type { CliContext } from './context.js';
 
 /** `build-quiche install`: the consumer side, for other demos (docs/artifacts.md). */

@@ -1,9 +1,18 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { summaryLines } from '../lab/report.js';
-import { LAB_DEFAULTS, runLab } from '../lab/run.js';
-import { parseSweep, runSweep, sweepTable } from '../lab/sweep.js';
-import { MIGRATE_MODES, SCENARIOS, type LabEvent, type MigrateMode, type Scenario } from '../lab/types.js';
+import {
+  LAB_DEFAULTS,
+  MIGRATE_MODES,
+  parseSweep,
+  runLab,
+  runSweep,
+  SCENARIOS,
+  summaryLines,
+  sweepTable,
+  type LabEvent,
+  type MigrateMode,
+  type Scenario,
+} from '../api/lab.js';
 import type { CliContext } from './context.js';
 
 interface LabFlags {

@@ -1,21 +1,20 @@
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { build, clean, doctor, plan, status } from '../api/pipeline.js';
-import { formatHostReport } from '../stages/host-check.js';
+import { doctor, formatHostReport } from '../api/doctor.js';
+import { runInContainer } from '../api/docker.js';
+import { build, clean, plan, status } from '../api/pipeline.js';
+import type { PipelineEvent, Selection } from '../api/types.js';
 import { loadConfig } from '../config/load.js';
 import { BACKEND_IDS } from '../config/schema.js';
 import { TOOL_VERSION } from '../config/version.js';
 import { renderConfigJsonSchema } from '../config/json-schema.js';
 import { EXIT_CODES, InterruptedError, toBuildQuicheError, UsageError, type BuildQuicheError } from '../errors.js';
-import type { Selection } from '../engine/pipeline.js';
-import type { PipelineEvent } from '../engine/events.js';
 import { chooseRenderer, processIo, type Io, type OutputMode } from './output.js';
 import { formatDuration, formatFailure } from './render/format.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { registerInstallCommand } from './install-command.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerPatchCommands } from './patch-commands.js';
-import { runInContainer } from '../docker/index.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -30,9 +29,9 @@ function flagsToConfig(opts: GlobalOptions, cwd: string): Record<string, unknown
   if (opts.cacheDir) flags.cacheDir = here(opts.cacheDir);
   if (opts.distDir) flags.distDir = here(opts.distDir);
   if (opts.jobs !== undefined) {
+    // The schema validates it (build.jobs), as it does the file's value; text that is no number stays text, so the error shows it.
     const jobs = Number(opts.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs expects a positive whole number, got "${opts.jobs}".`);
-    section('build').jobs = jobs;
+    section('build').jobs = opts.jobs.trim() === '' || Number.isNaN(jobs) ? opts.jobs : jobs;
   }
   if (opts.builder) section('build').builder = opts.builder;
   if (opts.srcDir) section('checkout').srcDir = here(opts.srcDir);
@@ -41,7 +40,10 @@ function flagsToConfig(opts: GlobalOptions, cwd: string): Record<string, unknown
   return flags;
 }
 
-/** The commands --docker applies to: those that read or write the cache. */
+/**
+ * The commands --docker applies to: those that read or write the cache. With --docker, the preAction
+ * hook runs the whole command in the builder image, and the action on the host does not run.
+ */
 const DOCKER_COMMANDS = new Set(['build', 'plan', 'status', 'doctor', 'clean']);
 
 interface SelectionFlags {
@@ -90,15 +92,16 @@ export function createProgram(ctx: CliContext): Command {
     .option('--docker', 'run the command in the builder image (Dockerfile.builder) with docker or podman; see docs/docker.md')
     .showHelpAfterError('(run build-quiche --help for usage)')
     .exitOverride()
-    .hook('preAction', (_program, action) => {
-      if (ctx.globals().docker && !DOCKER_COMMANDS.has(action.name())) {
+    .hook('preAction', async (_program, action) => {
+      if (!ctx.globals().docker) return;
+      if (!DOCKER_COMMANDS.has(action.name())) {
         throw new UsageError(`--docker applies to ${[...DOCKER_COMMANDS].join(', ')}; \`${action.name()}\` runs on the host.`);
       }
+      if (await ctx.inContainer()) throw new RanInContainer();
     });
 
   selectionOptions(program.command('build', { isDefault: true }).description('run the pipeline (the default command)')).action(
     async (opts: SelectionFlags) => {
-      if (await ctx.inContainer()) return;
       const renderer = chooseRenderer(ctx.mode(), ctx.io);
       let shown: BuildQuicheError | undefined;
       const onEvent = (event: PipelineEvent) => {
@@ -119,7 +122,6 @@ export function createProgram(ctx: CliContext): Command {
 
   selectionOptions(program.command('plan').description('show what a build would run or skip, and why')).action(
     async (opts: SelectionFlags) => {
-      if (await ctx.inContainer()) return;
       const entries = await plan({ ...ctx.configOptions(), ...selectionFrom(opts) });
       if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(entries, null, 2));
       const width = Math.max(...entries.map((e) => e.stage.length));
@@ -135,7 +137,6 @@ export function createProgram(ctx: CliContext): Command {
     .command('status')
     .description('what each stage last did, and whether a run is in progress')
     .action(async () => {
-      if (await ctx.inContainer()) return;
       const report = await status(ctx.configOptions());
       if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(report, null, 2));
       ctx.io.stdout(`cache: ${report.cacheDir}`);
@@ -165,7 +166,6 @@ export function createProgram(ctx: CliContext): Command {
     .command('doctor')
     .description('check the host: disk, memory, cores, tools')
     .action(async () => {
-      if (await ctx.inContainer()) return;
       const report = await doctor(ctx.configOptions());
       if (ctx.mode().json) ctx.io.stdout(JSON.stringify(report, null, 2));
       else {
@@ -182,7 +182,6 @@ export function createProgram(ctx: CliContext): Command {
     .option('--stage <stages...>', 'only these stages')
     .option('--checkout', "also delete the cache's own checkout (never an adopted one)")
     .action(async (opts: { stage?: string[]; checkout?: boolean }) => {
-      if (await ctx.inContainer()) return;
       const result = await clean({ ...ctx.configOptions(), stages: opts.stage, checkout: opts.checkout });
       if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(result));
       ctx.io.stdout(`forgot: ${result.forgotten.join(', ')}`);
@@ -241,11 +240,15 @@ export async function runCli(argv: string[], io: Io = processIo(), signal: Abort
       return thrown.exitCode === 0 ? 0 : 2;
     }
     if (thrown instanceof AlreadyReported) return signal.aborted ? 130 : thrown.error.exitCode;
+    if (thrown instanceof RanInContainer) return exitCode;
     const error: BuildQuicheError = signal.aborted ? new InterruptedError('Interrupted.', { cause: thrown }) : toBuildQuicheError(thrown);
     reportError(error, ctx);
     return error.exitCode;
   }
 }
+
+/** The command ran in the builder image (--docker); its exit code is set and the host action is skipped. */
+class RanInContainer extends Error {}
 
 /** A failure the renderer has shown already; carries only its exit code up. */
 class AlreadyReported extends Error {

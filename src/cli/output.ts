@@ -1,5 +1,5 @@
 import { redact } from '../util/redact.js';
-import type { EventSink } from '../engine/events.js';
+import type { EventSink } from '../api/types.js';
 import { jsonRenderer } from './render/json.js';
 import { ListrView } from './render/listr.js';
 import { plainRenderer } from './render/plain.js';

@@ -1,4 +1,4 @@
-import { BuildQuicheError, type ErrorDetails } from '../errors.js';
+import { define } from '../errors.js';
 
 /** What to do on a host without Docker: the podman recipe, short (docs/docker.md has it whole). */
 export const PODMAN_RECIPE = [
@@ -12,25 +12,13 @@ export const PODMAN_RECIPE = [
 ].join('\n');
 
 /** Neither docker (with a daemon that answers) nor podman could be used. */
-export class ContainerEngineNotFoundError extends BuildQuicheError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super('tool', message, { hint: PODMAN_RECIPE, ...details });
-  }
-}
+export class ContainerEngineNotFoundError extends define('tool', { hint: PODMAN_RECIPE }) {}
 
 /** `docker build` / `podman build` of Dockerfile.builder failed; the log holds its whole output. */
-export class ImageBuildError extends BuildQuicheError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super('tool', message, details);
-  }
-}
+export class ImageBuildError extends define('tool') {}
 
 /** The engine could not create or start the container (exit 125-127 before build-quiche ran). */
-export class ContainerRunError extends BuildQuicheError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super('tool', message, details);
-  }
-}
+export class ContainerRunError extends define('tool') {}
 
 /**
  * What docker, podman and buildah print when they cannot reach a registry or a mirror (no network, no
@@ -42,8 +30,4 @@ const UNREACHABLE =
 export const showsNetworkFailure = (lines: readonly string[]): boolean => UNREACHABLE.test(lines.join('\n'));
 
 /** The image build could not pull its base image or reach its mirrors. */
-export class ImagePullNetworkError extends BuildQuicheError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super('network', message, details);
-  }
-}
+export class ImagePullNetworkError extends define('network') {}

@@ -1,23 +1,7 @@
+import { canonicalJson } from '../util/canonical-json.js';
 import { sha256 } from '../util/fs.js';
 
-/** JSON with object keys sorted, so equal inputs always serialise (and hash) the same. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as Record<string, unknown>)
-        .sort()
-        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-    );
-  }
-  return value;
-}
-
+/** sha256 of the canonical JSON: equal inputs, whatever their key order, give equal fingerprints. */
 export function fingerprint(value: unknown): string {
   return sha256(canonicalJson(value));
 }

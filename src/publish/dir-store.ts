@@ -10,7 +10,7 @@ import { sha256File, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { changedSincePackaged, receiveTarball } from './transfer.js';
 import { assertFingerprint } from './assert-fingerprint.js';
 import { stagingPath, sweepDeadStaging } from './put-staging.js';
-import type { ArtifactStore, PutResult, StoreCallOptions, StoredArtifact } from './store.js';
+import type { ArtifactStore, PutResult, StoreCallOptions, StoredArtifact } from './types.js';
 
 /**
  * A directory store (the default). Layout, one directory per fingerprint, each a valid dist dir:

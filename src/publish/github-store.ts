@@ -14,7 +14,7 @@ import { BuildQuicheError, ConfigError, DiskSpaceError, InterruptedError, Networ
 import { sha256, sha256File } from '../util/fs.js';
 import { changedSincePackaged, receiveTarball } from './transfer.js';
 import { assertFingerprint } from './assert-fingerprint.js';
-import type { ArtifactStore, PutResult, StoreCallOptions, StoredArtifact } from './store.js';
+import type { ArtifactStore, PutResult, StoreCallOptions, StoredArtifact } from './types.js';
 import { redact, registerSecret } from '../util/redact.js';
 
 /**

@@ -7,7 +7,7 @@ import { serializeManifest } from '../artifacts/manifest.js';
 import type { ArtifactResult } from '../artifacts/package.js';
 import { IntegrityError } from '../errors.js';
 import { sha256File, writeFileAtomic } from '../util/fs.js';
-import type { StoredArtifact } from './store.js';
+import type { StoredArtifact } from './types.js';
 
 /**
  * How every store's fetch ends: `produce` copies or downloads the tarball to a temp file in destDir,

@@ -1,6 +1,5 @@
 import type { BuildQuicheError } from '../../errors.js';
-import type { PipelineEvent } from '../../engine/events.js';
-import type { Progress } from '../../engine/stage.js';
+import type { PipelineEvent, Progress } from '../../api/types.js';
 import { formatDuration } from '../../util/duration.js';
 
 export { formatDuration };

@@ -1,4 +1,4 @@
-import type { PipelineEvent } from '../../engine/events.js';
+import type { PipelineEvent } from '../../api/types.js';
 
 /** --json: one event per line (NDJSON) on stdout, for scripts; errors carry class and exit code. */
 export function jsonRenderer(write: (line: string) => void): (event: PipelineEvent) => void {

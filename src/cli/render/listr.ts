@@ -1,5 +1,5 @@
 import type { ListrTask } from 'listr2';
-import type { PipelineEvent } from '../../engine/events.js';
+import type { PipelineEvent } from '../../api/types.js';
 import type { BuildQuicheError } from '../../errors.js';
 import { formatDuration, ProgressMeter, runSummary } from './format.js';
 

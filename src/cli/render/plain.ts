@@ -1,4 +1,4 @@
-import type { PipelineEvent } from '../../engine/events.js';
+import type { PipelineEvent } from '../../api/types.js';
 import { formatDuration, formatFailure, ProgressMeter, runSummary } from './format.js';
 
 export interface PlainOptions {

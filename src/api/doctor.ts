@@ -1,0 +1,6 @@
+/**
+ * `build-quiche doctor`: the host checks with numbers (disk, memory, cores, tools) that preflight runs
+ * before every build. `doctor()` itself sits with the other pipeline commands in pipeline.ts.
+ */
+export { doctor } from './pipeline.js';
+export { formatHostReport, type HostReport, type ToolCheck } from '../stages/host-check.js';
