@@ -8,23 +8,44 @@
  * so git does not recognize them; git also must not write into them. We read them through a throwaway
  * view in the temp dir: HEAD, packed-refs and an objects/info/alternates pointing at their objects.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exec } from '../../src/process/exec.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+const holdsQuiche = (dir: string) => existsSync(join(dir, 'quiche.git', 'packed-refs'));
+
+/** Where the repository this checkout belongs to lives: a worktree's main checkout, a local clone's origin. */
+function homesOfThisRepo(): string[] {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const commonDir = git('rev-parse', '--path-format=absolute', '--git-common-dir');
+  const origin = git('config', '--get', 'remote.origin.url').replace(/^file:\/\//, '');
+  return [commonDir && dirname(commonDir), isAbsolute(origin) ? origin.replace(/\/\.git\/?$|\/$/, '') : ''].filter(Boolean);
+}
+
 /**
- * Where the shared upstream is: BQ_SHARED_UPSTREAM, else ../shared/upstream next to the clone. The one
- * place tests, the real tier and the fault suite learn it (no machine path is written anywhere else).
+ * Where the shared upstream is: BQ_SHARED_UPSTREAM; else ../shared/upstream next to this checkout, or
+ * next to the repository it was cloned from (a CI clone of a local repo, a git worktree). The one place
+ * tests, the real tier and the fault suite learn it: no machine path is written anywhere.
  */
-export const SHARED_UPSTREAM_DIR = resolve(repoRoot, process.env.BQ_SHARED_UPSTREAM ?? '../shared/upstream');
+export const SHARED_UPSTREAM_DIR = process.env.BQ_SHARED_UPSTREAM
+  ? resolve(repoRoot, process.env.BQ_SHARED_UPSTREAM)
+  : ([repoRoot, ...homesOfThisRepo()].map((home) => resolve(home, '../shared/upstream')).find(holdsQuiche) ??
+    resolve(repoRoot, '../shared/upstream'));
 
 /** The shared upstream, when it holds the quiche repository (else undefined: the tests that need it skip). */
-export const UPSTREAM_DIR = existsSync(join(SHARED_UPSTREAM_DIR, 'quiche.git', 'packed-refs')) ? SHARED_UPSTREAM_DIR : undefined;
+export const UPSTREAM_DIR = holdsQuiche(SHARED_UPSTREAM_DIR) ? SHARED_UPSTREAM_DIR : undefined;
 export const SKIP_REASON = UPSTREAM_DIR
   ? undefined
   : `no shared upstream at ${SHARED_UPSTREAM_DIR} (set BQ_SHARED_UPSTREAM): real-file tests skipped`;
