@@ -4,6 +4,7 @@
  * builds share a prefix exactly when they would produce the same files.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { CompileError } from '../errors.js';
 
 export type CmakeDependency = 'boringssl' | 'abseil-cpp' | 'protobuf';
@@ -96,15 +97,20 @@ function requirePrefix(prefixes: Readonly<Partial<Record<CmakeDependency, string
   return prefix;
 }
 
-/** Cache arguments every dependency gets: Ninja, static release libraries, C++20, the toolchain. */
-export function commonCacheArgs(toolchain: Toolchain, installPrefix: string): string[] {
-  const flags = [...toolchain.flags, '-DNDEBUG'].join(' ');
+/**
+ * Cache arguments every dependency gets: Ninja, static release libraries, C++20, the toolchain, and
+ * `pathFlags` (path-map.ts: the build's directories mapped out of the objects; C, C++ and BoringSSL's
+ * assembly alike).
+ */
+export function commonCacheArgs(toolchain: Toolchain, installPrefix: string, pathFlags: readonly string[] = []): string[] {
+  const flags = [...toolchain.flags, '-DNDEBUG', ...pathFlags].join(' ');
   return [
     '-G',
     'Ninja',
     '-DCMAKE_BUILD_TYPE=Release',
     `-DCMAKE_C_FLAGS_RELEASE=${flags}`,
     `-DCMAKE_CXX_FLAGS_RELEASE=${flags}`,
+    `-DCMAKE_ASM_FLAGS_RELEASE=${[...toolchain.flags, ...pathFlags].join(' ')}`,
     `-DCMAKE_C_COMPILER=${toolchain.cc}`,
     `-DCMAKE_CXX_COMPILER=${toolchain.cxx}`,
     `-DCMAKE_CXX_STANDARD=${CXX_STANDARD}`,
@@ -120,7 +126,10 @@ export function commonCacheArgs(toolchain: Toolchain, installPrefix: string): st
 
 /**
  * The install directory name: `<name>-<commit12>-<key8>`, the key hashing the compiler, flags and
- * recipe (and the prefixes of what it was built against), so a change in any of them gets a fresh prefix.
+ * recipe (and the prefix names of what it was built against), so a change in any of them gets a fresh
+ * prefix. Never an absolute path: the name is the same in every cache dir, so the headers' paths that
+ * objects keep (mapped, see path-map.ts) are too. `paths` marks prefixes built with the path maps, so
+ * an older cache's prefixes, which hold the cache dir in their objects, are not reused.
  */
 export function installPrefixName(
   name: CmakeDependency,
@@ -139,7 +148,8 @@ export function installPrefixName(
         cxx: toolchain.cxx,
         flags: toolchain.flags,
         std: CXX_STANDARD,
-        args: recipe.cacheArgs(dependencyPrefixes),
+        paths: 'mapped-relative',
+        args: recipe.cacheArgs(Object.fromEntries(Object.entries(dependencyPrefixes).map(([dep, prefix]) => [dep, path.basename(prefix)]))),
       }),
     )
     .digest('hex');
@@ -154,13 +164,14 @@ export function configureArgs(
   installPrefix: string,
   toolchain: Toolchain,
   dependencyPrefixes: Readonly<Partial<Record<CmakeDependency, string>>> = {},
+  pathFlags: readonly string[] = [],
 ): string[] {
   return [
     '-S',
     sourceDir,
     '-B',
     buildDir,
-    ...commonCacheArgs(toolchain, installPrefix),
+    ...commonCacheArgs(toolchain, installPrefix, pathFlags),
     ...CMAKE_RECIPES[name].cacheArgs(dependencyPrefixes),
   ];
 }

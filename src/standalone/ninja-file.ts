@@ -39,6 +39,8 @@ export interface NinjaInputs {
   optimization?: string;
   /** Extra flags appended to every C++ compile (e.g. from config). */
   extraCxxFlags?: readonly string[];
+  /** Flags that map the build's directories out of the objects (path-map.ts); not part of any identity. */
+  pathFlags?: readonly string[];
 }
 
 // quiche's own .bazelrc: C++20 without RTTI; its code converts 0xff to char and uses deprecated APIs.
@@ -76,8 +78,8 @@ export function generateNinjaFile(inputs: NinjaInputs): string {
     `cxx = ${launcher}${shellQuote(inputs.cxx)}`,
     `protoc = ${shellQuote(inputs.protoc)}`,
     `includes = ${flags(includes)}`,
-    `quiche_flags = ${flags([opt, ...QUICHE_FLAGS, ...(inputs.extraCxxFlags ?? [])])}`,
-    `googleurl_flags = ${flags([opt, ...GOOGLEURL_FLAGS, ...(inputs.extraCxxFlags ?? [])])}`,
+    `quiche_flags = ${flags([opt, ...QUICHE_FLAGS, ...(inputs.extraCxxFlags ?? []), ...(inputs.pathFlags ?? [])])}`,
+    `googleurl_flags = ${flags([opt, ...GOOGLEURL_FLAGS, ...(inputs.extraCxxFlags ?? []), ...(inputs.pathFlags ?? [])])}`,
     '',
     'rule cxx',
     '  command = $cxx -MMD -MF $out.d $flags $includes -c $in -o $out',
