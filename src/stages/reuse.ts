@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { AppContext } from './context.js';
 import type { ArtifactResult } from '../artifacts/package.js';
 import { defineStage, type InputContext } from '../engine/stage.js';
+import { InternalError } from '../errors.js';
 import { createStore } from '../publish/store.js';
 import { sha256File } from '../util/fs.js';
 import { buildFingerprint, buildIdentity } from './build-identity.js';
@@ -70,16 +71,12 @@ export function reusedArtifactReason(ctx: InputContext<AppContext>): true | stri
 }
 
 export function reusedArtifact(ctx: InputContext<AppContext>): Extract<ReuseOutput, { hit: true }> | undefined {
-  let reuse: ReuseOutput | undefined | null;
-  try {
-    reuse = ctx.upstream<ReuseOutput | undefined>('reuse');
-  } catch {
-    return undefined;
-  }
+  const reuse = ctx.upstreamIfDone<ReuseOutput | undefined>('reuse');
   if (!reuse?.hit) return undefined;
   try {
     return reuse.fingerprint === buildFingerprint(buildIdentity(ctx)) ? reuse : undefined;
-  } catch {
+  } catch (error) {
+    if (error instanceof InternalError) throw error; // an undeclared read is a bug, not "no artifact"
     return undefined; // the identity's own inputs are not there: nothing can be trusted as reused
   }
 }

@@ -41,7 +41,8 @@ const DEPS: QuicheDepsOutput = {
 async function identityWith(config: UserConfig, deps: QuicheDepsOutput = DEPS) {
   const app = createAppContext(await loadConfig({ inline: config, cwd: '/tmp', env: {} }));
   const outputs: Record<string, unknown> = { resolve: RESOLVE, 'patch-check': PATCH_CHECK, 'quiche-deps': deps };
-  return { app, identity: buildIdentity({ app, upstream: <T>(id: string) => outputs[id] as T }) };
+  const read = <T>(id: string) => outputs[id] as T;
+  return { app, identity: buildIdentity({ app, upstream: read, upstreamIfDone: read }) };
 }
 
 describe('the standalone build identity', () => {

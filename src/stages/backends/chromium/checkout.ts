@@ -153,12 +153,7 @@ async function prepareRoot(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
 
 function repoDirs(ctx: Ctx): string[] {
   const root = ctx.app.paths.gclientRoot;
-  let resolve: ResolveOutput | undefined;
-  try {
-    resolve = ctx.upstream<ResolveOutput>('resolve');
-  } catch {
-    resolve = undefined;
-  }
+  const resolve = ctx.upstreamIfDone<ResolveOutput>('resolve');
   const rels = ['src', ...(resolve?.deps.map((d) => d.path) ?? [QUICHE_DEP_PATH])];
   return rels.map((rel) => path.join(root, rel)).filter((dir) => existsSync(dir));
 }
@@ -201,12 +196,8 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
  */
 async function removeHalfMadeClones(ctx: Ctx): Promise<void> {
   const root = ctx.app.paths.gclientRoot;
-  let resolve: ResolveOutput;
-  try {
-    resolve = ctx.upstream<ResolveOutput>('resolve');
-  } catch {
-    return; // no pins known yet: nothing can be judged half made
-  }
+  const resolve = ctx.upstreamIfDone<ResolveOutput>('resolve');
+  if (!resolve) return; // no pins known yet: nothing can be judged half made
   for (const check of await checkDeps(root, resolve)) {
     if (check.state !== 'empty') continue;
     ctx.report.note(`${describeDep(check)}: a clone that did not finish; removing it and syncing again`);
