@@ -1,5 +1,11 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Binary } from '../artifacts/binary.js';
 import type { PatchRepo, RepoState } from '../chromium/types.js';
 import type { AnyStage, InputContext } from '../engine/stage.js';
+import { CompileError } from '../errors.js';
+import { sha256File } from '../util/fs.js';
 import type { AppContext } from './context.js';
 
 /**
@@ -75,4 +81,25 @@ export const isStandaloneIdentity = (identity: BackendIdentity): identity is Sta
 /** The contract of the last source stage (`checkout`): where the repos patches apply to are. */
 export interface SourceOutput {
   repos: Partial<Record<PatchRepo, RepoState>>;
+}
+
+/** A program a build makes: its name (in bin/ of the artifact), its build label, and its file under the out dir. */
+export interface BuiltProgram {
+  name: string;
+  label: string;
+  file: string;
+}
+
+/**
+ * The programs a finished build wrote, hashed (the compile stage's CompileOutput binaries). A missing
+ * one is a compile error: the build tool said it succeeded without making it.
+ */
+export async function describeBinaries(outDir: string, programs: readonly BuiltProgram[], hint: string): Promise<Binary[]> {
+  return Promise.all(
+    programs.map(async ({ name, label, file }) => {
+      const abs = path.join(outDir, file);
+      if (!existsSync(abs)) throw new CompileError(`The build finished but ${abs} (${label}) is missing.`, { hint });
+      return { name, label, path: abs, sha256: await sha256File(abs), size: (await stat(abs)).size };
+    }),
+  );
 }

@@ -69,7 +69,7 @@ export function depotToolsEnvFor(app: AppContext): Record<string, string> {
 /** Where the patch ledger lives and what its paths are relative to (patches/ledger.ts). */
 export const ledgerLocation = (app: AppContext): LedgerLocation => ({
   ledgerFile: app.paths.appliedPatches,
-  gclientRoot: app.paths.gclientRoot,
+  root: app.paths.gclientRoot,
 });
 
 /** A RemoteFiles reader wired to a stage: its log, abort signal, retry policy and notes. */

@@ -11,7 +11,7 @@ import { patchStage } from './patch.js';
 import { preflightStage } from './preflight.js';
 import { publishStage } from './publish.js';
 import { resolveStage } from './resolve.js';
-import { reusedArtifactReason, reuseStage } from './reuse.js';
+import { enabledUnlessReused, reuseStage } from './reuse.js';
 import { smokeStage } from './smoke.js';
 
 /**
@@ -28,7 +28,7 @@ export function gatedByReuse(
     after: [...new Set([...stage.after, 'reuse', ...identityStages])],
     enabled: (ctx) => {
       const own = stage.enabled?.(ctx) ?? true;
-      return own === true ? reusedArtifactReason(ctx) : own;
+      return own === true ? enabledUnlessReused(ctx) : own;
     },
   };
 }

@@ -4,7 +4,8 @@ import type { SourceOutput } from './backend.js';
 import { defineStage } from '../engine/stage.js';
 import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';
 import { parseSeries, patchsetId, seriesSummary } from '../patches/series.js';
-import { refuseForeignChanges } from './clean-tree.js';
+import { foreignChanges, foreignChangesError } from '../patches/ledger.js';
+import { ledgerLocation } from './context.js';
 
 export interface PatchInputs {
   patchset: string;
@@ -36,7 +37,7 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   async run(ctx) {
     const series = await parseSeries(ctx.app.config.patches.series);
     const { repos } = ctx.upstream<SourceOutput>('checkout');
-    await refuseForeignChanges(ctx.app, repos);
+    await refuseHandEdits(ctx.app, repos);
     const result = await applySeries({
       series,
       repos,
@@ -65,7 +66,7 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   },
   async verify({ app }, record) {
     // Checked on every run, before compile: an edit made since the last run must not be built in.
-    await refuseForeignChanges(app, record.inputs.repos);
+    await refuseHandEdits(app, record.inputs.repos);
     return verifyLedger(app.paths.appliedPatches, record.outputs.patchset);
   },
   async repair(ctx, guard) {
@@ -79,3 +80,23 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   },
   describe: (output) => `patchset ${output.patchset}, ${output.files.length} file${output.files.length === 1 ? '' : 's'} patched`,
 });
+
+/**
+ * An artifact's fingerprint names the pins and the patch series, so the tree it is built from must be
+ * exactly that: a hand edit in the cache's own checkout (a file no patch of ours touches) would be
+ * compiled in under the clean build's name. Such edits stop the run, naming the files; nothing is
+ * reset or reverted. An adopted checkout is the user's to build as it is.
+ */
+async function refuseHandEdits(app: AppContext, repos: Partial<Record<PatchRepo, RepoState>>): Promise<void> {
+  if (app.paths.adopted) return;
+  const foreign = await foreignChanges(
+    ledgerLocation(app),
+    Object.values(repos).flatMap((repo) => (repo ? [repo.path] : [])),
+  );
+  if (foreign.length === 0) return;
+  throw foreignChangesError(
+    foreign,
+    "The cache's checkout has changes that are not build-quiche's patches; they would be built under the clean build's fingerprint",
+    'Keep an edit by turning it into a patch in the series (build-quiche patches export), or discard it (git -C <repo> checkout -- <file>), then run again.',
+  );
+}

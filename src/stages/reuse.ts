@@ -62,10 +62,11 @@ export const reuseStage = defineStage<AppContext, ReuseInputs, ReuseOutput>({
 });
 
 /**
- * Build stages are switched off when the reuse stage found a finished artifact for exactly these
- * inputs (a hit recorded for other inputs, e.g. with --from after a config change, does not count).
+ * A build stage's `enabled`: off (with the reason) when the reuse stage found a finished artifact for
+ * exactly these inputs (a hit recorded for other inputs, e.g. with --from after a config change, does
+ * not count), else true.
  */
-export function reusedArtifactReason(ctx: InputContext<AppContext>): true | string {
+export function enabledUnlessReused(ctx: InputContext<AppContext>): true | string {
   const reuse = reusedArtifact(ctx);
   return reuse ? `artifact ${reuse.name} reused from ${reuse.store}` : true;
 }

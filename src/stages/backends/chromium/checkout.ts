@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { depotToolsEnvFor, ledgerLocation, type AppContext } from '../../context.js';
-import { commitsSince, dirtyFiles } from '../../../tools/git.js';
+import { commitsSince } from '../../../tools/git.js';
 import { renderGclientFile } from '../../../chromium/gclient-file.js';
 import { QUICHE_DEP_PATH, type CheckoutOutput, type ResolveOutput } from '../../../chromium/types.js';
 import { checkDeps, describeDep, type DepCheck } from '../../../chromium/verify-checkout.js';
 import { defineStage, type StageContext } from '../../../engine/stage.js';
 import { ConfigError, DirtyTreeError, NotFoundError } from '../../../errors.js';
 import { gclientRunhooks, gclientSync, repairStaleLocks, type GclientOptions } from '../../../tools/gclient.js';
-import { ownedChanges, revertAppliedPatches } from '../../../patches/ledger.js';
-import { writeFileAtomic } from '../../../util/fs.js';
+import { foreignChanges, foreignChangesError, revertAppliedPatches } from '../../../patches/ledger.js';
+import { writeIfChanged } from '../../../util/fs.js';
 import type { DepotToolsOutput } from './depot-tools.js';
 import { effectiveCustomVars } from '../../resolve.js';
 
@@ -143,12 +143,8 @@ async function prepareRoot(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
     }
     return; // The user's .gclient is theirs: never rewritten.
   }
-  await mkdir(inputs.gclientRoot, { recursive: true });
-  const current = await readFile(gclientPath, 'utf8').catch(() => undefined);
-  if (current !== inputs.gclientFile) {
-    await writeFileAtomic(gclientPath, inputs.gclientFile);
-    ctx.report.note(current === undefined ? 'wrote .gclient' : '.gclient changed; rewrote it');
-  }
+  const written = await writeIfChanged(gclientPath, inputs.gclientFile);
+  if (written !== 'unchanged') ctx.report.note(written === 'created' ? 'wrote .gclient' : '.gclient changed; rewrote it');
 }
 
 function repoDirs(ctx: Ctx): string[] {
@@ -167,20 +163,16 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   const moving = checks.filter((c) => c.state === 'wrong-commit');
   if (moving.length === 0) return;
   await refuseMovingLocalCommits(ctx, moving);
-  const owned = new Set(await ownedChanges(ledgerLocation(ctx.app)));
-  const foreign: string[] = [];
-  for (const check of moving) {
-    const dir = path.join(ctx.app.paths.gclientRoot, check.path);
-    for (const file of await dirtyFiles(dir)) {
-      const rel = path.join(check.path, file.path);
-      if (file.code !== '??' && !owned.has(rel)) foreign.push(`${rel} (${file.code.trim()})`);
-    }
-  }
+  const foreign = await foreignChanges(
+    ledgerLocation(ctx.app),
+    moving.map((check) => path.join(ctx.app.paths.gclientRoot, check.path)),
+  );
   if (foreign.length) {
-    throw new DirtyTreeError(`Local changes would block moving to the new pin:\n  ${foreign.join('\n  ')}`, {
-      hint: "These are not build-quiche's patches. Commit, stash or discard them (git -C <repo> stash), then run again. Nothing was changed.",
-      data: { files: foreign },
-    });
+    throw foreignChangesError(
+      foreign,
+      'Local changes would block moving to the new pin',
+      "These are not build-quiche's patches. Commit, stash or discard them (git -C <repo> stash), then run again.",
+    );
   }
   // Only now, with nobody else's work in the way, take our own patches out.
   const reverted = await revertAppliedPatches(ledgerLocation(ctx.app), { only: moving.map((c) => c.path) });

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { defineStage, type StageContext } from '../../../engine/stage.js';
-import { DirtyTreeError, isBuildQuicheError, NotFoundError } from '../../../errors.js';
-import { ownedChanges, revertAppliedPatches } from '../../../patches/ledger.js';
+import { isBuildQuicheError, NotFoundError } from '../../../errors.js';
+import { foreignChanges, foreignChangesError, revertAppliedPatches } from '../../../patches/ledger.js';
 import { withRetry } from '../../../process/retry.js';
-import { dirtyFiles, gitAt, hasCommit, headCommit } from '../../../tools/git.js';
+import { gitAt, hasCommit, headCommit } from '../../../tools/git.js';
 import { repairStaleLocks } from '../../../tools/gclient.js';
 import type { RepoState } from '../../../chromium/types.js';
 import type { SourceOutput } from '../../backend.js';
@@ -119,15 +119,13 @@ async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): 
 /** A checkout about to move: only our own patches (the ledger knows them) may be in the way. */
 async function refuseForeignEdits(ctx: Ctx, name: string, dir: string): Promise<void> {
   const at = ledgerLocation(ctx.app);
-  const owned = new Set((await ownedChanges(at)).map((rel) => path.resolve(at.gclientRoot, rel)));
-  const foreign = (await dirtyFiles(dir))
-    .filter((f) => f.code !== '??' && !owned.has(path.resolve(dir, f.path)))
-    .map((f) => `${path.join(dir, f.path)} (${f.code.trim()})`);
+  const foreign = await foreignChanges(at, [dir]);
   if (foreign.length) {
-    throw new DirtyTreeError(`Local changes in the ${name} checkout would be lost by moving it:\n  ${foreign.join('\n  ')}`, {
-      hint: `These are not build-quiche's patches. Commit, stash or discard them (git -C ${dir} stash), then run again. Nothing was changed.`,
-      data: { files: foreign },
-    });
+    throw foreignChangesError(
+      foreign,
+      `Local changes in the ${name} checkout would be lost by moving it`,
+      `These are not build-quiche's patches. Commit, stash or discard them (git -C ${dir} stash), then run again.`,
+    );
   }
   const { reverted } = await revertAppliedPatches(at, { only: [dir] });
   if (reverted.length) ctx.report.note(`${name}: reverted our patches in ${reverted.length} file(s) before moving it`);

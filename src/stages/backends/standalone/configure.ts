@@ -7,8 +7,7 @@ import { NotFoundError } from '../../../errors.js';
 import { planQuicheBuild } from '../../../standalone/build-plan.js';
 import { GOOGLEURL_LIBRARIES } from '../../../standalone/googleurl.js';
 import { generateNinjaFile, translationUnitCount } from '../../../standalone/ninja-file.js';
-import { writeIfChanged } from '../../../standalone/write-if-changed.js';
-import { sha256 } from '../../../util/fs.js';
+import { sha256, writeIfChanged } from '../../../util/fs.js';
 import type { AppContext } from '../../context.js';
 import type { QuicheCheckoutOutput } from './checkout.js';
 import type { DependencyBuildsOutput } from './dependencies.js';
@@ -74,7 +73,7 @@ export const quicheConfigureStage = defineStage<AppContext, QuicheConfigureInput
     await mkdir(inputs.outDir, { recursive: true });
     const written = await writeIfChanged(path.join(inputs.outDir, 'build.ninja'), text);
     const translationUnits = translationUnitCount(plan);
-    ctx.report.note(`build.ninja ${written ? 'written' : 'unchanged'}: ${translationUnits} translation units, 2 programs`);
+    ctx.report.note(`build.ninja ${written === 'unchanged' ? 'unchanged' : 'written'}: ${translationUnits} translation units, 2 programs`);
     return { outDir: inputs.outDir, ninjaSha256: sha256(text), translationUnits };
   },
   async verify(_ctx, { outputs }) {

@@ -12,7 +12,7 @@ import {
 import type { InstalledDependency } from '../../../standalone/build-plan.js';
 import { build, configure, install } from '../../../tools/cmake.js';
 import type { AppContext } from '../../context.js';
-import { jobsFor } from '../../host-check.js';
+import { jobsOf } from '../../host-check.js';
 import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir } from './layout.js';
 import type { QuicheCheckoutOutput } from './checkout.js';
 import type { QuicheDepsOutput } from './resolve-dependencies.js';
@@ -100,7 +100,7 @@ async function buildOne(
   await build(tree, {
     exec: ctx.exec,
     env,
-    jobs: ctx.app.config.build.jobs ?? jobsFor(ctx.app.config),
+    jobs: jobsOf(ctx.app.config),
     ...(recipe.buildTargets ? { targets: recipe.buildTargets } : {}),
     onProgress: (progress) => {
       const now = Date.now();
