@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dirtyFiles, showFile } from '../tools/git.js';
-import type { PatchRepo } from '../chromium/types.js';
+import type { PatchRepo } from './repos.js';
 import { DirtyTreeError, IntegrityError } from '../errors.js';
 import { readIfExists, sha256, sha256OrNull, writeJsonAtomic } from '../util/fs.js';
 import { removeFile, writeFileKeepingMode } from './write.js';

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { RemoteFiles } from '../tools/remote-files.js';
 import { hasCommit, isGitRepo, revParse, showFile } from '../tools/git.js';
-import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
+import type { ResolveOutput } from '../chromium/resolve-pin.js';
+import type { PatchRepo } from './repos.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { readIfExists } from '../util/fs.js';
 

@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Binary } from '../artifacts/binary.js';
-import type { PatchRepo, RepoState } from '../chromium/types.js';
+import type { ResolveInputs } from '../chromium/resolve-pin.js';
 import type { AnyStage, InputContext } from '../engine/stage.js';
 import { CompileError } from '../errors.js';
+import type { PatchRepo, RepoState } from '../patches/repos.js';
 import { sha256File } from '../util/fs.js';
 import type { AppContext } from './context.js';
 
@@ -18,6 +19,12 @@ export interface BuildBackend {
   /** The config value that selects it (`backend: 'chromium'`). */
   id: string;
   title: string;
+  /**
+   * What the resolve stage pins: the configured pin, or `version` instead (the patch tools resolve
+   * other pins the same way). A Chromium version (chromiumPinInputs), or what else this backend
+   * builds from. The place to refuse settings this backend does not build (a ConfigError).
+   */
+  resolveInputs(app: AppContext, version?: string): ResolveInputs;
   /**
    * Pure stages that pin what the identity needs beyond the pin (e.g. dependency commits). They run
    * after patch-check and before reuse, so an artifact can be found before anything is fetched, and

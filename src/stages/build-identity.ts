@@ -1,5 +1,5 @@
 import { artifactName, type ManifestFields } from '../artifacts/manifest.js';
-import type { ResolveOutput } from '../chromium/types.js';
+import type { ResolveOutput } from './resolve.js';
 import { fingerprint } from '../engine/fingerprint.js';
 import type { InputContext } from '../engine/stage.js';
 import { isStandaloneIdentity, type BackendIdentity, type BuildBackend } from './backend.js';

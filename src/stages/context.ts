@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { QUICHE_PATH_IN_SRC } from '../chromium/types.js';
+import { QUICHE_PATH_IN_SRC } from '../chromium/layout.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { StageContext } from '../engine/stage.js';
 import type { LedgerLocation } from '../patches/ledger.js';

@@ -1,7 +1,8 @@
 import type { AppContext } from './context.js';
 import { quicheDir, remoteFilesFor } from './context.js';
 import { isGitRepo } from '../tools/git.js';
-import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
+import type { PatchRepo } from '../patches/repos.js';
+import type { ResolveOutput } from './resolve.js';
 import { defineStage } from '../engine/stage.js';
 import { ConfigError } from '../errors.js';
 import { backendFor } from './backends/index.js';

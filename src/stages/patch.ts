@@ -1,5 +1,5 @@
 import type { AppContext } from './context.js';
-import type { PatchRepo, RepoState } from '../chromium/types.js';
+import type { PatchRepo, RepoState } from '../patches/repos.js';
 import type { SourceOutput } from './backend.js';
 import { defineStage } from '../engine/stage.js';
 import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { depotToolsEnvFor, ledgerLocation, type AppContext } from '../../context.js';
 import { commitsSince } from '../../../tools/git.js';
 import { renderGclientFile } from '../../../chromium/gclient-file.js';
-import { QUICHE_DEP_PATH, type CheckoutOutput, type ResolveOutput } from '../../../chromium/types.js';
+import { QUICHE_DEP_PATH } from '../../../chromium/layout.js';
+import type { PatchRepo, RepoState } from '../../../patches/repos.js';
+import type { ResolveOutput } from '../../resolve.js';
 import { checkDeps, describeDep, type DepCheck } from '../../../chromium/verify-checkout.js';
 import { defineStage, type StageContext } from '../../../engine/stage.js';
 import { ConfigError, DirtyTreeError, NotFoundError } from '../../../errors.js';
@@ -12,7 +14,7 @@ import { gclientRunhooks, gclientSync, repairStaleLocks, type GclientOptions } f
 import { foreignChanges, foreignChangesError, revertAppliedPatches } from '../../../patches/ledger.js';
 import { writeIfChanged } from '../../../util/fs.js';
 import type { DepotToolsOutput } from './depot-tools.js';
-import { effectiveCustomVars } from '../../resolve.js';
+import { effectiveCustomVars } from '../../../chromium/resolve-pin.js';
 
 export interface CheckoutInputs {
   gclientFile: string;
@@ -25,6 +27,15 @@ export interface CheckoutInputs {
   depotToolsRevision: string;
   offline: boolean;
   syncArgs: string[];
+}
+
+/** Outputs of the checkout stage (its SourceOutput, and what it verified). */
+export interface CheckoutOutput {
+  gclientRoot: string;
+  repos: Record<PatchRepo, RepoState>;
+  /** Every pinned git dep verified after the sync: path (relative to the gclient root) -> commit. */
+  verified: Record<string, string>;
+  adopted: boolean;
 }
 
 type Ctx = StageContext<AppContext>;
@@ -45,7 +56,7 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
     return {
       gclientFile: renderGclientFile({
         srcUrl: config.chromium.srcUrl,
-        customVars: effectiveCustomVars(app),
+        customVars: effectiveCustomVars(config),
         customDeps: config.gclient.customDeps,
         targetOs: config.gclient.targetOs,
         cacheDir: config.gclient.cacheDir,

@@ -1,4 +1,4 @@
-import type { CheckoutOutput } from '../../../chromium/types.js';
+import type { CheckoutOutput } from './checkout.js';
 import { defineStage, type InputContext } from '../../../engine/stage.js';
 import { build, builderCommand, dryRun, throwIfFailed, type Builder } from '../../../tools/builder.js';
 import { binaryName, changedBinary, type CompileOutput } from '../../../artifacts/binary.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AppContext } from '../../context.js';
 import { gitAt, headCommit, hasCommit } from '../../../tools/git.js';
 import { removeStaleGitLocks } from '../../../tools/git-locks.js';
-import type { ResolveOutput } from '../../../chromium/types.js';
+import type { ResolveOutput } from '../../resolve.js';
 import { defineStage, type StageContext } from '../../../engine/stage.js';
 import { ConfigError, isBuildQuicheError, NotFoundError, toBuildQuicheError, type FailureClass } from '../../../errors.js';
 import { withRetry } from '../../../process/retry.js';

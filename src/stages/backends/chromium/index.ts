@@ -1,5 +1,6 @@
 import { effectiveGnArgs } from '../../../chromium/gn-args.js';
-import type { ResolveOutput } from '../../../chromium/types.js';
+import { chromiumPinInputs, type ResolveOutput } from '../../../chromium/resolve-pin.js';
+import { ConfigError } from '../../../errors.js';
 import type { BuildBackend } from '../../backend.js';
 import { checkoutStage } from './checkout.js';
 import { compileStage } from './compile.js';
@@ -10,6 +11,14 @@ import { depotToolsStage } from './depot-tools.js';
 export const chromiumBackend: BuildBackend = {
   id: 'chromium',
   title: 'Chromium tree (depot_tools, gclient, gn, siso/ninja)',
+  resolveInputs: (app, version) => {
+    if (app.config.quiche.revision !== undefined) {
+      throw new ConfigError("quiche.revision is set, but the chromium backend builds the quiche that Chromium's DEPS pins.", {
+        hint: "Use backend 'quiche' (--backend quiche) to build a quiche commit by itself, or drop quiche.revision and pick chromium.version.",
+      });
+    }
+    return chromiumPinInputs(app.config, version);
+  },
   sourceStages: [depotToolsStage, checkoutStage],
   buildStages: [configureStage, compileStage],
   patchRepos: ['quiche', 'src'],

@@ -7,7 +7,7 @@ import { foreignChanges, foreignChangesError, revertAppliedPatches } from '../..
 import { withRetry } from '../../../process/retry.js';
 import { gitAt, hasCommit, headCommit } from '../../../tools/git.js';
 import { repairStaleLocks } from '../../../tools/gclient.js';
-import type { RepoState } from '../../../chromium/types.js';
+import type { RepoState } from '../../../patches/repos.js';
 import type { SourceOutput } from '../../backend.js';
 import { ledgerLocation, type AppContext } from '../../context.js';
 import { checkoutDir } from './layout.js';

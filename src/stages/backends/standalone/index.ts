@@ -1,4 +1,5 @@
-import type { ResolveOutput } from '../../../chromium/types.js';
+import { chromiumPinInputs, quicheCommitInputs, type ResolveOutput } from '../../../chromium/resolve-pin.js';
+import { rewriteUrl } from '../../../standalone/dependencies.js';
 import { PROGRAMS } from '../../../standalone/source-list.js';
 import type { BuildBackend } from '../../backend.js';
 import { quicheCheckoutStage } from './checkout.js';
@@ -11,6 +12,13 @@ import { quicheDepsStage, type QuicheDepsOutput } from './resolve-dependencies.j
 export const quicheBackend: BuildBackend = {
   id: 'quiche',
   title: 'Standalone quiche (MODULE.bazel dependencies, CMake, generated build.ninja)',
+  // quiche.revision names the quiche commit itself (no Chromium pin, DEPS not read); else a Chromium pin.
+  resolveInputs: (app, version) => {
+    const { quiche } = app.config;
+    return quiche.revision === undefined
+      ? chromiumPinInputs(app.config, version)
+      : quicheCommitInputs(quiche.revision, rewriteUrl(quiche.url, quiche.mirrors));
+  },
   resolveStages: [quicheDepsStage],
   sourceStages: [quicheCheckoutStage],
   buildStages: [dependencyBuildsStage, quicheConfigureStage, quicheCompileStage],

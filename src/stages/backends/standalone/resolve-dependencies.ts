@@ -1,4 +1,4 @@
-import type { ResolveOutput } from '../../../chromium/types.js';
+import type { ResolveOutput } from '../../resolve.js';
 import { defineStage } from '../../../engine/stage.js';
 import { ConfigError, isBuildQuicheError, NotFoundError } from '../../../errors.js';
 import { quicheSource, resolveDependencies, type BuildKind, type DependencyOverride } from '../../../standalone/dependencies.js';
