@@ -13,7 +13,7 @@ import { backendFor } from '../stages/backends/index.js';
 import { withAdhocContext } from '../engine/context.js';
 import type { ApiOptions } from './pipeline.js';
 import { createAppContext, type AppContext } from '../stages/context.js';
-import { quicheDir, remoteFilesFor } from '../stages/context.js';
+import { remoteFilesFor } from '../stages/context.js';
 
 /**
  * `build-quiche patches check|export|rebase` as library functions. They resolve pins as the resolve
@@ -45,10 +45,8 @@ async function resolvePinOf(app: AppContext, version: string | undefined, option
   );
 }
 
-function localRepos(app: AppContext) {
-  const quiche = quicheDir(app.paths.src);
-  return { ...(isGitRepo(quiche) ? { quiche } : {}), ...(isGitRepo(app.paths.src) ? { src: app.paths.src } : {}) };
-}
+/** Where the backend's checkout keeps the patched repos (pinSources reads those that are clones). */
+const localRepos = (app: AppContext) => backendFor(app.config).repoDirs?.(app) ?? {};
 
 export interface CheckSeriesOptions extends PatchToolOptions {
   /** A local quiche clone to check against (at `rev`, default HEAD) instead of a pin. */
@@ -122,7 +120,12 @@ export interface ExportSeriesOptions extends PatchToolOptions {
 
 export async function exportSeries(options: ExportSeriesOptions = {}): Promise<ExportResult> {
   const app = await appFor(options);
-  const repoDir = path.resolve(options.dir ?? quicheDir(app.paths.src));
+  const dir = options.dir ?? localRepos(app).quiche;
+  if (!dir)
+    throw new UsageError('This backend keeps no quiche clone to export from.', {
+      hint: 'Pass --dir <quiche clone holding your patch commits>.',
+    });
+  const repoDir = path.resolve(dir);
   if (!isGitRepo(repoDir))
     throw new UsageError(`${repoDir} is not a git repository.`, { hint: 'Pass --dir <quiche clone holding your patch commits>.' });
   const base = options.base ?? (await resolvePinOf(app, undefined, options)).quicheRevision;

@@ -68,12 +68,16 @@ export function remoteSource(remote: RemoteFiles, url: string, commit: string, l
   return { label: `${url} at ${commit.slice(0, 12)}`, read: (file) => remote.read(url, commit, file, localRepo) };
 }
 
-/** Both repos at the revisions a resolved pin names; local clones that may already hold them are read first. */
+/**
+ * Both repos at the revisions a resolved pin names. Local clones that may already hold them (a
+ * checkout from an earlier run) are read first, when they are git repos.
+ */
 export function pinSources(
   remote: RemoteFiles,
   resolved: Pick<ResolveOutput, 'version' | 'srcUrl' | 'srcCommit' | 'quicheUrl' | 'quicheRevision'>,
-  localRepos: RepoLocalDirs = {},
+  localDirs: RepoLocalDirs = {},
 ): Required<RepoSources> {
+  const localRepos = Object.fromEntries(Object.entries(localDirs).filter(([, dir]) => dir && isGitRepo(dir))) as RepoLocalDirs;
   return {
     quiche: {
       ...remoteSource(remote, resolved.quicheUrl, resolved.quicheRevision, localRepos.quiche),

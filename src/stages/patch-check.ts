@@ -1,6 +1,5 @@
 import type { AppContext } from './context.js';
-import { quicheDir, remoteFilesFor } from './context.js';
-import { isGitRepo } from '../tools/git.js';
+import { remoteFilesFor } from './context.js';
 import type { PatchRepo } from '../patches/repos.js';
 import type { ResolveOutput } from './resolve.js';
 import { defineStage } from '../engine/stage.js';
@@ -9,7 +8,7 @@ import { backendFor } from './backends/index.js';
 import { dryRunSeries } from '../patches/dry-run.js';
 import { conflictError } from '../patches/report.js';
 import { parseSeries, patchsetId, seriesFiles, seriesRepos, seriesSummary } from '../patches/series.js';
-import { pinSources, readerFor, type RepoLocalDirs } from '../patches/sources.js';
+import { pinSources, readerFor } from '../patches/sources.js';
 
 export interface PatchCheckInputs {
   patchset: string;
@@ -67,14 +66,9 @@ export const patchCheckStage = defineStage<AppContext, PatchCheckInputs, PatchCh
       return output;
     }
     const resolve = ctx.upstream<ResolveOutput>('resolve');
-    const { src } = ctx.app.paths;
-    // A checkout from an earlier run may already hold the pinned commits: read those locally.
-    const local: RepoLocalDirs = {};
-    if (isGitRepo(quicheDir(src))) local.quiche = quicheDir(src);
-    if (isGitRepo(src)) local.src = src;
-    const sources = pinSources(remoteFilesFor(ctx), resolve, local);
+    const sources = pinSources(remoteFilesFor(ctx), resolve, backend.repoDirs?.(ctx.app));
     const result = await dryRunSeries(series, readerFor(sources), {
-      exec: (file, args, options) => ctx.exec(file, args, options),
+      exec: ctx.exec,
       targets: Object.fromEntries(seriesRepos(series).map((repo) => [repo, sources[repo].label])),
     });
     if (!result.ok) throw conflictError(result.report, { version: resolve.version });

@@ -5,7 +5,7 @@ import { defineStage } from '../engine/stage.js';
 import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';
 import { parseSeries, patchsetId, seriesSummary } from '../patches/series.js';
 import { foreignChanges, foreignChangesError } from '../patches/ledger.js';
-import { ledgerLocation } from './context.js';
+import { backendFor } from './backends/index.js';
 
 export interface PatchInputs {
   patchset: string;
@@ -36,8 +36,9 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   },
   async run(ctx) {
     const series = await parseSeries(ctx.app.config.patches.series);
-    const { repos } = ctx.upstream<SourceOutput>('checkout');
-    await refuseHandEdits(ctx.app, repos);
+    const checkout = ctx.upstream<SourceOutput>('checkout');
+    const { repos } = checkout;
+    await refuseHandEdits(ctx.app, checkout);
     const result = await applySeries({
       series,
       repos,
@@ -64,9 +65,9 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
     );
     return { patchset: result.patchset, files };
   },
-  async verify({ app }, record) {
+  async verify({ app, upstreamIfDone }, record) {
     // Checked on every run, before compile: an edit made since the last run must not be built in.
-    await refuseHandEdits(app, record.inputs.repos);
+    await refuseHandEdits(app, { repos: record.inputs.repos, adopted: upstreamIfDone<SourceOutput>('checkout')?.adopted });
     return verifyLedger(app.paths.appliedPatches, record.outputs.patchset);
   },
   async repair(ctx, guard) {
@@ -87,11 +88,12 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
  * compiled in under the clean build's name. Such edits stop the run, naming the files; nothing is
  * reset or reverted. An adopted checkout is the user's to build as it is.
  */
-async function refuseHandEdits(app: AppContext, repos: Partial<Record<PatchRepo, RepoState>>): Promise<void> {
-  if (app.paths.adopted) return;
+async function refuseHandEdits(app: AppContext, checkout: SourceOutput): Promise<void> {
+  if (checkout.adopted) return;
+  const ledger = { ledgerFile: app.paths.appliedPatches, root: backendFor(app.config).ledgerRoot(app) };
   const foreign = await foreignChanges(
-    ledgerLocation(app),
-    Object.values(repos).flatMap((repo) => (repo ? [repo.path] : [])),
+    ledger,
+    Object.values(checkout.repos).flatMap((repo) => (repo ? [repo.path] : [])),
   );
   if (foreign.length === 0) return;
   throw foreignChangesError(

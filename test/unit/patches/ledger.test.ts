@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DirtyTreeError } from '../../../src/errors.js';
 import { foreignChanges, foreignChangesError, ownedChanges, readLedger, revertAppliedPatches } from '../../../src/patches/ledger.js';
-import { ledgerLocation } from '../../../src/stages/context.js';
+import { chromiumLedger as ledgerLocation } from '../../../src/stages/backends/chromium/paths.js';
 import { patchStage } from '../../../src/stages/patch.js';
 import {
   CLIENT,

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { depotToolsEnvFor, ledgerLocation, type AppContext } from '../../context.js';
+import type { AppContext } from '../../context.js';
+import { chromiumLedger, chromiumPaths, depotToolsEnvFor } from './paths.js';
 import { commitsSince } from '../../../tools/git.js';
 import { renderGclientFile } from '../../../chromium/gclient-file.js';
 import { QUICHE_DEP_PATH } from '../../../chromium/layout.js';
@@ -52,7 +53,8 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
   after: ['resolve', 'depot-tools'],
   inputs: ({ app, upstream }) => {
     const resolve = upstream<ResolveOutput>('resolve');
-    const { config, paths } = app;
+    const { config } = app;
+    const paths = chromiumPaths(app);
     return {
       gclientFile: renderGclientFile({
         srcUrl: config.chromium.srcUrl,
@@ -74,7 +76,7 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
   },
   async repair(ctx) {
     await repairLocks(ctx, repoDirs(ctx));
-    if (!ctx.app.paths.adopted) await removeHalfMadeClones(ctx);
+    if (!chromiumPaths(ctx.app).adopted) await removeHalfMadeClones(ctx);
   },
   async run(ctx, inputs) {
     const resolve = ctx.upstream<ResolveOutput>('resolve');
@@ -159,7 +161,7 @@ async function prepareRoot(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
 }
 
 function repoDirs(ctx: Ctx): string[] {
-  const root = ctx.app.paths.gclientRoot;
+  const root = chromiumPaths(ctx.app).gclientRoot;
   const resolve = ctx.upstreamIfDone<ResolveOutput>('resolve');
   const rels = ['src', ...(resolve?.deps.map((d) => d.path) ?? [QUICHE_DEP_PATH])];
   return rels.map((rel) => path.join(root, rel)).filter((dir) => existsSync(dir));
@@ -175,8 +177,8 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   if (moving.length === 0) return;
   await refuseMovingLocalCommits(ctx, moving);
   const foreign = await foreignChanges(
-    ledgerLocation(ctx.app),
-    moving.map((check) => path.join(ctx.app.paths.gclientRoot, check.path)),
+    chromiumLedger(ctx.app),
+    moving.map((check) => path.join(chromiumPaths(ctx.app).gclientRoot, check.path)),
   );
   if (foreign.length) {
     throw foreignChangesError(
@@ -186,7 +188,7 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
     );
   }
   // Only now, with nobody else's work in the way, take our own patches out.
-  const reverted = await revertAppliedPatches(ledgerLocation(ctx.app), { only: moving.map((c) => c.path) });
+  const reverted = await revertAppliedPatches(chromiumLedger(ctx.app), { only: moving.map((c) => c.path) });
   if (reverted.reverted.length) ctx.report.note(`reverted our patches in ${reverted.reverted.length} file(s) before moving the pin`);
 }
 
@@ -198,7 +200,7 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
  * our own checkout; an adopted one is the user's.
  */
 async function removeHalfMadeClones(ctx: Ctx): Promise<void> {
-  const root = ctx.app.paths.gclientRoot;
+  const root = chromiumPaths(ctx.app).gclientRoot;
   const resolve = ctx.upstreamIfDone<ResolveOutput>('resolve');
   if (!resolve) return; // no pins known yet: nothing can be judged half made
   for (const check of await checkDeps(root, resolve)) {
@@ -226,7 +228,7 @@ async function refuseMovingLocalCommits(ctx: Ctx, moving: DepCheck[]): Promise<v
   for (const check of moving) {
     const last = verified[check.path];
     if (!last || !check.actual || check.actual === last) continue;
-    const dir = path.join(ctx.app.paths.gclientRoot, check.path);
+    const dir = path.join(chromiumPaths(ctx.app).gclientRoot, check.path);
     const commits = await commitsSince(dir, last);
     moved.push(
       commits?.length
@@ -254,7 +256,7 @@ async function removeBrokenDeps(ctx: Ctx, broken: DepCheck[], adopted: boolean):
       });
     }
     ctx.report.note(`${describeDep(check)}: removing it and syncing again (gclient cannot repair this by itself)`);
-    await rm(path.join(ctx.app.paths.gclientRoot, check.path), { recursive: true, force: true });
+    await rm(path.join(chromiumPaths(ctx.app).gclientRoot, check.path), { recursive: true, force: true });
   }
 }
 

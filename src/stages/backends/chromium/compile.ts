@@ -3,7 +3,8 @@ import { defineStage, type InputContext } from '../../../engine/stage.js';
 import { build, builderCommand, dryRun, throwIfFailed, type Builder } from '../../../tools/builder.js';
 import { binaryName, changedBinary, type CompileOutput } from '../../../artifacts/binary.js';
 import { describeBinaries } from '../../backend.js';
-import { depotToolsEnvFor, type AppContext } from '../../context.js';
+import type { AppContext } from '../../context.js';
+import { depotToolsEnvFor } from './paths.js';
 import { jobsOf } from '../../host-check.js';
 import type { ConfigureOutput } from './configure.js';
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { depotToolsEnvFor, type AppContext } from '../../context.js';
+import type { AppContext } from '../../context.js';
+import { depotToolsEnvFor } from './paths.js';
 import { effectiveGnArgs, gnVersionMatches, renderArgsGn } from '../../../chromium/gn-args.js';
 import type { ResolveOutput } from '../../resolve.js';
 import type { CheckoutOutput } from './checkout.js';

@@ -9,8 +9,8 @@ import { gitAt, hasCommit, headCommit } from '../../../tools/git.js';
 import { repairStaleLocks } from '../../../tools/gclient.js';
 import type { RepoState } from '../../../patches/repos.js';
 import type { SourceOutput } from '../../backend.js';
-import { ledgerLocation, type AppContext } from '../../context.js';
-import { checkoutDir } from './layout.js';
+import type { AppContext } from '../../context.js';
+import { checkoutDir, standaloneLedger } from './layout.js';
 import type { QuicheDepsOutput } from './resolve-dependencies.js';
 
 export interface QuicheCheckoutInputs {
@@ -118,7 +118,7 @@ async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): 
 
 /** A checkout about to move: only our own patches (the ledger knows them) may be in the way. */
 async function refuseForeignEdits(ctx: Ctx, name: string, dir: string): Promise<void> {
-  const at = ledgerLocation(ctx.app);
+  const at = standaloneLedger(ctx.app);
   const foreign = await foreignChanges(at, [dir]);
   if (foreign.length) {
     throw foreignChangesError(
@@ -139,7 +139,7 @@ async function releaseOldQuiche(ctx: Ctx, inputs: QuicheCheckoutInputs): Promise
   const previous = (ctx.previous?.outputs as QuicheCheckoutOutput | undefined)?.repos?.quiche?.path;
   const current = inputs.repos.find((r) => r.name === 'quiche')!.dir;
   if (!previous || previous === current || !existsSync(previous)) return;
-  const { reverted } = await revertAppliedPatches(ledgerLocation(ctx.app), { only: [previous] });
+  const { reverted } = await revertAppliedPatches(standaloneLedger(ctx.app), { only: [previous] });
   if (reverted.length)
     ctx.report.note(`took our patches out of ${previous} (${reverted.length} file(s)) before switching quiche checkouts`);
 }
