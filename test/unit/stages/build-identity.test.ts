@@ -4,7 +4,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import type { UserConfig } from '../../../src/config/schema.js';
 import { artifactNameOf, buildFingerprint, buildIdentity, manifestFieldsOf } from '../../../src/stages/build-identity.js';
 import { createAppContext } from '../../../src/stages/context.js';
-import type { QuicheDepsOutput } from '../../../src/stages/backends/standalone/resolve-dependencies.js';
+import type { DependencyPinsOutput } from '../../../src/stages/backends/standalone/dependency-pins.js';
 
 const QUICHE = '1ba0d99a5c2fec4f4dbb7f98f251b05dcf4e2968';
 const RESOLVE = {
@@ -22,7 +22,7 @@ const PATCH_CHECK = {
   patches: [{ file: '0001-a.patch', repo: 'quiche', sha256: 'a'.repeat(64), subject: 'a' }],
   files: { quiche: [], src: [] },
 };
-const DEPS: QuicheDepsOutput = {
+const DEPS: DependencyPinsOutput = {
   quiche: { url: 'http://m/quiche', commit: QUICHE },
   dependencies: [
     {
@@ -47,10 +47,10 @@ const CHROMIUM_RESOLVE = {
   gnVersion: 'git_revision:abc',
 };
 
-async function identityWith(config: UserConfig, deps: QuicheDepsOutput = DEPS) {
+async function identityWith(config: UserConfig, deps: DependencyPinsOutput = DEPS) {
   const app = createAppContext(await loadConfig({ inline: config, cwd: '/tmp', env: {} }));
   const resolve = config.backend === 'chromium' ? CHROMIUM_RESOLVE : RESOLVE;
-  const outputs: Record<string, unknown> = { resolve, 'patch-check': PATCH_CHECK, 'quiche-deps': deps };
+  const outputs: Record<string, unknown> = { resolve, 'patch-check': PATCH_CHECK, 'dependency-pins': deps };
   const read = <T>(id: string) => outputs[id] as T;
   return { app, identity: buildIdentity({ app, upstream: read, upstreamIfDone: read }) };
 }

@@ -11,7 +11,7 @@ import type { RepoState } from '../../../patches/repos.js';
 import type { SourceOutput } from '../../backend.js';
 import type { AppContext } from '../../context.js';
 import { checkoutDir, standaloneLedger } from './layout.js';
-import type { QuicheDepsOutput } from './resolve-dependencies.js';
+import type { DependencyPinsOutput } from './dependency-pins.js';
 
 export interface QuicheCheckoutInputs {
   /** quiche first, then every cloned dependency. */
@@ -36,9 +36,9 @@ type Ctx = StageContext<AppContext>;
 export const quicheCheckoutStage = defineStage<AppContext, QuicheCheckoutInputs, QuicheCheckoutOutput>({
   id: 'checkout',
   title: 'Check out quiche and its dependencies',
-  after: ['quiche-deps'],
+  after: ['dependency-pins'],
   inputs: ({ app, upstream }) => {
-    const deps = upstream<QuicheDepsOutput>('quiche-deps');
+    const deps = upstream<DependencyPinsOutput>('dependency-pins');
     const repos = [{ name: 'quiche', ...deps.quiche }, ...deps.dependencies.map((d) => ({ name: d.name, url: d.url, commit: d.commit }))];
     return { repos: repos.map((repo) => ({ ...repo, dir: checkoutDir(app, repo.name, repo.commit) })) };
   },

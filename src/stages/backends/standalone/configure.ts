@@ -10,14 +10,14 @@ import { generateNinjaFile, translationUnitCount } from '../../../standalone/nin
 import { sha256, writeIfChanged } from '../../../util/fs.js';
 import type { AppContext } from '../../context.js';
 import type { QuicheCheckoutOutput } from './checkout.js';
-import type { DependencyBuildsOutput } from './dependencies.js';
+import type { DependencyBuildsOutput } from './dependency-builds.js';
 import { outDir } from './layout.js';
-import type { QuicheDepsOutput } from './resolve-dependencies.js';
+import type { DependencyPinsOutput } from './dependency-pins.js';
 
 export interface QuicheConfigureInputs {
   sources: QuicheCheckoutOutput['sources'];
   installed: DependencyBuildsOutput['installed'];
-  toolchain: QuicheDepsOutput['toolchain'];
+  toolchain: DependencyPinsOutput['toolchain'];
   outDir: string;
 }
 
@@ -36,11 +36,11 @@ export interface QuicheConfigureOutput {
 export const quicheConfigureStage = defineStage<AppContext, QuicheConfigureInputs, QuicheConfigureOutput>({
   id: 'configure',
   title: 'Generate build.ninja from source_list.json',
-  after: ['quiche-deps', 'checkout', 'dependencies'],
+  after: ['dependency-pins', 'checkout', 'dependency-builds'],
   inputs: ({ app, upstream }) => {
     const { sources } = upstream<QuicheCheckoutOutput>('checkout');
-    const { installed } = upstream<DependencyBuildsOutput>('dependencies');
-    const { toolchain } = upstream<QuicheDepsOutput>('quiche-deps');
+    const { installed } = upstream<DependencyBuildsOutput>('dependency-builds');
+    const { toolchain } = upstream<DependencyPinsOutput>('dependency-pins');
     // One out dir per set of sources, prefixes and toolchain: switching pins back and forth keeps both builds.
     const key = fingerprint({ sources, prefixes: Object.values(installed).map((d) => d.prefix), toolchain }).slice(0, 12);
     return { sources, installed, toolchain, outDir: outDir(app, key) };

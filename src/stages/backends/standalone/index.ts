@@ -6,9 +6,9 @@ import type { BuildBackend } from '../../backend.js';
 import { quicheCheckoutStage } from './checkout.js';
 import { quicheCompileStage } from './compile.js';
 import { quicheConfigureStage } from './configure.js';
-import { dependencyBuildsStage } from './dependencies.js';
+import { dependencyBuildsStage } from './dependency-builds.js';
 import { buildTreesOf, checkoutsDir } from './layout.js';
-import { quicheDepsStage, type QuicheDepsOutput } from './resolve-dependencies.js';
+import { dependencyPinsStage, type DependencyPinsOutput } from './dependency-pins.js';
 
 /** One dependency of a standalone build, as cloned. */
 export type DependencyPin = {
@@ -42,7 +42,7 @@ export const quicheBackend: BuildBackend<StandaloneIdentity> = {
       ? chromiumPinInputs(app.config, version)
       : quicheCommitInputs(quiche.revision, rewriteUrl(quiche.url, quiche.mirrors));
   },
-  resolveStages: [quicheDepsStage],
+  resolveStages: [dependencyPinsStage],
   sourceStages: [quicheCheckoutStage],
   buildStages: [dependencyBuildsStage, quicheConfigureStage, quicheCompileStage],
   targets: PROGRAMS.map((p) => `//quiche:${p.bazelTarget}`),
@@ -50,7 +50,7 @@ export const quicheBackend: BuildBackend<StandaloneIdentity> = {
   artifactSuffix: 'standalone',
   identity: ({ upstream }) => {
     const resolve = upstream<ResolveOutput>('resolve');
-    const deps = upstream<QuicheDepsOutput>('quiche-deps');
+    const deps = upstream<DependencyPinsOutput>('dependency-pins');
     return {
       backend: 'quiche',
       src: resolve.srcCommit || null,

@@ -15,7 +15,7 @@ import type { AppContext } from '../../context.js';
 import { jobsOf } from '../../host-check.js';
 import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir } from './layout.js';
 import type { QuicheCheckoutOutput } from './checkout.js';
-import type { QuicheDepsOutput } from './resolve-dependencies.js';
+import type { DependencyPinsOutput } from './dependency-pins.js';
 
 /** Build order: protobuf is built against the abseil installed before it. */
 const ORDER: readonly CmakeDependency[] = ['boringssl', 'abseil-cpp', 'protobuf'];
@@ -38,11 +38,13 @@ type Ctx = StageContext<AppContext>;
  * one with it is skipped, so builds that share the key share the prefix.
  */
 export const dependencyBuildsStage = defineStage<AppContext, DependencyBuildsInputs, DependencyBuildsOutput>({
-  id: 'dependencies',
+  id: 'dependency-builds',
+  // Its id until the stage files were named by stage id: a cache made before keeps its record and guard.
+  formerIds: ['dependencies'],
   title: 'Build the dependencies (CMake)',
-  after: ['quiche-deps', 'checkout'],
+  after: ['dependency-pins', 'checkout'],
   inputs: ({ upstream }) => {
-    const deps = upstream<QuicheDepsOutput>('quiche-deps');
+    const deps = upstream<DependencyPinsOutput>('dependency-pins');
     const sources = upstream<QuicheCheckoutOutput>('checkout').sources;
     const builds = ORDER.map((name) => {
       const source = sources[name];
