@@ -17,7 +17,7 @@ import { INSTALLED_MARKER, prefixDir } from '../../src/stages/backends/standalon
 import { createAppContext } from '../../src/stages/context.js';
 import { ConfigError } from '../../src/errors.js';
 import { exec } from '../../src/process/exec.js';
-import type { QuicheCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
+import type { StandaloneCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
 import type { DependencyPinsOutput } from '../../src/stages/backends/standalone/dependency-pins.js';
 import { headCommit } from '../../src/tools/git.js';
 import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
@@ -215,7 +215,7 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       expect(rerun.all).toMatch(/checkout: protobuf: fetch failed .*retry 1/);
       expect((await stat(path.join(boringssl, '.git'))).ino).toBe(partial);
 
-      const checkout = await outputsOf<QuicheCheckoutOutput>(dir, 'checkout');
+      const checkout = await outputsOf<StandaloneCheckoutOutput>(dir, 'checkout');
       const commits = { quiche: QUICHE_152, ...Object.fromEntries(Object.entries(EXPECTED).map(([n, e]) => [n, e.commit])) };
       expect(Object.fromEntries(Object.entries(checkout.sources).map(([n, r]) => [n, r.commit]))).toEqual(commits);
       for (const [name, repo] of Object.entries(checkout.sources)) {
@@ -247,7 +247,7 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       // The prefixes a finished dependency build left, so the rerun below needs no CMake.
       const app = createAppContext(config);
       const { toolchain } = await outputsOf<DependencyPinsOutput>(dir, 'dependency-pins');
-      const { sources } = await outputsOf<QuicheCheckoutOutput>(dir, 'checkout');
+      const { sources } = await outputsOf<StandaloneCheckoutOutput>(dir, 'checkout');
       const prefixes: Partial<Record<CmakeDependency, string>> = {};
       for (const name of ['boringssl', 'abseil-cpp', 'protobuf'] as const) {
         const needed = Object.fromEntries(CMAKE_RECIPES[name].needs.map((n) => [n, prefixes[n]!]));

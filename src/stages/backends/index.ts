@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../../config/load.js';
 import { ConfigError, InternalError } from '../../errors.js';
 import type { BackendIdentity, BuildBackend } from '../backend.js';
 import { chromiumBackend } from './chromium/index.js';
-import { quicheBackend } from './standalone/index.js';
+import { standaloneBackend } from './standalone/index.js';
 
 /**
  * The registry of backends: the one place that names them. A config selects one by id (`backend:
@@ -10,7 +10,7 @@ import { quicheBackend } from './standalone/index.js';
  */
 const BACKENDS = new Map<string, BuildBackend>([
   [chromiumBackend.id, chromiumBackend],
-  [quicheBackend.id, quicheBackend],
+  [standaloneBackend.id, standaloneBackend],
 ]);
 
 /**

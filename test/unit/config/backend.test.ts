@@ -6,7 +6,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/errors.js';
 import { stagesFor } from '../../../src/stages/index.js';
 import { backendFor } from '../../../src/stages/backends/index.js';
-import { quicheBackend } from '../../../src/stages/backends/standalone/index.js';
+import { standaloneBackend } from '../../../src/stages/backends/standalone/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -37,7 +37,7 @@ describe('backend selection', () => {
   it('--backend quiche selects the standalone backend: its dependency stage before reuse, its build stages after patch', async () => {
     const config = await loadConfig({ cwd: dir, env: {}, flags: { backend: 'quiche' } });
     expect(config.backend).toBe('quiche');
-    expect(backendFor(config)).toBe(quicheBackend);
+    expect(backendFor(config)).toBe(standaloneBackend);
     expect(stagesFor(config).map((stage) => stage.id)).toEqual([
       'preflight',
       'resolve',

@@ -13,12 +13,12 @@ import type { AppContext } from '../../context.js';
 import { checkoutDir, standaloneLedger } from './layout.js';
 import type { DependencyPinsOutput } from './dependency-pins.js';
 
-export interface QuicheCheckoutInputs {
+export interface StandaloneCheckoutInputs {
   /** quiche first, then every cloned dependency. */
   repos: Array<{ name: string; url: string; commit: string; dir: string }>;
 }
 
-export interface QuicheCheckoutOutput extends SourceOutput {
+export interface StandaloneCheckoutOutput extends SourceOutput {
   repos: { quiche: RepoState };
   /** Every checkout by name (quiche included), each verified at its commit. */
   sources: Record<string, RepoState>;
@@ -33,7 +33,7 @@ type Ctx = StageContext<AppContext>;
  * commit and shared by every build that pins it. Before a checkout moves, our own patches are taken
  * out and anybody else's changes stop the run.
  */
-export const quicheCheckoutStage = defineStage<AppContext, QuicheCheckoutInputs, QuicheCheckoutOutput>({
+export const standaloneCheckoutStage = defineStage<AppContext, StandaloneCheckoutInputs, StandaloneCheckoutOutput>({
   id: 'checkout',
   title: 'Check out quiche and its dependencies',
   after: ['dependency-pins'],
@@ -70,7 +70,7 @@ export const quicheCheckoutStage = defineStage<AppContext, QuicheCheckoutInputs,
       .join(', '),
 });
 
-async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): Promise<string> {
+async function checkOut(ctx: Ctx, repo: StandaloneCheckoutInputs['repos'][number]): Promise<string> {
   const git = gitAt(repo.dir, ctx.exec);
   if (!existsSync(path.join(repo.dir, '.git'))) {
     // init + fetch rather than clone: a killed fetch leaves a repo the next run fetches into.
@@ -135,8 +135,8 @@ async function refuseForeignEdits(ctx: Ctx, name: string, dir: string): Promise<
  * A new quiche pin uses another checkout; the previous one is shared with other builds of its commit,
  * so our patches come out of it first (a foreign edit there stops the run, nothing written).
  */
-async function releaseOldQuiche(ctx: Ctx, inputs: QuicheCheckoutInputs): Promise<void> {
-  const previous = (ctx.previous?.outputs as QuicheCheckoutOutput | undefined)?.repos?.quiche?.path;
+async function releaseOldQuiche(ctx: Ctx, inputs: StandaloneCheckoutInputs): Promise<void> {
+  const previous = (ctx.previous?.outputs as StandaloneCheckoutOutput | undefined)?.repos?.quiche?.path;
   const current = inputs.repos.find((r) => r.name === 'quiche')!.dir;
   if (!previous || previous === current || !existsSync(previous)) return;
   const { reverted } = await revertAppliedPatches(standaloneLedger(ctx.app), { only: [previous] });

@@ -7,11 +7,11 @@ import { changedBinary, type CompileOutput } from '../../../artifacts/binary.js'
 import { describeBinaries } from '../../backend.js';
 import type { AppContext } from '../../context.js';
 import { jobsOf } from '../../host-check.js';
-import type { QuicheCheckoutOutput } from './checkout.js';
-import type { QuicheConfigureOutput } from './configure.js';
+import type { StandaloneCheckoutOutput } from './checkout.js';
+import type { StandaloneConfigureOutput } from './configure.js';
 import { compilerCacheEnv } from './layout.js';
 
-export interface QuicheCompileInputs {
+export interface StandaloneCompileInputs {
   outDir: string;
   ninjaSha256: string;
   commits: Record<string, string>;
@@ -28,13 +28,13 @@ const ninjaOf = (app: AppContext) => app.config.build.ninja ?? 'ninja';
  * ninja over the generated build.ninja with live [N/M] progress, then proof that BoringSSL's headers
  * won (no object depends on a system OpenSSL header, from `ninja -t deps`).
  */
-export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, CompileOutput>({
+export const standaloneCompileStage = defineStage<AppContext, StandaloneCompileInputs, CompileOutput>({
   id: 'compile',
   title: 'Compile epoll_quic_client and epoll_quic_server',
   after: ['checkout', 'patch', 'configure'],
   inputs: ({ upstream }) => {
-    const configure = upstream<QuicheConfigureOutput>('configure');
-    const { sources } = upstream<QuicheCheckoutOutput>('checkout');
+    const configure = upstream<StandaloneConfigureOutput>('configure');
+    const { sources } = upstream<StandaloneCheckoutOutput>('checkout');
     return {
       outDir: configure.outDir,
       ninjaSha256: configure.ninjaSha256,

@@ -9,19 +9,19 @@ import { GOOGLEURL_LIBRARIES } from '../../../standalone/googleurl.js';
 import { generateNinjaFile, translationUnitCount } from '../../../standalone/ninja-file.js';
 import { sha256, writeIfChanged } from '../../../util/fs.js';
 import type { AppContext } from '../../context.js';
-import type { QuicheCheckoutOutput } from './checkout.js';
+import type { StandaloneCheckoutOutput } from './checkout.js';
 import type { DependencyBuildsOutput } from './dependency-builds.js';
 import { outDir } from './layout.js';
 import type { DependencyPinsOutput } from './dependency-pins.js';
 
-export interface QuicheConfigureInputs {
-  sources: QuicheCheckoutOutput['sources'];
+export interface StandaloneConfigureInputs {
+  sources: StandaloneCheckoutOutput['sources'];
   installed: DependencyBuildsOutput['installed'];
   toolchain: DependencyPinsOutput['toolchain'];
   outDir: string;
 }
 
-export interface QuicheConfigureOutput {
+export interface StandaloneConfigureOutput {
   outDir: string;
   /** sha256 of build.ninja: compile re-runs when the generated file changes. */
   ninjaSha256: string;
@@ -33,12 +33,12 @@ export interface QuicheConfigureOutput {
  * build/source_list.json (checked against quiche/BUILD.bazel) and googleurl's BUILD files at the
  * checked-out revisions. Written only when its content changes, so ninja stays incremental.
  */
-export const quicheConfigureStage = defineStage<AppContext, QuicheConfigureInputs, QuicheConfigureOutput>({
+export const standaloneConfigureStage = defineStage<AppContext, StandaloneConfigureInputs, StandaloneConfigureOutput>({
   id: 'configure',
   title: 'Generate build.ninja from source_list.json',
   after: ['dependency-pins', 'checkout', 'dependency-builds'],
   inputs: ({ app, upstream }) => {
-    const { sources } = upstream<QuicheCheckoutOutput>('checkout');
+    const { sources } = upstream<StandaloneCheckoutOutput>('checkout');
     const { installed } = upstream<DependencyBuildsOutput>('dependency-builds');
     const { toolchain } = upstream<DependencyPinsOutput>('dependency-pins');
     // One out dir per set of sources, prefixes and toolchain: switching pins back and forth keeps both builds.

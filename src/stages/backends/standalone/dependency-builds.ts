@@ -14,7 +14,7 @@ import { build, configure, install } from '../../../tools/cmake.js';
 import type { AppContext } from '../../context.js';
 import { jobsOf } from '../../host-check.js';
 import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir } from './layout.js';
-import type { QuicheCheckoutOutput } from './checkout.js';
+import type { StandaloneCheckoutOutput } from './checkout.js';
 import type { DependencyPinsOutput } from './dependency-pins.js';
 
 /** Build order: protobuf is built against the abseil installed before it. */
@@ -45,7 +45,7 @@ export const dependencyBuildsStage = defineStage<AppContext, DependencyBuildsInp
   after: ['dependency-pins', 'checkout'],
   inputs: ({ upstream }) => {
     const deps = upstream<DependencyPinsOutput>('dependency-pins');
-    const sources = upstream<QuicheCheckoutOutput>('checkout').sources;
+    const sources = upstream<StandaloneCheckoutOutput>('checkout').sources;
     const builds = ORDER.map((name) => {
       const source = sources[name];
       if (!source) throw new Error(`checkout has no ${name}: dependency table and build order disagree`);

@@ -3,9 +3,9 @@ import { rewriteUrl } from '../../../standalone/dependencies.js';
 import { PROGRAMS } from '../../../standalone/source-list.js';
 import { rm } from 'node:fs/promises';
 import type { BuildBackend } from '../../backend.js';
-import { quicheCheckoutStage } from './checkout.js';
-import { quicheCompileStage } from './compile.js';
-import { quicheConfigureStage } from './configure.js';
+import { standaloneCheckoutStage } from './checkout.js';
+import { standaloneCompileStage } from './compile.js';
+import { standaloneConfigureStage } from './configure.js';
 import { dependencyBuildsStage } from './dependency-builds.js';
 import { buildTreesOf, checkoutsDir } from './layout.js';
 import { dependencyPinsStage, type DependencyPinsOutput } from './dependency-pins.js';
@@ -32,7 +32,7 @@ export type StandaloneIdentity = {
 };
 
 /** quiche on its own: its MODULE.bazel's dependencies built with CMake, quiche from a generated build.ninja. */
-export const quicheBackend: BuildBackend<StandaloneIdentity> = {
+export const standaloneBackend: BuildBackend<StandaloneIdentity> = {
   id: 'quiche',
   title: 'Standalone quiche (MODULE.bazel dependencies, CMake, generated build.ninja)',
   // quiche.revision names the quiche commit itself (no Chromium pin, DEPS not read); else a Chromium pin.
@@ -43,8 +43,8 @@ export const quicheBackend: BuildBackend<StandaloneIdentity> = {
       : quicheCommitInputs(quiche.revision, rewriteUrl(quiche.url, quiche.mirrors));
   },
   resolveStages: [dependencyPinsStage],
-  sourceStages: [quicheCheckoutStage],
-  buildStages: [dependencyBuildsStage, quicheConfigureStage, quicheCompileStage],
+  sourceStages: [standaloneCheckoutStage],
+  buildStages: [dependencyBuildsStage, standaloneConfigureStage, standaloneCompileStage],
   targets: PROGRAMS.map((p) => `//quiche:${p.bazelTarget}`),
   patchRepos: ['quiche'],
   artifactSuffix: 'standalone',
