@@ -104,9 +104,8 @@ export interface CleanOptions extends ApiOptions {
   /** Forget these stages' records (they re-run next time). Default: every stage. */
   stages?: string[];
   /**
-   * Also delete the backend's checkouts and build trees under the cache (the gclient root; the
-   * standalone checkouts, CMake trees, prefixes and out dirs), never an adopted checkout, and the
-   * patch ledger that describes them.
+   * Also delete the backend's checkouts and build trees under the cache (BuildBackend.cleanCheckout;
+   * never a checkout adopted from the user) and the patch ledger that describes them.
    */
   checkout?: boolean;
 }

@@ -53,7 +53,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
       binaries: compile.binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
       smoke: smoke ? smokeSummary(smoke) : null,
       distDir: ctx.app.paths.distDir,
-      // Only when set (the standalone server's PEM key), so Chromium builds keep their inputs and bytes.
+      // Only when the server reads a PEM key: builds whose server reads PKCS#8 keep their inputs and bytes.
       ...(compile.serverKeyFormat === 'pem' && { serverKeyFile: 'certs/leaf_cert.key' }),
     };
   },

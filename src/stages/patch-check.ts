@@ -72,7 +72,7 @@ export const patchCheckStage = defineStage<AppContext, PatchCheckInputs, PatchCh
       targets: Object.fromEntries(seriesRepos(series).map((repo) => [repo, sources[repo].label])),
     });
     if (!result.ok) throw conflictError(result.report, { version: resolve.version });
-    const fileCount = output.files.quiche.length + output.files.src.length;
+    const fileCount = Object.values(output.files).flat().length;
     ctx.report.note(
       `${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} apply at ${resolve.version} (${fileCount} file${fileCount === 1 ? '' : 's'} read, patchset ${output.patchset})`,
     );

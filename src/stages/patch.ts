@@ -1,6 +1,7 @@
 import type { AppContext } from './context.js';
 import type { PatchRepo, RepoState } from '../patches/repos.js';
 import type { SourceOutput } from './backend.js';
+import type { ResolveOutput } from './resolve.js';
 import { defineStage } from '../engine/stage.js';
 import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';
 import { parseSeries, patchsetId, seriesSummary } from '../patches/series.js';
@@ -28,7 +29,7 @@ export interface PatchOutput {
 export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   id: 'patch',
   title: 'Apply the patches',
-  after: ['checkout', 'patch-check'],
+  after: ['resolve', 'checkout', 'patch-check'],
   async inputs({ app, upstream }) {
     const series = await parseSeries(app.config.patches.series);
     const { repos } = upstream<SourceOutput>('checkout');
@@ -44,7 +45,7 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
       repos,
       ledgerFile: ctx.app.paths.appliedPatches,
       exec: (file, args, options) => ctx.exec(file, args, options),
-      version: ctx.app.config.chromium.version,
+      version: ctx.upstreamIfDone<ResolveOutput>('resolve')?.version,
       beforeWrite: (writes) => ctx.guard.update({ writes }),
     });
     for (const note of result.notes) ctx.report.note(note);

@@ -17,7 +17,7 @@ export type ReuseOutput =
   | { hit: true; fingerprint: string; store: string; name: string; artifact: ArtifactResult };
 
 /**
- * Before depot_tools and the checkout: if a store already holds an artifact with this build's
+ * Before the backend fetches anything: if a store already holds an artifact with this build's
  * fingerprint, download and verify it, and every build stage is switched off for this run. A miss
  * is recorded too, so a rerun does not ask the stores again (`--force reuse` does).
  */

@@ -378,6 +378,7 @@ export function stageContext(
         if (!(id in upstream)) throw new Error(`no upstream ${id}`);
         return upstream[id] as T;
       },
+      upstreamIfDone: <T>(id: string) => upstream[id] as T | undefined,
     },
     stageId,
     runId: 'test',
