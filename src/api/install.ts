@@ -5,4 +5,4 @@
  */
 export { installArtifact, verifyInstalled, type InstallOptions, type InstallResult, type InstalledArtifact } from '../artifacts/install.js';
 export { inspectTarball, type TarballInspection } from '../artifacts/inspect.js';
-export { parseManifest, serverCertsOf, type Manifest } from '../artifacts/manifest.js';
+export { buildLabel, describeBuild, parseManifest, serverCertsOf, type Manifest } from '../artifacts/manifest.js';

@@ -2,21 +2,22 @@ import path from 'node:path';
 import { checkPatches, type CheckResult } from '../patches/check.js';
 import { exportPatches, type ExportResult } from '../patches/export.js';
 import { rebasePatches, type RebaseResult } from '../patches/rebase.js';
-import { pinSources, readerFor } from '../patches/sources.js';
+import { gitRevisionSource, pinSources, readerFor, type RepoSources } from '../patches/sources.js';
 import { isGitRepo } from '../tools/git.js';
-import type { ResolveOutput } from '../chromium/types.js';
+import type { ResolveOutput } from '../stages/resolve.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import type { EventSink } from '../engine/events.js';
 import { UsageError } from '../errors.js';
-import { resolveStage } from '../stages/resolve.js';
+import { resolvePin } from '../chromium/resolve-pin.js';
+import { backendFor } from '../stages/backends/index.js';
 import { withAdhocContext } from '../engine/context.js';
 import type { ApiOptions } from './pipeline.js';
 import { createAppContext, type AppContext } from '../stages/context.js';
-import { quicheDir, remoteFilesFor } from '../stages/context.js';
+import { remoteFilesFor } from '../stages/context.js';
 
 /**
- * `build-quiche patches check|export|rebase` as library functions. They reuse the resolve stage's
- * code (DEPS at a pin, read without a checkout) but write no pipeline state.
+ * `build-quiche patches check|export|rebase` as library functions. They resolve pins as the resolve
+ * stage does (resolvePin: DEPS at a pin, read without a checkout) but write no pipeline state.
  */
 
 export interface PatchToolOptions extends ApiOptions {
@@ -29,22 +30,23 @@ async function appFor(options: PatchToolOptions): Promise<AppContext> {
   return createAppContext(config);
 }
 
-/** Resolve any pin (not only the configured one) exactly as the resolve stage does. */
-async function resolvePin(app: AppContext, version: string, options: PatchToolOptions): Promise<ResolveOutput> {
-  const pinned = createAppContext({ ...app.config, chromium: { ...app.config.chromium, version } });
+/**
+ * Any pin (default the configured one) resolved exactly as the resolve stage does: the backend says
+ * what it pins, resolvePin() reads it. The context is only for logging and abort.
+ */
+async function resolvePinOf(app: AppContext, version: string | undefined, options: PatchToolOptions): Promise<ResolveOutput> {
+  const inputs = backendFor(app.config).resolveInputs(app, version);
   return withAdhocContext(
-    pinned,
-    pinned.paths.cacheDir,
+    app,
+    app.paths.cacheDir,
     'resolve',
-    async (ctx) => resolveStage.run(ctx, await resolveStage.inputs(ctx)),
+    (ctx) => resolvePin(remoteFilesFor(ctx), inputs, { cacheDir: app.paths.resolveCache, report: ctx.report }),
     options,
   );
 }
 
-function localRepos(app: AppContext) {
-  const quiche = quicheDir(app.paths.src);
-  return { ...(isGitRepo(quiche) ? { quiche } : {}), ...(isGitRepo(app.paths.src) ? { src: app.paths.src } : {}) };
-}
+/** Where the backend's checkout keeps the patched repos (pinSources reads those that are clones). */
+const localRepos = (app: AppContext) => backendFor(app.config).repoDirs?.(app) ?? {};
 
 export interface CheckSeriesOptions extends PatchToolOptions {
   /** A local quiche clone to check against (at `rev`, default HEAD) instead of a pin. */
@@ -60,15 +62,17 @@ export async function checkSeries(options: CheckSeriesOptions = {}): Promise<Che
   const app = await appFor(options);
   const series = app.config.patches.series;
   if (options.quiche || options.src) {
-    return checkPatches({ series, quicheDir: options.quiche, quicheRev: options.rev, srcDir: options.src });
+    const sources: RepoSources = {};
+    if (options.quiche) sources.quiche = await gitRevisionSource(options.quiche, options.rev);
+    if (options.src) sources.src = await gitRevisionSource(options.src);
+    return checkPatches({ series, sources });
   }
-  const version = options.pin ?? app.config.chromium.version;
-  const resolved = await resolvePin(app, version, options);
+  const resolved = await resolvePinOf(app, options.pin, options);
   return withAdhocContext(
     app,
     app.paths.cacheDir,
     'patch-check',
-    (ctx) => checkPatches({ series, pin: { remote: remoteFilesFor(ctx), resolved, localRepos: localRepos(app) } }),
+    (ctx) => checkPatches({ series, sources: pinSources(remoteFilesFor(ctx), resolved, localRepos(app)), version: resolved.version }),
     options,
   );
 }
@@ -84,8 +88,8 @@ export interface RebaseSeriesOptions extends PatchToolOptions {
 export async function rebaseSeries(options: RebaseSeriesOptions): Promise<RebaseResult> {
   if (!options.to) throw new UsageError('patches rebase needs --to <version>.');
   const app = await appFor(options);
-  const from = await resolvePin(app, app.config.chromium.version, options);
-  const to = await resolvePin(app, options.to, options);
+  const from = await resolvePinOf(app, undefined, options);
+  const to = await resolvePinOf(app, options.to, options);
   return withAdhocContext(
     app,
     app.paths.cacheDir,
@@ -116,10 +120,15 @@ export interface ExportSeriesOptions extends PatchToolOptions {
 
 export async function exportSeries(options: ExportSeriesOptions = {}): Promise<ExportResult> {
   const app = await appFor(options);
-  const repoDir = path.resolve(options.dir ?? quicheDir(app.paths.src));
+  const dir = options.dir ?? localRepos(app).quiche;
+  if (!dir)
+    throw new UsageError('This backend keeps no quiche clone to export from.', {
+      hint: 'Pass --dir <quiche clone holding your patch commits>.',
+    });
+  const repoDir = path.resolve(dir);
   if (!isGitRepo(repoDir))
     throw new UsageError(`${repoDir} is not a git repository.`, { hint: 'Pass --dir <quiche clone holding your patch commits>.' });
-  const base = options.base ?? (await resolvePin(app, app.config.chromium.version, options)).quicheRevision;
+  const base = options.base ?? (await resolvePinOf(app, undefined, options)).quicheRevision;
   return exportPatches({
     repoDir,
     base,

@@ -5,7 +5,7 @@ import { readLockInfo, type LockInfo } from '../engine/lock.js';
 import type { GuardInfo } from '../engine/guard.js';
 import { describeOutputs, Pipeline, type RunSummary, type Selection } from '../engine/pipeline.js';
 import type { StageRecord } from '../engine/state.js';
-import { UsageError } from '../errors.js';
+import { backendFor } from '../stages/backends/index.js';
 import { stagesFor } from '../stages/index.js';
 import { createAppContext, type AppContext } from '../stages/context.js';
 import { checkHost, type HostReport } from '../stages/host-check.js';
@@ -29,7 +29,9 @@ export interface BuildOptions extends ApiOptions, Selection {
 }
 
 async function resolveConfig(options: ApiOptions): Promise<ResolvedConfig> {
-  return options.config ?? loadConfig(options);
+  const config = options.config ?? (await loadConfig(options));
+  backendFor(config); // a backend id nothing is registered under is a config error before anything runs
+  return config;
 }
 
 export function createPipeline(app: AppContext, onEvent?: EventSink): Pipeline<AppContext> {
@@ -101,7 +103,10 @@ export async function status(options: ApiOptions = {}): Promise<StatusReport> {
 export interface CleanOptions extends ApiOptions {
   /** Forget these stages' records (they re-run next time). Default: every stage. */
   stages?: string[];
-  /** Also delete the cache's own gclient checkout (never an adopted one). */
+  /**
+   * Also delete the backend's checkouts and build trees under the cache (BuildBackend.cleanCheckout;
+   * never a checkout adopted from the user) and the patch ledger that describes them.
+   */
   checkout?: boolean;
 }
 
@@ -114,10 +119,8 @@ export async function clean(options: CleanOptions = {}): Promise<{ forgotten: st
   const removed: string[] = [];
   await pipeline.forget(ids, async () => {
     if (options.checkout) {
-      if (app.paths.adopted) throw new UsageError(`The checkout at ${app.paths.gclientRoot} was adopted; build-quiche never deletes it.`);
-      await rm(app.paths.gclientRoot, { recursive: true, force: true });
+      removed.push(...(await backendFor(config).cleanCheckout(app)));
       await rm(app.paths.appliedPatches, { force: true });
-      removed.push(app.paths.gclientRoot);
     }
   });
   return { forgotten: ids, removed };

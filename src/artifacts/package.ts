@@ -10,6 +10,7 @@ import {
   isElf,
   manifestProblems,
   manifestSchema,
+  parseManifest,
   MANIFEST_SCHEMA_VERSION,
   PLATFORM,
   readNeededLibs,
@@ -94,7 +95,7 @@ export async function createArtifact(options: CreateArtifactOptions): Promise<Ar
   if (!parsed.success) {
     throw new BuildQuicheError('internal', `Invalid manifest fields for ${name}: ${manifestProblems(parsed.error).join('; ')}.`);
   }
-  const manifest = parsed.data;
+  const manifest = parseManifest(parsed.data, name);
   const manifestBytes = Buffer.from(serializeManifest(manifest));
   const innerSums = Buffer.from(
     formatChecksums([

@@ -14,6 +14,9 @@ const relative = z.string().regex(/^[0-9a-f]+\/[A-Za-z0-9._+-]+$/, 'a <fingerpri
 
 export const storeIndexEntrySchema = z.strictObject({
   name: z.string().regex(ARTIFACT_NAME_PATTERN),
+  /** The build's label (manifest.ts buildLabel(): a Chromium version, or quiche-<commit12>). */
+  label: z.string().optional(),
+  /** The same label under index schema 1's name: still written, so older readers of a shared store keep working. */
   chromiumVersion: z.string(),
   patchset: z.string(),
   tarball: relative,

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { headCommit } from '../tools/git.js';
-import type { ResolveOutput } from './types.js';
+import type { ResolveOutput } from './resolve-pin.js';
 
 export type DepState = 'ok' | 'missing' | 'empty' | 'wrong-commit';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { installArtifact } from '../api/install.js';
+import { describeBuild, installArtifact } from '../api/install.js';
 import type { CliContext } from './context.js';
 
 /** `build-quiche install`: the consumer side, for other demos (docs/artifacts.md). */
@@ -14,7 +14,7 @@ export function registerInstallCommand(program: Command, ctx: CliContext): void 
       if (ctx.mode().json) return ctx.io.stdout(JSON.stringify(result, null, 2));
       ctx.io.stdout(`${result.status === 'unchanged' ? 'already installed, verified' : 'installed and verified'}: ${result.dir}`);
       ctx.io.stdout(
-        `  fingerprint ${result.manifest.fingerprint.slice(0, 16)}, Chromium ${result.manifest.chromium.version}, patchset ${result.manifest.patches.patchset}`,
+        `  fingerprint ${result.manifest.fingerprint.slice(0, 16)}, ${describeBuild(result.manifest)}, patchset ${result.manifest.patches.patchset}`,
       );
       for (const [name, file] of Object.entries(result.binaries)) ctx.io.stdout(`  ${name.padEnd(18)} ${file}`);
     });

@@ -7,7 +7,11 @@ import { z } from 'zod';
 
 export const DEFAULT_CHROMIUM_VERSION = '152.0.7977.83';
 
-/** The build backends a config can name (src/stages/backends/). */
+/**
+ * The build backends this version ships (src/stages/backends/). A config may also name a backend
+ * registered with registerBackend(); which ids exist is checked against that registry when the
+ * pipeline is assembled (an unknown one is a config error there).
+ */
 export const BACKEND_IDS = ['chromium', 'quiche'] as const;
 
 /** The four toy binaries (CHROMIUM.md, "Targets and binaries"). */
@@ -256,10 +260,10 @@ export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     backend: z
-      .enum(BACKEND_IDS)
+      .union([z.enum(BACKEND_IDS), z.string().regex(/^[a-z][a-z0-9-]*$/, 'a backend id (lowercase letters, digits, -)')])
       .default('chromium')
       .describe(
-        "How quiche is built: 'chromium' inside a Chromium tree (depot_tools, gclient, gn, siso/ninja); 'quiche' standalone from quiche's own repository and the dependencies its MODULE.bazel names (CMake + a generated build.ninja; docs/quiche-backend.md).",
+        "How quiche is built: 'chromium' inside a Chromium tree (depot_tools, gclient, gn, siso/ninja); 'quiche' standalone from quiche's own repository and the dependencies its MODULE.bazel names (CMake + a generated build.ninja; docs/quiche-backend.md); or the id of a backend registered with registerBackend().",
       ),
     chromium,
     quiche,

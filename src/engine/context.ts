@@ -13,7 +13,11 @@ export const newRunId = (suffix: string | number = process.pid) =>
     .replace(/-\d{3}Z$/, 'Z')}-${suffix}`;
 
 export interface StageContextParts<C> {
-  input: InputContext<C>;
+  /**
+   * The stage's reads. Outside a pipeline run (tools, tests) upstreamIfDone may be left out: such a
+   * context knows only the outputs it was given, and reads everything through upstream().
+   */
+  input: Omit<InputContext<C>, 'upstreamIfDone'> & Partial<Pick<InputContext<C>, 'upstreamIfDone'>>;
   stageId: string;
   runId: string;
   log: LogFile;
@@ -34,6 +38,7 @@ export function createStageContext<C>(parts: StageContextParts<C>): StageContext
   const { stageId: stage, log, signal, emit, tracker } = parts;
   return {
     ...parts.input,
+    upstreamIfDone: parts.input.upstreamIfDone ?? parts.input.upstream,
     signal,
     stageId: stage,
     runId: parts.runId,

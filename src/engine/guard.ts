@@ -18,18 +18,30 @@ export interface GuardInfo {
 }
 
 export class Guards {
-  constructor(private readonly dir: string) {}
+  /**
+   * @param formerIds per stage id, the ids it had before a rename (Stage.formerIds): a guard left
+   * under one of them is that stage's guard.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly formerIds: ReadonlyMap<string, readonly string[]> = new Map(),
+  ) {}
 
   private file(stage: string): string {
     return path.join(this.dir, `${stage}.json`);
   }
 
+  /** The stage's guard, under its id or else under a former one (then named with the current id). */
   async read(stage: string): Promise<GuardInfo | undefined> {
-    try {
-      return JSON.parse(await readFile(this.file(stage), 'utf8')) as GuardInfo;
-    } catch {
-      return undefined;
+    for (const id of [stage, ...(this.formerIds.get(stage) ?? [])]) {
+      try {
+        const info = JSON.parse(await readFile(this.file(id), 'utf8')) as GuardInfo;
+        return { ...info, stage };
+      } catch {
+        // none under this id
+      }
     }
+    return undefined;
   }
 
   async write(info: GuardInfo): Promise<void> {
@@ -37,6 +49,6 @@ export class Guards {
   }
 
   async clear(stage: string): Promise<void> {
-    await rm(this.file(stage), { force: true });
+    for (const id of [stage, ...(this.formerIds.get(stage) ?? [])]) await rm(this.file(id), { force: true });
   }
 }

@@ -87,8 +87,26 @@ export class Pipeline<C> {
   constructor(private readonly options: PipelineOptions<C>) {
     this.stageList = options.stages;
     this.files = engineFiles(options.stateDir);
-    this.guards = new Guards(this.files.guardsDir);
+    this.guards = new Guards(this.files.guardsDir, formerIdsOf(options.stages));
     this.emit = options.onEvent ?? (() => {});
+  }
+
+  /**
+   * state.json with the records of renamed stages under their current ids. A record whose
+   * fingerprint is the stage's own under the former id (same version, same inputs) is re-keyed with
+   * the fingerprint it has now, so a rename alone re-runs nothing.
+   */
+  private async openState(): Promise<StateStore> {
+    const state = await StateStore.open(this.files.stateFile);
+    for (const stage of this.stageList) {
+      for (const formerId of stage.formerIds ?? []) {
+        const record = state.get(formerId);
+        if (!record) continue;
+        const same = record.fingerprint === stageFingerprint(stage, formerId, record.inputs);
+        state.adopt(formerId, stage.id, same ? { ...record, fingerprint: stageFingerprint(stage, stage.id, record.inputs) } : record);
+      }
+    }
+    return state;
   }
 
   /** The stages, in order. */
@@ -124,7 +142,7 @@ export class Pipeline<C> {
 
   /** What a run with this selection would do, without running or locking anything. */
   async plan(selection: Selection = {}): Promise<PlanEntry[]> {
-    const state = await StateStore.open(this.files.stateFile);
+    const state = await this.openState();
     const selected = new Set(this.select(selection));
     const willRun = new Set<string>();
     const outputs: Record<string, unknown> = {};
@@ -165,7 +183,7 @@ export class Pipeline<C> {
 
   /** Every stage's last record, for `status`. */
   async records(): Promise<Record<string, StageRecord>> {
-    return { ...(await StateStore.open(this.files.stateFile)).all() };
+    return { ...(await this.openState()).all() };
   }
 
   /**
@@ -188,7 +206,7 @@ export class Pipeline<C> {
   async forget(stageIds: string[], first?: () => Promise<void>): Promise<void> {
     await this.withLock('clean', async () => {
       await first?.();
-      const state = await StateStore.open(this.files.stateFile);
+      const state = await this.openState();
       await state.drop(stageIds);
       for (const id of stageIds) await this.guards.clear(id);
     });
@@ -221,7 +239,7 @@ export class Pipeline<C> {
     const logDir = path.join(this.files.logsDir, runId);
     await mkdir(logDir, { recursive: true });
     await this.pruneLogs(runId);
-    const state = await StateStore.open(this.files.stateFile);
+    const state = await this.openState();
     const outputs: Record<string, unknown> = {};
     const ran: string[] = [];
     const skipped: string[] = [];
@@ -274,29 +292,43 @@ export class Pipeline<C> {
     outputs: Record<string, unknown>,
     unusable = new Map<string, string>(),
   ): InputContext<C> {
+    /** The outputs, or why there are none: the stage has not completed (or its last run died there). */
+    const read = (id: string): { outputs: unknown } | { missing: UsageError } => {
+      // `after` drives plan's predictions: a read it does not declare would make plan lie.
+      if (!stage.after.includes(id)) {
+        throw new InternalError(`Stage ${stage.id} reads the outputs of ${id}, which its \`after\` does not declare.`, {
+          hint: `A bug in build-quiche: add '${id}' to the after list of stage ${stage.id}.`,
+        });
+      }
+      if (id in outputs) return { outputs: outputs[id] };
+      const why = unusable.get(id);
+      if (why) {
+        return {
+          missing: new UsageError(`${why}, and a selected stage needs its results.`, {
+            hint: `Run it again first: build-quiche build --until ${id}`,
+          }),
+        };
+      }
+      const record = state.get(id);
+      if (!record) {
+        return {
+          missing: new UsageError(`Stage ${id} has not completed yet, and a later stage needs its results.`, {
+            hint: `Run it first: build-quiche build --until ${id}`,
+          }),
+        };
+      }
+      return { outputs: record.outputs };
+    };
     return {
       app: this.options.app,
       upstream: <T>(id: string): T => {
-        // `after` drives plan's predictions: a read it does not declare would make plan lie.
-        if (!stage.after.includes(id)) {
-          throw new InternalError(`Stage ${stage.id} reads the outputs of ${id}, which its \`after\` does not declare.`, {
-            hint: `A bug in build-quiche: add '${id}' to the after list of stage ${stage.id}.`,
-          });
-        }
-        if (id in outputs) return outputs[id] as T;
-        const why = unusable.get(id);
-        if (why) {
-          throw new UsageError(`${why}, and a selected stage needs its results.`, {
-            hint: `Run it again first: build-quiche build --until ${id}`,
-          });
-        }
-        const record = state.get(id);
-        if (!record) {
-          throw new UsageError(`Stage ${id} has not completed yet, and a later stage needs its results.`, {
-            hint: `Run it first: build-quiche build --until ${id}`,
-          });
-        }
-        return record.outputs as T;
+        const found = read(id);
+        if ('missing' in found) throw found.missing;
+        return found.outputs as T;
+      },
+      upstreamIfDone: <T>(id: string): T | undefined => {
+        const found = read(id);
+        return 'missing' in found ? undefined : (found.outputs as T);
       },
     };
   }
@@ -314,7 +346,7 @@ export class Pipeline<C> {
     const enabled = stage.enabled?.(ctx) ?? true;
     if (enabled !== true) return { status: 'disabled', reason: enabled };
     const inputs = await stage.inputs(ctx);
-    const fp = fingerprint({ stage: stage.id, version: stage.version ?? 1, inputs });
+    const fp = stageFingerprint(stage, stage.id, inputs);
     const guard = await this.guards.read(stage.id);
     const base = { inputs, fingerprint: fp, guard };
     if (guard) {
@@ -447,6 +479,22 @@ export class Pipeline<C> {
       await rm(path.join(logsDir, old), { recursive: true, force: true });
     }
   }
+}
+
+/** The fingerprint a stage's record carries: its id (current or former), its version and its inputs. */
+const stageFingerprint = <C>(stage: AnyStage<C>, id: string, inputs: unknown) =>
+  fingerprint({ stage: id, version: stage.version ?? 1, inputs });
+
+/** Per stage, the ids it had before a rename; a former id that is another stage's id is a bug. */
+function formerIdsOf<C>(stages: readonly AnyStage<C>[]): Map<string, readonly string[]> {
+  const ids = new Set(stages.map((stage) => stage.id));
+  const formerIds = new Map<string, readonly string[]>();
+  for (const stage of stages) {
+    const clash = stage.formerIds?.find((id) => ids.has(id));
+    if (clash) throw new InternalError(`Stage ${stage.id} names ${clash} as a former id, but ${clash} is a stage of this pipeline.`);
+    if (stage.formerIds?.length) formerIds.set(stage.id, stage.formerIds);
+  }
+  return formerIds;
 }
 
 /** In a run, verify's and the stage's processes are logged there and tracked by the lock. */

@@ -27,6 +27,12 @@ export interface InputContext<C> {
   app: C;
   /** Outputs of an upstream stage (from this run, or its last successful record). */
   upstream: <T>(stageId: string) => T;
+  /**
+   * The same read for code that can do without the outputs: undefined when that stage has not
+   * completed (it never ran, or its last run died or failed there). Reading a stage `after` does not
+   * declare is still an internal error, as with upstream().
+   */
+  upstreamIfDone: <T>(stageId: string) => T | undefined;
 }
 
 export interface VerifyContext<C> extends InputContext<C> {
@@ -52,6 +58,12 @@ export type VerifyResult = true | string;
 
 export interface Stage<C, I = unknown, O = unknown> {
   id: string;
+  /**
+   * The ids this stage had before a rename. Its record and guard under one of them (in a cache made
+   * by an older build-quiche) are read as its own, so the rename costs no rebuild and a guard left
+   * under the old id still makes the next run repair.
+   */
+  formerIds?: readonly string[];
   title: string;
   /**
    * Upstream stages whose outputs this stage reads (in enabled, inputs, run or verify). Reading one

@@ -45,6 +45,15 @@ export class StateStore {
     return this.state.stages;
   }
 
+  /**
+   * Re-key a record written under a stage's former id (in memory; saved with the next change). A
+   * record the stage already has under its current id wins, and the former one is dropped.
+   */
+  adopt(formerId: string, stageId: string, record: StageRecord): void {
+    delete this.state.stages[formerId];
+    this.state.stages[stageId] ??= record;
+  }
+
   async put(stageId: string, record: StageRecord): Promise<void> {
     this.state.stages[stageId] = record;
     await this.save();

@@ -2,13 +2,13 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { headCommit, showFile } from '../tools/git.js';
 import type { Exec } from '../process/exec.js';
-import type { PatchRepo, RepoState } from '../chromium/types.js';
+import { PATCH_REPOS, type PatchRepo, type RepoState } from './repos.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
 import { readIfExists, sha256, sha256OrNull } from '../util/fs.js';
 import { dryRunSeries } from './dry-run.js';
 import { emptyLedger, foreignEditsError, readLedger, writeLedger, type ForeignFile, type Ledger, type LedgerFile } from './ledger.js';
 import { conflictError } from './report.js';
-import { patchsetId, PATCH_REPOS, seriesRepos, seriesSummary, type Series } from './series.js';
+import { patchsetId, seriesRepos, seriesSummary, type Series } from './series.js';
 import { removeFile, setMode, sweepTempFiles, writeFileKeepingMode } from './write.js';
 
 /**

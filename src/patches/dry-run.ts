@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PatchRepo } from '../chromium/types.js';
+import type { PatchRepo } from './repos.js';
 import { readIfExists } from '../util/fs.js';
 import type { Exec, ExecResult } from '../process/exec.js';
 import { gitErrors, scratchDir, type Scratch } from '../tools/git.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gitIn, type GitRunner, hasCommit } from '../tools/git.js';
 import type { Exec } from '../process/exec.js';
-import type { PatchRepo } from '../chromium/types.js';
+import type { PatchRepo } from './repos.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { parsePatch } from './patch-file.js';
 import { parseSeriesText } from './series.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { showFile } from '../tools/git.js';
-import type { PatchRepo } from '../chromium/types.js';
+import { dirtyFiles, showFile } from '../tools/git.js';
+import type { PatchRepo } from './repos.js';
 import { DirtyTreeError, IntegrityError } from '../errors.js';
 import { readIfExists, sha256, sha256OrNull, writeJsonAtomic } from '../util/fs.js';
 import { removeFile, writeFileKeepingMode } from './write.js';
@@ -90,29 +90,30 @@ async function ledgerEntries(ledger: Ledger): Promise<LedgerEntry[]> {
   return entries;
 }
 
-/** The ledger file, and the gclient root that the paths ownedChanges() returns are relative to. */
+/**
+ * The ledger file, and the directory that holds the patched repos (the backend's: a gclient root, a
+ * directory of checkouts): the paths ownedChanges() returns, and relative `only` paths, are relative to it.
+ */
 export interface LedgerLocation {
   ledgerFile: string;
-  gclientRoot: string;
+  root: string;
 }
 
 /**
  * The files whose content on disk is exactly what the patch stage wrote, as paths relative to the
- * gclient root (`src/net/third_party/quiche/src/quiche/quic/tools/quic_toy_client.cc`), i.e.
- * `path.join(<dep path>, <path git status prints in that dep>)`. Checkout uses it to tell our
- * changes from foreign dirt: a modified file not in this list is not ours.
+ * ledger's root (in a gclient root: `src/net/third_party/quiche/src/quiche/quic/tools/quic_toy_client.cc`),
+ * i.e. `path.join(<repo path>, <path git status prints in that repo>)`. A modified file not in this
+ * list is not ours (foreignChanges()).
  */
 export async function ownedChanges(at: LedgerLocation): Promise<string[]> {
   const ledger = await readLedger(at.ledgerFile);
   if (!ledger) return [];
-  return (await ledgerEntries(ledger))
-    .filter((entry) => entry.state === 'ours')
-    .map((entry) => path.relative(at.gclientRoot, entry.absPath));
+  return (await ledgerEntries(ledger)).filter((entry) => entry.state === 'ours').map((entry) => path.relative(at.root, entry.absPath));
 }
 
 export interface RevertOptions {
   /**
-   * Revert only the repos at these paths (relative to the gclient root, e.g. the deps that are about
+   * Revert only the repos at these paths (relative to the ledger's root, e.g. the deps that are about
    * to move: 'src', 'src/net/third_party/quiche/src'; absolute paths work too). Default: all.
    */
   only?: string[];
@@ -130,7 +131,7 @@ export async function revertAppliedPatches(at: LedgerLocation, options: RevertOp
   const { ledgerFile } = at;
   const ledger = await readLedger(ledgerFile);
   if (!ledger) return { reverted: [] };
-  const wanted = options.only?.map((dir) => path.resolve(at.gclientRoot, dir));
+  const wanted = options.only?.map((dir) => path.resolve(at.root, dir));
   const repos = (Object.keys(ledger.repos) as PatchRepo[]).filter(
     (repo) => !wanted || wanted.includes(path.resolve(ledger.repos[repo]!.root)),
   );
@@ -187,4 +188,35 @@ export function foreignEditsError(files: ForeignFile[], action: string): DirtyTr
       data: { files },
     },
   );
+}
+
+/** A tracked file changed by someone else (its `git status` code, e.g. 'M'). */
+export interface ForeignChange {
+  /** Absolute path. */
+  file: string;
+  code: string;
+}
+
+/**
+ * The tracked changes in these repos that are not the patch stage's own (per the ledger): what stops
+ * a pin move, a checkout switch or a build under the clean build's name. Untracked files are not
+ * counted: gclient's hooks leave generated ones, and a new file changes the build only through a
+ * tracked file that names it.
+ */
+export async function foreignChanges(at: LedgerLocation, dirs: readonly string[]): Promise<ForeignChange[]> {
+  const owned = new Set((await ownedChanges(at)).map((rel) => path.resolve(at.root, rel)));
+  const foreign: ForeignChange[] = [];
+  for (const dir of dirs) {
+    for (const file of await dirtyFiles(dir)) {
+      const abs = path.resolve(dir, file.path);
+      if (file.code !== '??' && !owned.has(abs)) foreign.push({ file: abs, code: file.code.trim() });
+    }
+  }
+  return foreign;
+}
+
+/** Refusing to go on over changes that are not ours: what they would suffer, the files, and what to do. */
+export function foreignChangesError(changes: readonly ForeignChange[], consequence: string, hint: string): DirtyTreeError {
+  const files = changes.map((change) => `${change.file} (${change.code})`);
+  return new DirtyTreeError(`${consequence}:\n  ${files.join('\n  ')}\nNothing was changed.`, { hint, data: { files } });
 }

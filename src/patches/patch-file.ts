@@ -1,4 +1,5 @@
-import { QUICHE_PATH_IN_SRC, type PatchRepo } from '../chromium/types.js';
+import { QUICHE_PATH_IN_SRC } from '../chromium/layout.js';
+import type { PatchRepo } from './repos.js';
 import { ConfigError } from '../errors.js';
 import { sha256 } from '../util/fs.js';
 

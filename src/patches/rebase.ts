@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PatchRepo } from '../chromium/types.js';
+import type { PatchRepo } from './repos.js';
 import { UsageError } from '../errors.js';
 import { formatCommit } from './export.js';
 import { gitErrors, gitIn, scratchRepo, type GitRunner } from '../tools/git.js';

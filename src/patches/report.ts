@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { PatchRepo } from '../chromium/types.js';
+import type { PatchRepo } from './repos.js';
 import { PatchConflictError } from '../errors.js';
 
 /**

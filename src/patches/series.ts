@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PatchRepo } from '../chromium/types.js';
+import { PATCH_REPOS, type PatchRepo } from './repos.js';
 import { ConfigError } from '../errors.js';
 import { sha256 } from '../util/fs.js';
 import { parsePatch, touchedPaths, type Patch } from './patch-file.js';
@@ -11,8 +11,6 @@ import { parsePatch, touchedPaths, type Patch } from './patch-file.js';
  * the name (default quiche). Each patch is parsed once (patch-file.ts) into everything the rest of
  * the patch machinery needs (subject, files, hunks, a content hash).
  */
-
-export const PATCH_REPOS: readonly PatchRepo[] = ['quiche', 'src'];
 
 export interface Series {
   /** Absolute path of the series file (or a label for an in-memory series). */

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { RemoteFiles } from '../tools/remote-files.js';
 import { hasCommit, isGitRepo, revParse, showFile } from '../tools/git.js';
-import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
+import type { ResolveOutput } from '../chromium/resolve-pin.js';
+import type { PatchRepo } from './repos.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { readIfExists } from '../util/fs.js';
 
@@ -67,12 +68,16 @@ export function remoteSource(remote: RemoteFiles, url: string, commit: string, l
   return { label: `${url} at ${commit.slice(0, 12)}`, read: (file) => remote.read(url, commit, file, localRepo) };
 }
 
-/** Both repos at the revisions a resolved pin names; local clones that may already hold them are read first. */
+/**
+ * Both repos at the revisions a resolved pin names. Local clones that may already hold them (a
+ * checkout from an earlier run) are read first, when they are git repos.
+ */
 export function pinSources(
   remote: RemoteFiles,
   resolved: Pick<ResolveOutput, 'version' | 'srcUrl' | 'srcCommit' | 'quicheUrl' | 'quicheRevision'>,
-  localRepos: RepoLocalDirs = {},
+  localDirs: RepoLocalDirs = {},
 ): Required<RepoSources> {
+  const localRepos = Object.fromEntries(Object.entries(localDirs).filter(([, dir]) => dir && isGitRepo(dir))) as RepoLocalDirs;
   return {
     quiche: {
       ...remoteSource(remote, resolved.quicheUrl, resolved.quicheRevision, localRepos.quiche),

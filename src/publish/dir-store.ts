@@ -2,7 +2,7 @@ import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { renameDirInto } from '../artifacts/atomic.js';
 import { formatChecksums, parseChecksums, SUMS_FILE } from '../artifacts/checksums.js';
-import { parseManifestJson, serializeManifest, type Manifest } from '../artifacts/manifest.js';
+import { buildLabel, parseManifestJson, serializeManifest, type Manifest } from '../artifacts/manifest.js';
 import type { ArtifactResult } from '../artifacts/package.js';
 import { parseStoreIndex, STORE_INDEX_FILE, type StoreIndex, type StoreIndexEntry } from '../artifacts/store-index.js';
 import { IntegrityError } from '../errors.js';
@@ -97,7 +97,8 @@ export class DirStore implements ArtifactStore {
     const { size } = await stat(path.join(dir, sums.path));
     const entry: StoreIndexEntry = {
       name,
-      chromiumVersion: manifest.chromium.version,
+      label: buildLabel(manifest),
+      chromiumVersion: buildLabel(manifest),
       patchset: manifest.patches.patchset,
       tarball: `${fingerprint}/${sums.path}`,
       manifest: `${fingerprint}/${name}.manifest.json`,

@@ -7,7 +7,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Octokit } from '@octokit/rest';
 import { formatChecksums, parseChecksums, SUMS_FILE } from '../artifacts/checksums.js';
 import type { FetchLike } from '../artifacts/download.js';
-import { parseManifestJson, serializeManifest } from '../artifacts/manifest.js';
+import { describeBuild, parseManifestJson, serializeManifest } from '../artifacts/manifest.js';
 import type { ArtifactResult } from '../artifacts/package.js';
 import type { StoreConfig } from '../config/schema.js';
 import { BuildQuicheError, ConfigError, DiskSpaceError, InterruptedError, NetworkError, NotFoundError, ToolError } from '../errors.js';
@@ -342,7 +342,7 @@ function ownsRelease(release: Release, fingerprint: string): boolean {
 function releaseBody(artifact: ArtifactResult): string {
   const { manifest } = artifact;
   return [
-    `build-quiche artifact \`${artifact.name}\`: Chromium ${manifest.chromium.version}, ` +
+    `build-quiche artifact \`${artifact.name}\`: ${describeBuild(manifest)}, ` +
       `patchset ${manifest.patches.patchset}, ${manifest.platform}.`,
     '',
     fingerprintLine(manifest.fingerprint),

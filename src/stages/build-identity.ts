@@ -1,11 +1,12 @@
 import { artifactName, type ManifestFields } from '../artifacts/manifest.js';
-import type { ResolveOutput } from '../chromium/types.js';
 import { fingerprint } from '../engine/fingerprint.js';
 import type { InputContext } from '../engine/stage.js';
-import { isStandaloneIdentity, type BackendIdentity, type BuildBackend } from './backend.js';
+import { InternalError } from '../errors.js';
+import type { BackendIdentity, BuildBackend } from './backend.js';
 import { backendFor } from './backends/index.js';
 import type { AppContext } from './context.js';
 import type { PatchCheckOutput } from './patch-check.js';
+import type { ResolveOutput } from './resolve.js';
 
 /** What every build has, whichever backend made it. */
 export interface CommonIdentity {
@@ -14,15 +15,14 @@ export interface CommonIdentity {
   patches: PatchCheckOutput['patches'];
   targets: string[];
   platform: 'linux-x64';
-  /** Only for a backend other than 'chromium', so the fingerprints of existing artifacts stay as they are. */
-  backend?: string;
 }
 
 /**
  * What a build is, independent of where it ran: every input revision, the patch series, and what the
- * backend says decides its bytes (gn args and builder; or dependency pins and compiler). Its hash keys
- * artifacts in stores, so a build that was already done anywhere can be downloaded instead of rebuilt.
- * Known right after patch-check (and the backend's resolve stages), before the checkout.
+ * backend says decides its bytes (BuildBackend.identity: e.g. gn args and builder; or dependency pins
+ * and compiler). Its hash keys artifacts in stores, so a build that was already done anywhere can be
+ * downloaded instead of rebuilt. Known right after patch-check (and the backend's resolve stages),
+ * before the checkout.
  */
 export type BuildIdentity = CommonIdentity & BackendIdentity;
 
@@ -39,16 +39,19 @@ export function buildIdentity(ctx: InputContext<AppContext>): BuildIdentity {
   const backend = backendFor(ctx.app.config);
   const resolve = ctx.upstream<ResolveOutput>('resolve');
   const patches = ctx.upstream<PatchCheckOutput>('patch-check');
-  return {
+  const common: CommonIdentity = {
     version: resolve.version,
     patchset: patches.patchset,
     patches: patches.patches,
-    // The standalone backend always builds the two epoll programs; build.targets names gn labels.
+    // A backend that builds fixed programs names them; build.targets names gn labels.
     targets: backend.targets ?? ctx.app.config.build.targets,
     platform: 'linux-x64',
-    ...backend.identity(ctx),
-    ...(backend.id === 'chromium' ? {} : { backend: backend.id }),
   };
+  const own = backend.identity(ctx);
+  // The backend's fields are its own: one that shadowed a common field would change what a fingerprint means.
+  const clash = Object.keys(own).find((field) => field in common);
+  if (clash) throw new InternalError(`The ${backend.id} backend's identity has a field named ${clash}, which every build has.`);
+  return { ...common, ...own };
 }
 
 export const buildFingerprint = (identity: BuildIdentity) => fingerprint(identity);
@@ -58,28 +61,19 @@ export function artifactNameOf(identity: BuildIdentity, config: AppContext['conf
   return artifactName(identity.version, suffix ? `${identity.patchset}-${suffix}` : identity.patchset);
 }
 
-/** The manifest's description of the inputs (artifacts/manifest.ts), for either shape of identity. */
-export function manifestInputsOf(
+/** The manifest's description of a build: the common fields, and what the backend says about its own. */
+export function manifestFieldsOf(
   identity: BuildIdentity,
-): Pick<ManifestFields, 'chromium' | 'inputs' | 'gnArgs' | 'targets' | 'builder'> &
-  Partial<Pick<ManifestFields, 'backend' | 'dependencies' | 'toolchain'>> {
-  if (!isStandaloneIdentity(identity)) {
-    return {
-      chromium: { version: identity.version },
-      inputs: { src: identity.src, quiche: identity.quiche, depotTools: identity.depotTools, gnVersion: identity.gnVersion },
-      gnArgs: identity.gnArgs,
-      targets: identity.targets,
-      builder: identity.builder,
-    };
-  }
+  config: AppContext['config'],
+): Pick<ManifestFields, 'version' | 'backend' | 'inputs' | 'targets' | 'patches'> & { [section: string]: unknown } {
+  const backend = backendFor(config);
+  const { inputs, section } = backend.manifestFields(identity);
   return {
-    chromium: { version: identity.version },
-    inputs: { src: identity.src, quiche: identity.quiche, depotTools: null, gnVersion: null },
-    gnArgs: {},
+    version: identity.version,
+    backend: backend.id,
+    inputs,
     targets: identity.targets,
-    builder: 'ninja',
-    backend: identity.backend ?? 'quiche',
-    dependencies: identity.dependencies,
-    toolchain: identity.toolchain,
+    patches: { patchset: identity.patchset, series: identity.patches },
+    [section.name]: section.fields,
   };
 }

@@ -139,6 +139,9 @@ export function jobsFor(config: ResolvedConfig): number {
   return Math.max(1, Math.min(os.availableParallelism(), Math.floor(totalGb / config.preflight.gbPerJob)));
 }
 
+/** The -j a build runs with: build.jobs, else what memory and cores allow (jobsFor). */
+export const jobsOf = (config: ResolvedConfig): number => config.build.jobs ?? jobsFor(config);
+
 export async function checkHost(config: ResolvedConfig, extraTools: string[] = []): Promise<HostReport> {
   const diskPath = existingAncestor(config.cacheDir);
   const fs = await statfs(diskPath);

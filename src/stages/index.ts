@@ -2,7 +2,6 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { AnyStage } from '../engine/stage.js';
 import type { BuildBackend } from './backend.js';
 import { backendFor } from './backends/index.js';
-import { chromiumBackend } from './backends/chromium/index.js';
 import { identityStagesOf } from './build-identity.js';
 import type { AppContext } from './context.js';
 import { packageStage } from './package.js';
@@ -11,7 +10,7 @@ import { patchStage } from './patch.js';
 import { preflightStage } from './preflight.js';
 import { publishStage } from './publish.js';
 import { resolveStage } from './resolve.js';
-import { reusedArtifactReason, reuseStage } from './reuse.js';
+import { enabledUnlessReused, reuseStage } from './reuse.js';
 import { smokeStage } from './smoke.js';
 
 /**
@@ -19,16 +18,13 @@ import { smokeStage } from './smoke.js';
  * reuse stage found an artifact for exactly this build, the stage is disabled. The stage's own
  * `enabled` speaks first; its `after` gains what the rule reads, so plan predicts it.
  */
-export function gatedByReuse(
-  stage: AnyStage<AppContext>,
-  identityStages: readonly string[] = identityStagesOf(chromiumBackend),
-): AnyStage<AppContext> {
+export function gatedByReuse(stage: AnyStage<AppContext>, identityStages: readonly string[]): AnyStage<AppContext> {
   return {
     ...stage,
     after: [...new Set([...stage.after, 'reuse', ...identityStages])],
     enabled: (ctx) => {
       const own = stage.enabled?.(ctx) ?? true;
-      return own === true ? reusedArtifactReason(ctx) : own;
+      return own === true ? enabledUnlessReused(ctx) : own;
     },
   };
 }
@@ -57,6 +53,3 @@ export function stagesWith(backend: BuildBackend): AnyStage<AppContext>[] {
 
 /** The pipeline the config selects (its `backend`). */
 export const stagesFor = (config: Pick<ResolvedConfig, 'backend'>) => stagesWith(backendFor(config));
-
-/** The default (chromium) pipeline's stages. */
-export const STAGES: AnyStage<AppContext>[] = stagesWith(chromiumBackend);

@@ -6,7 +6,7 @@ import { createArtifact, type ArtifactResult } from '../artifacts/package.js';
 import { defineStage } from '../engine/stage.js';
 import { ensureTestCerts } from '../smoke/certs.js';
 import { sha256File } from '../util/fs.js';
-import { artifactNameOf, buildFingerprint, buildIdentity, manifestInputsOf, type BuildIdentity } from './build-identity.js';
+import { artifactNameOf, buildFingerprint, buildIdentity, manifestFieldsOf, type BuildIdentity } from './build-identity.js';
 import type { CompileOutput } from '../artifacts/binary.js';
 import type { SmokeOutput } from './smoke.js';
 
@@ -53,7 +53,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
       binaries: compile.binaries.map((b) => ({ name: b.name, sha256: b.sha256 })),
       smoke: smoke ? smokeSummary(smoke) : null,
       distDir: ctx.app.paths.distDir,
-      // Only when set (the standalone server's PEM key), so Chromium builds keep their inputs and bytes.
+      // Only when the server reads a PEM key: builds whose server reads PKCS#8 keep their inputs and bytes.
       ...(compile.serverKeyFormat === 'pem' && { serverKeyFile: 'certs/leaf_cert.key' }),
     };
   },
@@ -69,8 +69,7 @@ export const packageStage = defineStage<AppContext, PackageInputs, ArtifactResul
       certsDir,
       signal: ctx.signal,
       manifest: {
-        ...manifestInputsOf(identity),
-        patches: { patchset: identity.patchset, series: identity.patches },
+        ...manifestFieldsOf(identity, ctx.app.config),
         smoke: inputs.smoke,
         ...(inputs.serverKeyFile && { serverKeyFile: inputs.serverKeyFile }),
         fingerprint: inputs.fingerprint,

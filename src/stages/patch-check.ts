@@ -1,14 +1,14 @@
 import type { AppContext } from './context.js';
-import { quicheDir, remoteFilesFor } from './context.js';
-import { isGitRepo } from '../tools/git.js';
-import type { PatchRepo, ResolveOutput } from '../chromium/types.js';
+import { remoteFilesFor } from './context.js';
+import type { PatchRepo } from '../patches/repos.js';
+import type { ResolveOutput } from './resolve.js';
 import { defineStage } from '../engine/stage.js';
 import { ConfigError } from '../errors.js';
 import { backendFor } from './backends/index.js';
 import { dryRunSeries } from '../patches/dry-run.js';
 import { conflictError } from '../patches/report.js';
 import { parseSeries, patchsetId, seriesFiles, seriesRepos, seriesSummary } from '../patches/series.js';
-import { pinSources, readerFor, type RepoLocalDirs } from '../patches/sources.js';
+import { pinSources, readerFor } from '../patches/sources.js';
 
 export interface PatchCheckInputs {
   patchset: string;
@@ -66,18 +66,13 @@ export const patchCheckStage = defineStage<AppContext, PatchCheckInputs, PatchCh
       return output;
     }
     const resolve = ctx.upstream<ResolveOutput>('resolve');
-    const { src } = ctx.app.paths;
-    // A checkout from an earlier run may already hold the pinned commits: read those locally.
-    const local: RepoLocalDirs = {};
-    if (isGitRepo(quicheDir(src))) local.quiche = quicheDir(src);
-    if (isGitRepo(src)) local.src = src;
-    const sources = pinSources(remoteFilesFor(ctx), resolve, local);
+    const sources = pinSources(remoteFilesFor(ctx), resolve, backend.repoDirs?.(ctx.app));
     const result = await dryRunSeries(series, readerFor(sources), {
-      exec: (file, args, options) => ctx.exec(file, args, options),
+      exec: ctx.exec,
       targets: Object.fromEntries(seriesRepos(series).map((repo) => [repo, sources[repo].label])),
     });
     if (!result.ok) throw conflictError(result.report, { version: resolve.version });
-    const fileCount = output.files.quiche.length + output.files.src.length;
+    const fileCount = Object.values(output.files).flat().length;
     ctx.report.note(
       `${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} apply at ${resolve.version} (${fileCount} file${fileCount === 1 ? '' : 's'} read, patchset ${output.patchset})`,
     );

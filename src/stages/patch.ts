@@ -1,10 +1,12 @@
 import type { AppContext } from './context.js';
-import type { PatchRepo, RepoState } from '../chromium/types.js';
+import type { PatchRepo, RepoState } from '../patches/repos.js';
 import type { SourceOutput } from './backend.js';
+import type { ResolveOutput } from './resolve.js';
 import { defineStage } from '../engine/stage.js';
 import { applySeries, repairInterruptedApply, verifyLedger, type PlannedWrite } from '../patches/apply.js';
 import { parseSeries, patchsetId, seriesSummary } from '../patches/series.js';
-import { refuseForeignChanges } from './clean-tree.js';
+import { foreignChanges, foreignChangesError } from '../patches/ledger.js';
+import { backendFor } from './backends/index.js';
 
 export interface PatchInputs {
   patchset: string;
@@ -27,7 +29,7 @@ export interface PatchOutput {
 export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   id: 'patch',
   title: 'Apply the patches',
-  after: ['checkout', 'patch-check'],
+  after: ['resolve', 'checkout', 'patch-check'],
   async inputs({ app, upstream }) {
     const series = await parseSeries(app.config.patches.series);
     const { repos } = upstream<SourceOutput>('checkout');
@@ -35,14 +37,15 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   },
   async run(ctx) {
     const series = await parseSeries(ctx.app.config.patches.series);
-    const { repos } = ctx.upstream<SourceOutput>('checkout');
-    await refuseForeignChanges(ctx.app, repos);
+    const checkout = ctx.upstream<SourceOutput>('checkout');
+    const { repos } = checkout;
+    await refuseHandEdits(ctx.app, checkout);
     const result = await applySeries({
       series,
       repos,
       ledgerFile: ctx.app.paths.appliedPatches,
       exec: (file, args, options) => ctx.exec(file, args, options),
-      version: ctx.app.config.chromium.version,
+      version: ctx.upstreamIfDone<ResolveOutput>('resolve')?.version,
       beforeWrite: (writes) => ctx.guard.update({ writes }),
     });
     for (const note of result.notes) ctx.report.note(note);
@@ -63,9 +66,9 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
     );
     return { patchset: result.patchset, files };
   },
-  async verify({ app }, record) {
+  async verify({ app, upstreamIfDone }, record) {
     // Checked on every run, before compile: an edit made since the last run must not be built in.
-    await refuseForeignChanges(app, record.inputs.repos);
+    await refuseHandEdits(app, { repos: record.inputs.repos, adopted: upstreamIfDone<SourceOutput>('checkout')?.adopted });
     return verifyLedger(app.paths.appliedPatches, record.outputs.patchset);
   },
   async repair(ctx, guard) {
@@ -79,3 +82,24 @@ export const patchStage = defineStage<AppContext, PatchInputs, PatchOutput>({
   },
   describe: (output) => `patchset ${output.patchset}, ${output.files.length} file${output.files.length === 1 ? '' : 's'} patched`,
 });
+
+/**
+ * An artifact's fingerprint names the pins and the patch series, so the tree it is built from must be
+ * exactly that: a hand edit in the cache's own checkout (a file no patch of ours touches) would be
+ * compiled in under the clean build's name. Such edits stop the run, naming the files; nothing is
+ * reset or reverted. An adopted checkout is the user's to build as it is.
+ */
+async function refuseHandEdits(app: AppContext, checkout: SourceOutput): Promise<void> {
+  if (checkout.adopted) return;
+  const ledger = { ledgerFile: app.paths.appliedPatches, root: backendFor(app.config).ledgerRoot(app) };
+  const foreign = await foreignChanges(
+    ledger,
+    Object.values(checkout.repos).flatMap((repo) => (repo ? [repo.path] : [])),
+  );
+  if (foreign.length === 0) return;
+  throw foreignChangesError(
+    foreign,
+    "The cache's checkout has changes that are not build-quiche's patches; they would be built under the clean build's fingerprint",
+    'Keep an edit by turning it into a patch in the series (build-quiche patches export), or discard it (git -C <repo> checkout -- <file>), then run again.',
+  );
+}

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { AppContext } from './context.js';
 import type { ArtifactResult } from '../artifacts/package.js';
 import { defineStage, type InputContext } from '../engine/stage.js';
+import { InternalError } from '../errors.js';
 import { createStore } from '../publish/store.js';
 import { sha256File } from '../util/fs.js';
 import { buildFingerprint, buildIdentity } from './build-identity.js';
@@ -16,7 +17,7 @@ export type ReuseOutput =
   | { hit: true; fingerprint: string; store: string; name: string; artifact: ArtifactResult };
 
 /**
- * Before depot_tools and the checkout: if a store already holds an artifact with this build's
+ * Before the backend fetches anything: if a store already holds an artifact with this build's
  * fingerprint, download and verify it, and every build stage is switched off for this run. A miss
  * is recorded too, so a rerun does not ask the stores again (`--force reuse` does).
  */
@@ -61,25 +62,22 @@ export const reuseStage = defineStage<AppContext, ReuseInputs, ReuseOutput>({
 });
 
 /**
- * Build stages are switched off when the reuse stage found a finished artifact for exactly these
- * inputs (a hit recorded for other inputs, e.g. with --from after a config change, does not count).
+ * A build stage's `enabled`: off (with the reason) when the reuse stage found a finished artifact for
+ * exactly these inputs (a hit recorded for other inputs, e.g. with --from after a config change, does
+ * not count), else true.
  */
-export function reusedArtifactReason(ctx: InputContext<AppContext>): true | string {
+export function enabledUnlessReused(ctx: InputContext<AppContext>): true | string {
   const reuse = reusedArtifact(ctx);
   return reuse ? `artifact ${reuse.name} reused from ${reuse.store}` : true;
 }
 
 export function reusedArtifact(ctx: InputContext<AppContext>): Extract<ReuseOutput, { hit: true }> | undefined {
-  let reuse: ReuseOutput | undefined | null;
-  try {
-    reuse = ctx.upstream<ReuseOutput | undefined>('reuse');
-  } catch {
-    return undefined;
-  }
+  const reuse = ctx.upstreamIfDone<ReuseOutput | undefined>('reuse');
   if (!reuse?.hit) return undefined;
   try {
     return reuse.fingerprint === buildFingerprint(buildIdentity(ctx)) ? reuse : undefined;
-  } catch {
+  } catch (error) {
+    if (error instanceof InternalError) throw error; // an undeclared read is a bug, not "no artifact"
     return undefined; // the identity's own inputs are not there: nothing can be trusted as reused
   }
 }

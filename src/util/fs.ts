@@ -28,6 +28,18 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   await writeThroughTemp(file, (tmp) => writeFile(tmp, data));
 }
 
+/**
+ * Write a file only when its content differs, atomically. A generated file rewritten with the same
+ * content would still move its mtime, and ninja (build.ninja, args.gn) or gclient take that for a
+ * change; leaving an identical file untouched keeps a no-op rerun a no-op. Says what it did.
+ */
+export async function writeIfChanged(file: string, content: string): Promise<'created' | 'changed' | 'unchanged'> {
+  const current = await readIfExists(file);
+  if (current !== undefined && current.equals(Buffer.from(content))) return 'unchanged';
+  await writeFileAtomic(file, content);
+  return current === undefined ? 'created' : 'changed';
+}
+
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { UserConfig } from '../../src/config/schema.js';
 import { IMAGE_INPUTS, runContainerized, type ContainerRunResult } from '../../src/docker/index.js';
-import { STAGES } from '../../src/stages/index.js';
+import { stagesFor } from '../../src/stages/index.js';
 import { writeConfigFile } from '../support/cli.js';
 import { offlineConfig, startWorld, type World } from '../../testkit/world.js';
 import { BASE_IMAGE, createPodmanSandbox, podmanUnavailable, REPO_ROOT, type PodmanSandbox } from '../support/podman.js';
@@ -140,7 +140,7 @@ describe.skipIf(unavailable !== undefined)('build-quiche --docker with podman', 
     expect(run.result.image.built).toBe(false);
     expect(output).not.toContain('Building the builder image');
     timings['second run (all up to date)'] = run.ms;
-    for (const stage of STAGES.filter((s) => s.id !== 'preflight')) {
+    for (const stage of stagesFor({ backend: 'chromium' }).filter((s) => s.id !== 'preflight')) {
       expect(output, stage.id).toMatch(new RegExp(`↷ ${stage.id}: skipped, up to date`));
     }
     expect(output).toMatch(/nothing to do: every stage is up to date/);

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exec } from '../../src/process/exec.js';
-import type { QuicheCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
+import type { StandaloneCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
 import { headCommit } from '../../src/tools/git.js';
 import { writeConfigFile } from '../support/cli.js';
 import { standaloneConfig } from '../support/standalone-config.js';
@@ -37,7 +37,7 @@ async function checkoutProblems(dir: string): Promise<string | undefined> {
   const state = JSON.parse(await readFile(path.join(dir, 'cache', 'state.json'), 'utf8')) as {
     stages: Record<string, { outputs: unknown }>;
   };
-  const checkout = state.stages.checkout?.outputs as QuicheCheckoutOutput | undefined;
+  const checkout = state.stages.checkout?.outputs as StandaloneCheckoutOutput | undefined;
   if (!checkout) return 'the state records no finished checkout';
   const names = Object.keys(checkout.sources).sort();
   if (names.join() !== [...REPOS].sort().join()) return `checked out ${names.join(', ')}, expected ${[...REPOS].sort().join(', ')}`;

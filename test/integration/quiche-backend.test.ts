@@ -5,15 +5,20 @@
  * resume after kill -9, the patch stage into the quiche checkout. No compiles (test/real does those).
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan } from '../../src/api/pipeline.js';
+import { plan, status } from '../../src/api/pipeline.js';
 import type { UserConfig } from '../../src/config/schema.js';
+import { fingerprint } from '../../src/engine/fingerprint.js';
+import { Guards } from '../../src/engine/guard.js';
+import { CMAKE_RECIPES, installPrefixName, type CmakeDependency } from '../../src/standalone/cmake-recipes.js';
+import { INSTALLED_MARKER, prefixDir } from '../../src/stages/backends/standalone/layout.js';
+import { createAppContext } from '../../src/stages/context.js';
 import { ConfigError } from '../../src/errors.js';
 import { exec } from '../../src/process/exec.js';
-import type { QuicheCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
-import type { QuicheDepsOutput } from '../../src/stages/backends/standalone/resolve-dependencies.js';
+import type { StandaloneCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
+import type { DependencyPinsOutput } from '../../src/stages/backends/standalone/dependency-pins.js';
 import { headCommit } from '../../src/tools/git.js';
 import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
@@ -76,11 +81,11 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
         'preflight',
         'resolve',
         'patch-check',
-        'quiche-deps',
+        'dependency-pins',
         'reuse',
         'checkout',
         'patch',
-        'dependencies',
+        'dependency-builds',
         'configure',
         'compile',
         'smoke',
@@ -88,20 +93,22 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
         'publish',
       ]);
       expect(
-        entries.filter((e) => ['quiche-deps', 'checkout', 'dependencies', 'configure', 'compile'].includes(e.stage)).map((e) => e.status),
+        entries
+          .filter((e) => ['dependency-pins', 'checkout', 'dependency-builds', 'configure', 'compile'].includes(e.stage))
+          .map((e) => e.status),
       ).toEqual(['run', 'run', 'run', 'run', 'run']);
     }));
 
   it('quiche.revision is built as given (DEPS is not read) and every dependency is pinned from its MODULE.bazel', () =>
     withWorkspace(async (dir) => {
-      const run = await runBuild(await resolved(quicheConfig(dir), dir), { until: 'quiche-deps' });
+      const run = await runBuild(await resolved(quicheConfig(dir), dir), { until: 'dependency-pins' });
       expect(run.error).toBeUndefined();
-      expect(run.ran).toEqual(expect.arrayContaining(['resolve', 'patch-check', 'quiche-deps']));
+      expect(run.ran).toEqual(expect.arrayContaining(['resolve', 'patch-check', 'dependency-pins']));
       const resolve = await outputsOf<{ version: string; quicheRevision: string; srcCommit: string }>(dir, 'resolve');
       expect(resolve).toMatchObject({ version: 'quiche-1ba0d99a5c2f', quicheRevision: QUICHE_152, srcCommit: '' });
       expect(server.requests.some((r) => r.path.includes('chromium'))).toBe(false);
 
-      const deps = await outputsOf<QuicheDepsOutput>(dir, 'quiche-deps');
+      const deps = await outputsOf<DependencyPinsOutput>(dir, 'dependency-pins');
       expect(deps.quiche).toEqual({ url: `${server.baseUrl}/quiche`, commit: QUICHE_152 });
       expect(deps.system).toEqual(['zlib']);
       expect(Object.fromEntries(deps.dependencies.map((d) => [d.name, { ref: d.ref, commit: d.commit }]))).toEqual(EXPECTED);
@@ -159,17 +166,17 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
         });
 
       const run = await runBuild(await resolved({ ...config(false), patches: { series: emptySeries(dir) } }, dir), {
-        until: 'quiche-deps',
+        until: 'dependency-pins',
       });
       expect(run.error).toBeInstanceOf(ConfigError);
       expect((run.error as ConfigError).message).toBe("quiche's MODULE.bazel declares a dependency build-quiche does not know: snappy.");
       expect((run.error as ConfigError).hint).toMatch(/quiche\.dependencies\.snappy = \{ ignore: true \}/);
 
       const ignored = await runBuild(await resolved({ ...config(true), patches: { series: emptySeries(dir) } }, dir), {
-        until: 'quiche-deps',
+        until: 'dependency-pins',
       });
       expect(ignored.error).toBeUndefined();
-      expect((await outputsOf<QuicheDepsOutput>(dir, 'quiche-deps')).dependencies.map((d) => d.name)).toEqual([
+      expect((await outputsOf<DependencyPinsOutput>(dir, 'dependency-pins')).dependencies.map((d) => d.name)).toEqual([
         'boringssl',
         'abseil-cpp',
         'protobuf',
@@ -185,7 +192,7 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       server.faults.reset();
       await writeConfigFile(dir, quicheConfig(dir));
       const child = spawnCli(['build', '--until', 'checkout', '--verbose', '--plain'], { cwd: dir });
-      await waitForLine(child, /quiche-deps.*(done|✔)|checkout: quiche: fetching/);
+      await waitForLine(child, /dependency-pins.*(done|✔)|checkout: quiche: fetching/);
       // Every boringssl fetch hangs from now on, so the kill lands inside it.
       server.faults.delay(8_000, { pathContains: 'boringssl/git-upload-pack' });
       await waitForLine(child, 'boringssl: fetching');
@@ -208,7 +215,7 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       expect(rerun.all).toMatch(/checkout: protobuf: fetch failed .*retry 1/);
       expect((await stat(path.join(boringssl, '.git'))).ino).toBe(partial);
 
-      const checkout = await outputsOf<QuicheCheckoutOutput>(dir, 'checkout');
+      const checkout = await outputsOf<StandaloneCheckoutOutput>(dir, 'checkout');
       const commits = { quiche: QUICHE_152, ...Object.fromEntries(Object.entries(EXPECTED).map(([n, e]) => [n, e.commit])) };
       expect(Object.fromEntries(Object.entries(checkout.sources).map(([n, r]) => [n, r.commit]))).toEqual(commits);
       for (const [name, repo] of Object.entries(checkout.sources)) {
@@ -226,6 +233,60 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
 
       const again = await runBuild(await resolved(quicheConfig(dir), dir), { until: 'patch' });
       expect(again.error).toBeUndefined();
-      expect(again.skipped).toEqual(expect.arrayContaining(['quiche-deps', 'checkout', 'patch']));
+      expect(again.skipped).toEqual(expect.arrayContaining(['dependency-pins', 'checkout', 'patch']));
+    }));
+
+  // A cache made by the build-quiche that called these stages quiche-deps and dependencies: the
+  // pins are taken as they are (no re-resolve), and a dependency build that died is redone.
+  it('a cache made before the stage renames keeps its dependency pins and repairs a dependency build left by a killed run', () =>
+    withWorkspace(async (dir) => {
+      server.faults.reset();
+      const config = await resolved({ ...quicheConfig(dir), patches: { series: emptySeries(dir) } }, dir);
+      expect((await runBuild(config, { until: 'patch' })).error).toBeUndefined();
+
+      // The prefixes a finished dependency build left, so the rerun below needs no CMake.
+      const app = createAppContext(config);
+      const { toolchain } = await outputsOf<DependencyPinsOutput>(dir, 'dependency-pins');
+      const { sources } = await outputsOf<StandaloneCheckoutOutput>(dir, 'checkout');
+      const prefixes: Partial<Record<CmakeDependency, string>> = {};
+      for (const name of ['boringssl', 'abseil-cpp', 'protobuf'] as const) {
+        const needed = Object.fromEntries(CMAKE_RECIPES[name].needs.map((n) => [n, prefixes[n]!]));
+        const prefix = prefixDir(app, installPrefixName(name, sources[name]!.commit, toolchain, needed));
+        await mkdir(path.join(prefix, 'lib'), { recursive: true });
+        await writeFile(path.join(prefix, INSTALLED_MARKER), '');
+        prefixes[name] = prefix;
+      }
+
+      // state.json and guards as the old build-quiche wrote them: records keyed (and fingerprinted) by
+      // the old ids, and the guard of a run killed inside the old `dependencies` stage.
+      const stateFile = path.join(dir, 'cache', 'state.json');
+      const state = JSON.parse(await readFile(stateFile, 'utf8')) as { stages: Record<string, { fingerprint: string; inputs: unknown }> };
+      const pins = state.stages['dependency-pins']!;
+      state.stages['quiche-deps'] = { ...pins, fingerprint: fingerprint({ stage: 'quiche-deps', version: 1, inputs: pins.inputs }) };
+      delete state.stages['dependency-pins'];
+      await writeFile(stateFile, JSON.stringify(state));
+      await new Guards(path.join(dir, 'cache', 'guards')).write({
+        stage: 'dependencies',
+        runId: 'killed',
+        pid: 999999,
+        startedAt: '',
+        data: {},
+      });
+
+      const report = await status({ config });
+      expect(report.stages.find((s) => s.stage === 'dependency-pins')?.record).toBeDefined();
+      expect(report.stages.find((s) => s.stage === 'dependency-builds')?.guard).toMatchObject({ runId: 'killed' });
+
+      const rerun = await runBuild(config, { until: 'dependency-builds' });
+      expect(rerun.error).toBeUndefined();
+      expect(rerun.ran).toEqual(['dependency-builds']);
+      expect(rerun.skipped).toEqual(expect.arrayContaining(['dependency-pins', 'checkout', 'patch']));
+      const start = rerun.events.find((e) => e.type === 'stage-start' && e.stage === 'dependency-builds');
+      expect(start).toMatchObject({ reason: expect.stringMatching(/the run killed \(pid 999999\) died in this stage/) });
+
+      const after = JSON.parse(await readFile(stateFile, 'utf8')) as { stages: Record<string, unknown> };
+      expect(Object.keys(after.stages)).toEqual(expect.arrayContaining(['dependency-pins', 'dependency-builds']));
+      expect(Object.keys(after.stages)).not.toContain('quiche-deps');
+      expect(existsSync(path.join(dir, 'cache', 'guards', 'dependencies.json'))).toBe(false);
     }));
 });

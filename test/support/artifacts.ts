@@ -5,8 +5,10 @@ import { gzip } from 'node:zlib';
 import { Header } from 'tar';
 import { afterEach } from 'vitest';
 import { removeTempDirs, tempDir } from '../../testkit/helpers.js';
-import { artifactName, type ManifestFields } from '../../src/artifacts/manifest.js';
+import { artifactName, serializeManifest, type Manifest, type ManifestFields } from '../../src/artifacts/manifest.js';
 import { createArtifact, type ArtifactResult, type CreateArtifactOptions } from '../../src/artifacts/package.js';
+import { formatChecksums } from '../../src/artifacts/checksums.js';
+import { sha256 } from '../../src/util/fs.js';
 
 // Every tempDir() of a test is removed after it.
 afterEach(removeTempDirs);
@@ -18,12 +20,18 @@ export const FINGERPRINT = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a
 
 export function manifestFields(overrides: Partial<ManifestFields> = {}): ManifestFields {
   return {
-    chromium: { version: VERSION },
-    inputs: { src: 'f'.repeat(40), quiche: 'e'.repeat(40), depotTools: 'd'.repeat(40), gnVersion: 'git_revision:abc' },
+    version: VERSION,
+    backend: 'chromium',
+    inputs: { src: 'f'.repeat(40), quiche: 'e'.repeat(40) },
+    chromium: {
+      version: VERSION,
+      depotTools: 'd'.repeat(40),
+      gnVersion: 'git_revision:abc',
+      gnArgs: { is_debug: false, symbol_level: 0, is_component_build: false },
+      builder: 'autoninja',
+    },
     patches: { patchset: 'unpatched', series: [] },
-    gnArgs: { is_debug: false, symbol_level: 0, is_component_build: false },
     targets: ['net:quic_client', 'net:quic_server'],
-    builder: 'autoninja',
     smoke: { fetched: true, migration: 'skipped' },
     fingerprint: FINGERPRINT,
     tool: { name: 'build-quiche', version: '0.1.0' },
@@ -54,7 +62,7 @@ export async function makeInputs(overrides: Partial<ManifestFields> = {}): Promi
     distDir,
     options: {
       distDir,
-      name: artifactName(fields.chromium.version, fields.patches.patchset),
+      name: artifactName(fields.version, fields.patches.patchset),
       binaries: BINARIES.map((name) => ({ name, path: path.join(out, name) })),
       certsDir: certs,
       manifest: fields,
@@ -104,4 +112,48 @@ export async function leftovers(to: string): Promise<string[]> {
   const inTo = await readdir(to).catch(() => [] as string[]);
   const siblings = (await readdir(path.dirname(to))).filter((name) => name.startsWith(`.${path.basename(to)}.`));
   return [...inTo, ...siblings];
+}
+
+/**
+ * A standalone build's artifact as build-quiche wrote it before manifest schema 2: the label under
+ * `chromium.version`, Chromium's fields and the dependency pins at the top level. One binary, no certs.
+ */
+export async function schemaOneTarball(dir: string): Promise<{ file: string; name: string; manifest: Record<string, unknown> }> {
+  const name = 'quiche-quiche-1ba0d99a5c2f-8b63d5e7a424-standalone-linux-x64';
+  const binary = '#!/bin/sh\necho epoll_quic_client\n';
+  const manifest = {
+    schema: 1,
+    name,
+    chromium: { version: 'quiche-1ba0d99a5c2f' },
+    inputs: { src: null, quiche: '1ba0d99a5c2fec4f4dbb7f98f251b05dcf4e2968', depotTools: null, gnVersion: null },
+    patches: { patchset: '8b63d5e7a424', series: [] },
+    gnArgs: {},
+    targets: ['//quiche:quic_client', '//quiche:quic_server'],
+    builder: 'ninja',
+    platform: 'linux-x64',
+    files: [{ path: 'bin/epoll_quic_client', sha256: sha256(binary), size: binary.length, mode: '0755' }],
+    smoke: null,
+    backend: 'quiche',
+    dependencies: [
+      { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
+    ],
+    toolchain: { compiler: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1'] },
+    serverKeyFile: 'certs/leaf_cert.key',
+    fingerprint: FINGERPRINT,
+    tool: { name: 'build-quiche', version: '0.1.0' },
+  };
+  const manifestText = serializeManifest(manifest as unknown as Manifest);
+  const sums = formatChecksums([
+    { path: 'bin/epoll_quic_client', sha256: sha256(binary) },
+    { path: 'manifest.json', sha256: sha256(manifestText) },
+  ]);
+  const file = path.join(dir, `${name}.tar.gz`);
+  await rawTarGz(file, [
+    { path: `${name}/`, type: 'Directory' },
+    { path: `${name}/bin/`, type: 'Directory' },
+    { path: `${name}/bin/epoll_quic_client`, data: binary, mode: 0o755 },
+    { path: `${name}/manifest.json`, data: manifestText },
+    { path: `${name}/SHA256SUMS`, data: sums },
+  ]);
+  return { file, name, manifest };
 }

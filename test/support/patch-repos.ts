@@ -7,7 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createAppContext, type AppContext } from '../../src/stages/context.js';
-import type { CheckoutOutput, ResolveOutput } from '../../src/chromium/types.js';
+import type { ResolveOutput } from '../../src/stages/resolve.js';
+import type { CheckoutOutput } from '../../src/stages/backends/chromium/checkout.js';
+import { chromiumPaths } from '../../src/stages/backends/chromium/paths.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { GuardInfo } from '../../src/engine/guard.js';
 import { createStageContext } from '../../src/engine/context.js';
@@ -321,11 +323,11 @@ export async function makeCheckout(quiche: FakeQuiche, pin: string): Promise<Fak
   const root = await tempDir('bq-checkout');
   const seriesDir = path.join(root, 'patches');
   const app = await makeApp(root);
-  await cp(await checkoutTemplate(quiche, pin), app.paths.gclientRoot, { recursive: true });
-  const srcRoot = app.paths.src;
+  const { gclientRoot, src: srcRoot } = chromiumPaths(app);
+  await cp(await checkoutTemplate(quiche, pin), gclientRoot, { recursive: true });
   const quicheRoot = path.join(srcRoot, 'net', 'third_party', 'quiche', 'src');
   const checkout: CheckoutOutput = {
-    gclientRoot: app.paths.gclientRoot,
+    gclientRoot,
     repos: { quiche: { path: quicheRoot, commit: pin }, src: { path: srcRoot, commit: git(srcRoot, 'rev-parse', 'HEAD').trim() } },
     verified: {},
     adopted: false,
@@ -376,6 +378,7 @@ export function stageContext(
         if (!(id in upstream)) throw new Error(`no upstream ${id}`);
         return upstream[id] as T;
       },
+      upstreamIfDone: <T>(id: string) => upstream[id] as T | undefined,
     },
     stageId,
     runId: 'test',

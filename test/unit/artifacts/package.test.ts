@@ -122,7 +122,13 @@ describe('createArtifact', () => {
   it('keeps the given manifest fields and holds no wall-clock time', async () => {
     const { artifact } = await packageSample();
     const text = await readFile(artifact.manifestFile, 'utf8');
-    expect(artifact.manifest).toMatchObject({ schema: 1, platform: 'linux-x64', builder: 'autoninja', patches: { patchset: 'unpatched' } });
+    expect(artifact.manifest).toMatchObject({
+      schema: 2,
+      platform: 'linux-x64',
+      backend: 'chromium',
+      chromium: { builder: 'autoninja' },
+      patches: { patchset: 'unpatched' },
+    });
     expect(text).not.toMatch(/20\d\d-\d\d-\d\dT/);
   });
 

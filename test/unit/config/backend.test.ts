@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { plan } from '../../../src/api/pipeline.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/errors.js';
 import { stagesFor } from '../../../src/stages/index.js';
 import { backendFor } from '../../../src/stages/backends/index.js';
-import { quicheBackend } from '../../../src/stages/backends/standalone/index.js';
+import { standaloneBackend } from '../../../src/stages/backends/standalone/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -37,16 +38,16 @@ describe('backend selection', () => {
   it('--backend quiche selects the standalone backend: its dependency stage before reuse, its build stages after patch', async () => {
     const config = await loadConfig({ cwd: dir, env: {}, flags: { backend: 'quiche' } });
     expect(config.backend).toBe('quiche');
-    expect(backendFor(config)).toBe(quicheBackend);
+    expect(backendFor(config)).toBe(standaloneBackend);
     expect(stagesFor(config).map((stage) => stage.id)).toEqual([
       'preflight',
       'resolve',
       'patch-check',
-      'quiche-deps',
+      'dependency-pins',
       'reuse',
       'checkout',
       'patch',
-      'dependencies',
+      'dependency-builds',
       'configure',
       'compile',
       'smoke',
@@ -86,5 +87,14 @@ describe('backend selection', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toMatch(/quiche\.dependencies\.googleurl/);
+  });
+
+  it('a backend id nothing is registered under is a config error before anything runs, naming the ones there are', async () => {
+    const config = await loadConfig({ cwd: dir, env: {}, flags: { backend: 'nope' } });
+    const error = await plan({ config }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe('backend nope is not available in this version.');
+    expect((error as ConfigError).hint).toMatch(/one of: chromium, quiche/);
+    await expect(loadConfig({ cwd: dir, env: {}, inline: { backend: 'Not An Id' } })).rejects.toThrow(/backend/);
   });
 });

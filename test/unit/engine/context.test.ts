@@ -32,7 +32,7 @@ describe('the stage exec', () => {
     const controller = new AbortController();
     const ctx = createStageContext({
       input: {} as never,
-      stageId: 'dependencies',
+      stageId: 'dependency-builds',
       runId: 'run',
       log,
       signal: controller.signal,

@@ -2,8 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DirtyTreeError } from '../../../src/errors.js';
-import { ownedChanges, readLedger, revertAppliedPatches } from '../../../src/patches/ledger.js';
-import { ledgerLocation } from '../../../src/stages/context.js';
+import { foreignChanges, foreignChangesError, ownedChanges, readLedger, revertAppliedPatches } from '../../../src/patches/ledger.js';
+import { chromiumLedger as ledgerLocation } from '../../../src/stages/backends/chromium/paths.js';
 import { patchStage } from '../../../src/stages/patch.js';
 import {
   CLIENT,
@@ -46,6 +46,18 @@ describe('applied-patches ledger', () => {
     expect((await ownedChanges(ledgerLocation(co.app))).sort()).toEqual(
       [`${QUICHE_IN_GCLIENT}/${HELPER}`, `${QUICHE_IN_GCLIENT}/${CLIENT}`, 'src/net/BUILD.gn'].sort(),
     );
+  });
+
+  it('foreignChanges lists the tracked edits that are not our patches, and not untracked files', async () => {
+    const co = await patched();
+    await writeFile(path.join(co.quicheRoot, SERVER), 'someone else was here\n');
+    await writeFile(path.join(co.quicheRoot, 'generated.txt'), 'a hook made me\n');
+    const foreign = await foreignChanges(ledgerLocation(co.app), [co.quicheRoot, co.srcRoot]);
+    expect(foreign).toEqual([{ file: path.join(co.quicheRoot, SERVER), code: 'M' }]);
+    const error = foreignChangesError(foreign, 'Moving would lose them', 'Stash them.');
+    expect(error).toBeInstanceOf(DirtyTreeError);
+    expect(error.message).toBe(`Moving would lose them:\n  ${path.join(co.quicheRoot, SERVER)} (M)\nNothing was changed.`);
+    expect(error.hint).toBe('Stash them.');
   });
 
   it('revertAppliedPatches restores upstream content, deletes created files and clears the ledger', async () => {

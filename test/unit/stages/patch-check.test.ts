@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { chromiumPaths } from '../../../src/stages/backends/chromium/paths.js';
 import { PatchConflictError } from '../../../src/errors.js';
 import type { ConflictReport } from '../../../src/patches/report.js';
 import { patchCheckStage } from '../../../src/stages/patch-check.js';
@@ -34,7 +35,7 @@ describe('patch-check stage', () => {
     ]);
     expect(output.files).toEqual({ quiche: [SERVER, CLIENT], src: [] });
     expect(output.patchset).toMatch(/^[0-9a-f]{12}$/);
-    expect(existsSync(app.paths.src)).toBe(false);
+    expect(existsSync(chromiumPaths(app).src)).toBe(false);
     expect(existsSync(app.paths.gitObjects)).toBe(true);
   });
 

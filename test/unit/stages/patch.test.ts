@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { AppContext } from '../../../src/stages/context.js';
-import type { ResolveOutput } from '../../../src/chromium/types.js';
+import type { ResolveOutput } from '../../../src/stages/resolve.js';
 import { Pipeline } from '../../../src/engine/pipeline.js';
 import { defineStage } from '../../../src/engine/stage.js';
 import { DirtyTreeError, PatchConflictError } from '../../../src/errors.js';

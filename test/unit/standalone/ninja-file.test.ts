@@ -1,10 +1,6 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNinjaFile, translationUnitCount, type NinjaInputs } from '../../../src/standalone/ninja-file.js';
 import { allSources, parseSourceList, programSources, PROGRAMS } from '../../../src/standalone/source-list.js';
-import { writeIfChanged } from '../../../src/standalone/write-if-changed.js';
 import { QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../support/shared-upstream.js';
 
 afterAll(removeViews);
@@ -112,29 +108,5 @@ describe.skipIf(SKIP_REASON)('generateNinjaFile from quiche’s real source list
     expect(text.match(/^build obj\/quiche\/\S+: cxx /gm)).toHaveLength(units.size);
     expect(text).toMatch(/^build bin\/epoll_quic_client: link .*obj\/quiche\/quiche\/quic\/tools\/quic_toy_client\.o/m);
     expect(text).toMatch(/^build bin\/epoll_quic_server: link .*obj\/quiche\/quiche\/quic\/tools\/quic_server_factory\.o/m);
-  });
-});
-
-describe('writeIfChanged', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bq-ninja-'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-
-  it('leaves an identical file untouched, so ninja sees no change', async () => {
-    const file = join(dir, 'build.ninja');
-    await writeFile(file, 'same');
-    const before = (await stat(file)).mtimeMs;
-    await new Promise((r) => setTimeout(r, 20));
-    expect(await writeIfChanged(file, 'same')).toBe(false);
-    expect((await stat(file)).mtimeMs).toBe(before);
-  });
-
-  it('writes a changed or missing file', async () => {
-    const file = join(dir, 'new.ninja');
-    expect(await writeIfChanged(file, 'one')).toBe(true);
-    expect(await writeIfChanged(file, 'two')).toBe(true);
-    expect(await readFile(file, 'utf8')).toBe('two');
   });
 });

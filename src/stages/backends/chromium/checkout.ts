@@ -1,18 +1,21 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { depotToolsEnvFor, ledgerLocation, type AppContext } from '../../context.js';
-import { commitsSince, dirtyFiles } from '../../../tools/git.js';
+import type { AppContext } from '../../context.js';
+import { chromiumLedger, chromiumPaths, depotToolsEnvFor } from './paths.js';
+import { commitsSince } from '../../../tools/git.js';
 import { renderGclientFile } from '../../../chromium/gclient-file.js';
-import { QUICHE_DEP_PATH, type CheckoutOutput, type ResolveOutput } from '../../../chromium/types.js';
+import { QUICHE_DEP_PATH } from '../../../chromium/layout.js';
+import type { PatchRepo, RepoState } from '../../../patches/repos.js';
+import type { ResolveOutput } from '../../resolve.js';
 import { checkDeps, describeDep, type DepCheck } from '../../../chromium/verify-checkout.js';
 import { defineStage, type StageContext } from '../../../engine/stage.js';
 import { ConfigError, DirtyTreeError, NotFoundError } from '../../../errors.js';
 import { gclientRunhooks, gclientSync, repairStaleLocks, type GclientOptions } from '../../../tools/gclient.js';
-import { ownedChanges, revertAppliedPatches } from '../../../patches/ledger.js';
-import { writeFileAtomic } from '../../../util/fs.js';
+import { foreignChanges, foreignChangesError, revertAppliedPatches } from '../../../patches/ledger.js';
+import { writeIfChanged } from '../../../util/fs.js';
 import type { DepotToolsOutput } from './depot-tools.js';
-import { effectiveCustomVars } from '../../resolve.js';
+import { effectiveCustomVars } from '../../../chromium/resolve-pin.js';
 
 export interface CheckoutInputs {
   gclientFile: string;
@@ -25,6 +28,15 @@ export interface CheckoutInputs {
   depotToolsRevision: string;
   offline: boolean;
   syncArgs: string[];
+}
+
+/** Outputs of the checkout stage (its SourceOutput, and what it verified). */
+export interface CheckoutOutput {
+  gclientRoot: string;
+  repos: Record<PatchRepo, RepoState>;
+  /** Every pinned git dep verified after the sync: path (relative to the gclient root) -> commit. */
+  verified: Record<string, string>;
+  adopted: boolean;
 }
 
 type Ctx = StageContext<AppContext>;
@@ -41,11 +53,12 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
   after: ['resolve', 'depot-tools'],
   inputs: ({ app, upstream }) => {
     const resolve = upstream<ResolveOutput>('resolve');
-    const { config, paths } = app;
+    const { config } = app;
+    const paths = chromiumPaths(app);
     return {
       gclientFile: renderGclientFile({
         srcUrl: config.chromium.srcUrl,
-        customVars: effectiveCustomVars(app),
+        customVars: effectiveCustomVars(config),
         customDeps: config.gclient.customDeps,
         targetOs: config.gclient.targetOs,
         cacheDir: config.gclient.cacheDir,
@@ -63,7 +76,7 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
   },
   async repair(ctx) {
     await repairLocks(ctx, repoDirs(ctx));
-    if (!ctx.app.paths.adopted) await removeHalfMadeClones(ctx);
+    if (!chromiumPaths(ctx.app).adopted) await removeHalfMadeClones(ctx);
   },
   async run(ctx, inputs) {
     const resolve = ctx.upstream<ResolveOutput>('resolve');
@@ -143,22 +156,13 @@ async function prepareRoot(ctx: Ctx, inputs: CheckoutInputs): Promise<void> {
     }
     return; // The user's .gclient is theirs: never rewritten.
   }
-  await mkdir(inputs.gclientRoot, { recursive: true });
-  const current = await readFile(gclientPath, 'utf8').catch(() => undefined);
-  if (current !== inputs.gclientFile) {
-    await writeFileAtomic(gclientPath, inputs.gclientFile);
-    ctx.report.note(current === undefined ? 'wrote .gclient' : '.gclient changed; rewrote it');
-  }
+  const written = await writeIfChanged(gclientPath, inputs.gclientFile);
+  if (written !== 'unchanged') ctx.report.note(written === 'created' ? 'wrote .gclient' : '.gclient changed; rewrote it');
 }
 
 function repoDirs(ctx: Ctx): string[] {
-  const root = ctx.app.paths.gclientRoot;
-  let resolve: ResolveOutput | undefined;
-  try {
-    resolve = ctx.upstream<ResolveOutput>('resolve');
-  } catch {
-    resolve = undefined;
-  }
+  const root = chromiumPaths(ctx.app).gclientRoot;
+  const resolve = ctx.upstreamIfDone<ResolveOutput>('resolve');
   const rels = ['src', ...(resolve?.deps.map((d) => d.path) ?? [QUICHE_DEP_PATH])];
   return rels.map((rel) => path.join(root, rel)).filter((dir) => existsSync(dir));
 }
@@ -172,23 +176,19 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
   const moving = checks.filter((c) => c.state === 'wrong-commit');
   if (moving.length === 0) return;
   await refuseMovingLocalCommits(ctx, moving);
-  const owned = new Set(await ownedChanges(ledgerLocation(ctx.app)));
-  const foreign: string[] = [];
-  for (const check of moving) {
-    const dir = path.join(ctx.app.paths.gclientRoot, check.path);
-    for (const file of await dirtyFiles(dir)) {
-      const rel = path.join(check.path, file.path);
-      if (file.code !== '??' && !owned.has(rel)) foreign.push(`${rel} (${file.code.trim()})`);
-    }
-  }
+  const foreign = await foreignChanges(
+    chromiumLedger(ctx.app),
+    moving.map((check) => path.join(chromiumPaths(ctx.app).gclientRoot, check.path)),
+  );
   if (foreign.length) {
-    throw new DirtyTreeError(`Local changes would block moving to the new pin:\n  ${foreign.join('\n  ')}`, {
-      hint: "These are not build-quiche's patches. Commit, stash or discard them (git -C <repo> stash), then run again. Nothing was changed.",
-      data: { files: foreign },
-    });
+    throw foreignChangesError(
+      foreign,
+      'Local changes would block moving to the new pin',
+      "These are not build-quiche's patches. Commit, stash or discard them (git -C <repo> stash), then run again.",
+    );
   }
   // Only now, with nobody else's work in the way, take our own patches out.
-  const reverted = await revertAppliedPatches(ledgerLocation(ctx.app), { only: moving.map((c) => c.path) });
+  const reverted = await revertAppliedPatches(chromiumLedger(ctx.app), { only: moving.map((c) => c.path) });
   if (reverted.reverted.length) ctx.report.note(`reverted our patches in ${reverted.reverted.length} file(s) before moving the pin`);
 }
 
@@ -200,13 +200,9 @@ async function prepareForMove(ctx: Ctx, checks: DepCheck[]): Promise<void> {
  * our own checkout; an adopted one is the user's.
  */
 async function removeHalfMadeClones(ctx: Ctx): Promise<void> {
-  const root = ctx.app.paths.gclientRoot;
-  let resolve: ResolveOutput;
-  try {
-    resolve = ctx.upstream<ResolveOutput>('resolve');
-  } catch {
-    return; // no pins known yet: nothing can be judged half made
-  }
+  const root = chromiumPaths(ctx.app).gclientRoot;
+  const resolve = ctx.upstreamIfDone<ResolveOutput>('resolve');
+  if (!resolve) return; // no pins known yet: nothing can be judged half made
   for (const check of await checkDeps(root, resolve)) {
     if (check.state !== 'empty') continue;
     ctx.report.note(`${describeDep(check)}: a clone that did not finish; removing it and syncing again`);
@@ -232,7 +228,7 @@ async function refuseMovingLocalCommits(ctx: Ctx, moving: DepCheck[]): Promise<v
   for (const check of moving) {
     const last = verified[check.path];
     if (!last || !check.actual || check.actual === last) continue;
-    const dir = path.join(ctx.app.paths.gclientRoot, check.path);
+    const dir = path.join(chromiumPaths(ctx.app).gclientRoot, check.path);
     const commits = await commitsSince(dir, last);
     moved.push(
       commits?.length
@@ -260,7 +256,7 @@ async function removeBrokenDeps(ctx: Ctx, broken: DepCheck[], adopted: boolean):
       });
     }
     ctx.report.note(`${describeDep(check)}: removing it and syncing again (gclient cannot repair this by itself)`);
-    await rm(path.join(ctx.app.paths.gclientRoot, check.path), { recursive: true, force: true });
+    await rm(path.join(chromiumPaths(ctx.app).gclientRoot, check.path), { recursive: true, force: true });
   }
 }
 

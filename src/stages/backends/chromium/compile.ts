@@ -1,14 +1,11 @@
-import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import type { CheckoutOutput } from '../../../chromium/types.js';
+import type { CheckoutOutput } from './checkout.js';
 import { defineStage, type InputContext } from '../../../engine/stage.js';
-import { CompileError } from '../../../errors.js';
 import { build, builderCommand, dryRun, throwIfFailed, type Builder } from '../../../tools/builder.js';
-import { sha256File } from '../../../util/fs.js';
-import { binaryName, changedBinary, type Binary, type CompileOutput } from '../../../artifacts/binary.js';
-import { depotToolsEnvFor, type AppContext } from '../../context.js';
-import { jobsFor } from '../../host-check.js';
+import { binaryName, changedBinary, type CompileOutput } from '../../../artifacts/binary.js';
+import { describeBinaries } from '../../backend.js';
+import type { AppContext } from '../../context.js';
+import { depotToolsEnvFor } from './paths.js';
+import { jobsOf } from '../../host-check.js';
 import type { ConfigureOutput } from './configure.js';
 
 export interface CompileInputs {
@@ -42,7 +39,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   },
   async run(ctx, inputs) {
     // -j is not an input (it does not change what gets built). preflight suggests the same number.
-    const jobs = ctx.app.config.build.jobs ?? jobsFor(ctx.app.config);
+    const jobs = jobsOf(ctx.app.config);
     const command = commandFor(ctx, inputs.builder);
     const built = await build({
       exec: ctx.exec,
@@ -54,7 +51,8 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
       onProgress: (progress) => ctx.report.progress(progress),
     });
     throwIfFailed(built, command);
-    return { binaries: await describeBinaries(inputs), steps: built.steps };
+    const programs = inputs.targets.map((label) => ({ name: binaryName(label), label, file: binaryName(label) }));
+    return { binaries: await describeBinaries(inputs.outDir, programs, 'Is the target an executable?'), steps: built.steps };
   },
   async verify(ctx, { inputs, outputs }) {
     const changed = await changedBinary(outputs.binaries);
@@ -69,15 +67,3 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   },
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
 });
-
-async function describeBinaries(inputs: CompileInputs): Promise<Binary[]> {
-  return Promise.all(
-    inputs.targets.map(async (label) => {
-      const name = binaryName(label);
-      const file = path.join(inputs.outDir, name);
-      if (!existsSync(file))
-        throw new CompileError(`The build finished but ${file} (${label}) is missing.`, { hint: 'Is the target an executable?' });
-      return { name, label, path: file, sha256: await sha256File(file), size: (await stat(file)).size };
-    }),
-  );
-}

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { depotToolsEnvFor, type AppContext } from '../../context.js';
+import type { AppContext } from '../../context.js';
+import { depotToolsEnvFor } from './paths.js';
 import { effectiveGnArgs, gnVersionMatches, renderArgsGn } from '../../../chromium/gn-args.js';
-import type { CheckoutOutput, ResolveOutput } from '../../../chromium/types.js';
+import type { ResolveOutput } from '../../resolve.js';
+import type { CheckoutOutput } from './checkout.js';
 import { defineStage } from '../../../engine/stage.js';
-import { writeFileAtomic } from '../../../util/fs.js';
+import { writeIfChanged } from '../../../util/fs.js';
 import { builderOfOutDir } from '../../../tools/builder.js';
 import { gnClean, gnGen, gnVersion, gnWarnings, type GnOptions } from '../../../tools/gn.js';
 
@@ -55,9 +57,7 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
       ctx.report.note(`${inputs.outDir} was last built with ${lastBuilder}; running gn clean before switching to ${inputs.builder}`);
       await gnClean(gn, inputs.outDir);
     }
-    const argsFile = path.join(inputs.outDir, 'args.gn');
-    const current = await readFile(argsFile, 'utf8').catch(() => undefined);
-    if (current !== inputs.argsGn) await writeFileAtomic(argsFile, inputs.argsGn);
+    await writeIfChanged(path.join(inputs.outDir, 'args.gn'), inputs.argsGn);
     for (const warning of gnWarnings(await gnGen(gn, inputs.outDir))) ctx.report.note(`gn: ${warning}`);
     return { outDir: inputs.outDir, builder: inputs.builder, args: effectiveGnArgs(ctx.app.config.build.args, inputs.builder) };
   },

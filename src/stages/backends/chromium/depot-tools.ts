@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../../context.js';
+import { chromiumPaths } from './paths.js';
 import { gitAt, headCommit, hasCommit } from '../../../tools/git.js';
 import { removeStaleGitLocks } from '../../../tools/git-locks.js';
-import type { ResolveOutput } from '../../../chromium/types.js';
+import type { ResolveOutput } from '../../resolve.js';
 import { defineStage, type StageContext } from '../../../engine/stage.js';
 import { ConfigError, isBuildQuicheError, NotFoundError, toBuildQuicheError, type FailureClass } from '../../../errors.js';
 import { withRetry } from '../../../process/retry.js';
@@ -44,7 +45,7 @@ export const depotToolsStage = defineStage<AppContext, DepotToolsInputs, DepotTo
     await removeStaleLocks(ctx);
   },
   async run(ctx, inputs) {
-    const dir = ctx.app.paths.depotTools;
+    const dir = chromiumPaths(ctx.app).depotTools;
     await removeStaleLocks(ctx);
     try {
       return await checkOutPin(ctx, inputs);
@@ -72,13 +73,13 @@ type Ctx = StageContext<AppContext>;
 const KEPT_FAILURES: FailureClass[] = ['interrupted', 'network', 'not-found', 'disk'];
 
 async function removeStaleLocks(ctx: Ctx): Promise<void> {
-  for (const repair of await removeStaleGitLocks([ctx.app.paths.depotTools])) {
+  for (const repair of await removeStaleGitLocks([chromiumPaths(ctx.app).depotTools])) {
     ctx.report.note(repair.removed ? `removed stale ${repair.lock}` : `${repair.lock} is held by pid ${repair.holders.join(', ')}`);
   }
 }
 
 async function checkOutPin(ctx: Ctx, inputs: DepotToolsInputs): Promise<DepotToolsOutput> {
-  const dir = ctx.app.paths.depotTools;
+  const dir = chromiumPaths(ctx.app).depotTools;
   const git = gitAt(dir, ctx.exec);
   if (!existsSync(path.join(dir, '.git'))) {
     // init + fetch rather than clone: an interrupted fetch resumes here, nothing is deleted.

@@ -1,18 +1,42 @@
+import { rm } from 'node:fs/promises';
 import { effectiveGnArgs } from '../../../chromium/gn-args.js';
-import type { ResolveOutput } from '../../../chromium/types.js';
+import { chromiumPinInputs, type ResolveOutput } from '../../../chromium/resolve-pin.js';
+import { ConfigError, UsageError } from '../../../errors.js';
 import type { BuildBackend } from '../../backend.js';
 import { checkoutStage } from './checkout.js';
 import { compileStage } from './compile.js';
 import { configureStage } from './configure.js';
 import { depotToolsStage } from './depot-tools.js';
+import { chromiumPaths, quicheDir } from './paths.js';
+
+/** Inside a Chromium tree, the Chromium pin, its tools and gn args decide the binaries. */
+export type ChromiumIdentity = {
+  src: string;
+  quiche: string;
+  depotTools: string | null;
+  gnVersion: string | null;
+  gnArgs: Record<string, string | number | boolean>;
+  builder: 'autoninja' | 'ninja';
+  /** Inputs that change what gets built; absent when empty, so fingerprints stay stable. */
+  customDeps?: Record<string, string | null>;
+};
 
 /** quiche built inside a Chromium tree: depot_tools, gclient sync, gn gen, autoninja/ninja. */
-export const chromiumBackend: BuildBackend = {
+export const chromiumBackend: BuildBackend<ChromiumIdentity> = {
   id: 'chromium',
   title: 'Chromium tree (depot_tools, gclient, gn, siso/ninja)',
+  resolveInputs: (app, version) => {
+    if (app.config.quiche.revision !== undefined) {
+      throw new ConfigError("quiche.revision is set, but the chromium backend builds the quiche that Chromium's DEPS pins.", {
+        hint: "Use backend 'quiche' (--backend quiche) to build a quiche commit by itself, or drop quiche.revision and pick chromium.version.",
+      });
+    }
+    return chromiumPinInputs(app.config, version);
+  },
   sourceStages: [depotToolsStage, checkoutStage],
   buildStages: [configureStage, compileStage],
   patchRepos: ['quiche', 'src'],
+  // No `backend` field: the first backend's fingerprints predate the field, and stay as they were.
   identity: ({ app, upstream }) => {
     const resolve = upstream<ResolveOutput>('resolve');
     const { build } = app.config;
@@ -26,5 +50,32 @@ export const chromiumBackend: BuildBackend = {
       // gclient custom_deps change what gets built too (absent when empty, so fingerprints stay stable).
       ...(Object.keys(app.config.gclient.customDeps).length ? { customDeps: app.config.gclient.customDeps } : {}),
     };
+  },
+  manifestFields: (build) => {
+    return {
+      inputs: { src: build.src, quiche: build.quiche },
+      section: {
+        name: 'chromium',
+        fields: {
+          version: build.version,
+          depotTools: build.depotTools,
+          gnVersion: build.gnVersion,
+          gnArgs: build.gnArgs,
+          builder: build.builder,
+          ...(build.customDeps && { customDeps: build.customDeps }),
+        },
+      },
+    };
+  },
+  ledgerRoot: (app) => chromiumPaths(app).gclientRoot,
+  repoDirs: (app) => {
+    const { src } = chromiumPaths(app);
+    return { quiche: quicheDir(src), src };
+  },
+  cleanCheckout: async (app) => {
+    const { gclientRoot, adopted } = chromiumPaths(app);
+    if (adopted) throw new UsageError(`The checkout at ${gclientRoot} was adopted; build-quiche never deletes it.`);
+    await rm(gclientRoot, { recursive: true, force: true });
+    return [gclientRoot];
   },
 };

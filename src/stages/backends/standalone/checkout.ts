@@ -2,23 +2,23 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { defineStage, type StageContext } from '../../../engine/stage.js';
-import { DirtyTreeError, isBuildQuicheError, NotFoundError } from '../../../errors.js';
-import { ownedChanges, revertAppliedPatches } from '../../../patches/ledger.js';
+import { isBuildQuicheError, NotFoundError } from '../../../errors.js';
+import { foreignChanges, foreignChangesError, revertAppliedPatches } from '../../../patches/ledger.js';
 import { withRetry } from '../../../process/retry.js';
-import { dirtyFiles, gitAt, hasCommit, headCommit } from '../../../tools/git.js';
+import { gitAt, hasCommit, headCommit } from '../../../tools/git.js';
 import { repairStaleLocks } from '../../../tools/gclient.js';
-import type { RepoState } from '../../../chromium/types.js';
+import type { RepoState } from '../../../patches/repos.js';
 import type { SourceOutput } from '../../backend.js';
-import { ledgerLocation, type AppContext } from '../../context.js';
-import { checkoutDir } from './layout.js';
-import type { QuicheDepsOutput } from './resolve-dependencies.js';
+import type { AppContext } from '../../context.js';
+import { checkoutDir, standaloneLedger } from './layout.js';
+import type { DependencyPinsOutput } from './dependency-pins.js';
 
-export interface QuicheCheckoutInputs {
+export interface StandaloneCheckoutInputs {
   /** quiche first, then every cloned dependency. */
   repos: Array<{ name: string; url: string; commit: string; dir: string }>;
 }
 
-export interface QuicheCheckoutOutput extends SourceOutput {
+export interface StandaloneCheckoutOutput extends SourceOutput {
   repos: { quiche: RepoState };
   /** Every checkout by name (quiche included), each verified at its commit. */
   sources: Record<string, RepoState>;
@@ -33,12 +33,12 @@ type Ctx = StageContext<AppContext>;
  * commit and shared by every build that pins it. Before a checkout moves, our own patches are taken
  * out and anybody else's changes stop the run.
  */
-export const quicheCheckoutStage = defineStage<AppContext, QuicheCheckoutInputs, QuicheCheckoutOutput>({
+export const standaloneCheckoutStage = defineStage<AppContext, StandaloneCheckoutInputs, StandaloneCheckoutOutput>({
   id: 'checkout',
   title: 'Check out quiche and its dependencies',
-  after: ['quiche-deps'],
+  after: ['dependency-pins'],
   inputs: ({ app, upstream }) => {
-    const deps = upstream<QuicheDepsOutput>('quiche-deps');
+    const deps = upstream<DependencyPinsOutput>('dependency-pins');
     const repos = [{ name: 'quiche', ...deps.quiche }, ...deps.dependencies.map((d) => ({ name: d.name, url: d.url, commit: d.commit }))];
     return { repos: repos.map((repo) => ({ ...repo, dir: checkoutDir(app, repo.name, repo.commit) })) };
   },
@@ -70,7 +70,7 @@ export const quicheCheckoutStage = defineStage<AppContext, QuicheCheckoutInputs,
       .join(', '),
 });
 
-async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): Promise<string> {
+async function checkOut(ctx: Ctx, repo: StandaloneCheckoutInputs['repos'][number]): Promise<string> {
   const git = gitAt(repo.dir, ctx.exec);
   if (!existsSync(path.join(repo.dir, '.git'))) {
     // init + fetch rather than clone: a killed fetch leaves a repo the next run fetches into.
@@ -118,16 +118,14 @@ async function checkOut(ctx: Ctx, repo: QuicheCheckoutInputs['repos'][number]): 
 
 /** A checkout about to move: only our own patches (the ledger knows them) may be in the way. */
 async function refuseForeignEdits(ctx: Ctx, name: string, dir: string): Promise<void> {
-  const at = ledgerLocation(ctx.app);
-  const owned = new Set((await ownedChanges(at)).map((rel) => path.resolve(at.gclientRoot, rel)));
-  const foreign = (await dirtyFiles(dir))
-    .filter((f) => f.code !== '??' && !owned.has(path.resolve(dir, f.path)))
-    .map((f) => `${path.join(dir, f.path)} (${f.code.trim()})`);
+  const at = standaloneLedger(ctx.app);
+  const foreign = await foreignChanges(at, [dir]);
   if (foreign.length) {
-    throw new DirtyTreeError(`Local changes in the ${name} checkout would be lost by moving it:\n  ${foreign.join('\n  ')}`, {
-      hint: `These are not build-quiche's patches. Commit, stash or discard them (git -C ${dir} stash), then run again. Nothing was changed.`,
-      data: { files: foreign },
-    });
+    throw foreignChangesError(
+      foreign,
+      `Local changes in the ${name} checkout would be lost by moving it`,
+      `These are not build-quiche's patches. Commit, stash or discard them (git -C ${dir} stash), then run again.`,
+    );
   }
   const { reverted } = await revertAppliedPatches(at, { only: [dir] });
   if (reverted.length) ctx.report.note(`${name}: reverted our patches in ${reverted.length} file(s) before moving it`);
@@ -137,11 +135,11 @@ async function refuseForeignEdits(ctx: Ctx, name: string, dir: string): Promise<
  * A new quiche pin uses another checkout; the previous one is shared with other builds of its commit,
  * so our patches come out of it first (a foreign edit there stops the run, nothing written).
  */
-async function releaseOldQuiche(ctx: Ctx, inputs: QuicheCheckoutInputs): Promise<void> {
-  const previous = (ctx.previous?.outputs as QuicheCheckoutOutput | undefined)?.repos?.quiche?.path;
+async function releaseOldQuiche(ctx: Ctx, inputs: StandaloneCheckoutInputs): Promise<void> {
+  const previous = (ctx.previous?.outputs as StandaloneCheckoutOutput | undefined)?.repos?.quiche?.path;
   const current = inputs.repos.find((r) => r.name === 'quiche')!.dir;
   if (!previous || previous === current || !existsSync(previous)) return;
-  const { reverted } = await revertAppliedPatches(ledgerLocation(ctx.app), { only: [previous] });
+  const { reverted } = await revertAppliedPatches(standaloneLedger(ctx.app), { only: [previous] });
   if (reverted.length)
     ctx.report.note(`took our patches out of ${previous} (${reverted.length} file(s)) before switching quiche checkouts`);
 }

@@ -1,20 +1,17 @@
-import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { defineStage } from '../../../engine/stage.js';
 import { CompileError } from '../../../errors.js';
 import { systemOpensslHeaders } from '../../../standalone/header-check.js';
 import { PROGRAMS } from '../../../standalone/source-list.js';
 import { build, dryRun, ninjaDeps, throwIfFailed } from '../../../tools/builder.js';
-import { sha256File } from '../../../util/fs.js';
-import { changedBinary, type Binary, type CompileOutput } from '../../../artifacts/binary.js';
+import { changedBinary, type CompileOutput } from '../../../artifacts/binary.js';
+import { describeBinaries } from '../../backend.js';
 import type { AppContext } from '../../context.js';
-import { jobsFor } from '../../host-check.js';
-import type { QuicheCheckoutOutput } from './checkout.js';
-import type { QuicheConfigureOutput } from './configure.js';
+import { jobsOf } from '../../host-check.js';
+import type { StandaloneCheckoutOutput } from './checkout.js';
+import type { StandaloneConfigureOutput } from './configure.js';
 import { compilerCacheEnv } from './layout.js';
 
-export interface QuicheCompileInputs {
+export interface StandaloneCompileInputs {
   outDir: string;
   ninjaSha256: string;
   commits: Record<string, string>;
@@ -23,7 +20,7 @@ export interface QuicheCompileInputs {
 }
 
 /** Both programs under Chromium's names, so smoke, the lab and consumers do not care which backend built them. */
-const TARGETS = PROGRAMS.map((p) => ({ output: p.output, label: `//quiche:${p.bazelTarget}` }));
+const TARGETS = PROGRAMS.map((p) => ({ name: p.output, label: `//quiche:${p.bazelTarget}`, file: `bin/${p.output}` }));
 
 const ninjaOf = (app: AppContext) => app.config.build.ninja ?? 'ninja';
 
@@ -31,13 +28,13 @@ const ninjaOf = (app: AppContext) => app.config.build.ninja ?? 'ninja';
  * ninja over the generated build.ninja with live [N/M] progress, then proof that BoringSSL's headers
  * won (no object depends on a system OpenSSL header, from `ninja -t deps`).
  */
-export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, CompileOutput>({
+export const standaloneCompileStage = defineStage<AppContext, StandaloneCompileInputs, CompileOutput>({
   id: 'compile',
   title: 'Compile epoll_quic_client and epoll_quic_server',
   after: ['checkout', 'patch', 'configure'],
   inputs: ({ upstream }) => {
-    const configure = upstream<QuicheConfigureOutput>('configure');
-    const { sources } = upstream<QuicheCheckoutOutput>('checkout');
+    const configure = upstream<StandaloneConfigureOutput>('configure');
+    const { sources } = upstream<StandaloneCheckoutOutput>('checkout');
     return {
       outDir: configure.outDir,
       ninjaSha256: configure.ninjaSha256,
@@ -51,8 +48,8 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
       exec: ctx.exec,
       command,
       outDir: inputs.outDir,
-      targets: TARGETS.map((t) => `bin/${t.output}`),
-      jobs: ctx.app.config.build.jobs ?? jobsFor(ctx.app.config),
+      targets: TARGETS.map((t) => t.file),
+      jobs: jobsOf(ctx.app.config),
       env: compilerCacheEnv(ctx.app),
       onProgress: (progress) => ctx.report.progress(progress),
     });
@@ -69,7 +66,11 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
     }
     ctx.report.note(`${built.steps} step(s); no object uses a system OpenSSL header`);
     // quiche's default proof source (quiche_default_proof_providers_impl.cc) loads --key_file as PEM.
-    return { binaries: await describeBinaries(inputs.outDir), steps: built.steps, serverKeyFormat: 'pem' };
+    return {
+      binaries: await describeBinaries(inputs.outDir, TARGETS, 'Check build.ninja in the out dir.'),
+      steps: built.steps,
+      serverKeyFormat: 'pem',
+    };
   },
   async verify(ctx, { inputs, outputs }) {
     const changed = await changedBinary(outputs.binaries);
@@ -78,20 +79,9 @@ export const quicheCompileStage = defineStage<AppContext, QuicheCompileInputs, C
       exec: ctx.exec,
       command: ninjaOf(ctx.app),
       outDir: inputs.outDir,
-      targets: TARGETS.map((t) => `bin/${t.output}`),
+      targets: TARGETS.map((t) => t.file),
       env: {},
     });
   },
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
 });
-
-async function describeBinaries(outDir: string): Promise<Binary[]> {
-  return Promise.all(
-    TARGETS.map(async ({ output, label }) => {
-      const file = path.join(outDir, 'bin', output);
-      if (!existsSync(file))
-        throw new CompileError(`ninja finished but ${file} is missing.`, { hint: 'Check build.ninja in the out dir.' });
-      return { name: output, label, path: file, sha256: await sha256File(file), size: (await stat(file)).size };
-    }),
-  );
-}

@@ -7,22 +7,21 @@ import { NotFoundError } from '../../../errors.js';
 import { planQuicheBuild } from '../../../standalone/build-plan.js';
 import { GOOGLEURL_LIBRARIES } from '../../../standalone/googleurl.js';
 import { generateNinjaFile, translationUnitCount } from '../../../standalone/ninja-file.js';
-import { writeIfChanged } from '../../../standalone/write-if-changed.js';
-import { sha256 } from '../../../util/fs.js';
+import { sha256, writeIfChanged } from '../../../util/fs.js';
 import type { AppContext } from '../../context.js';
-import type { QuicheCheckoutOutput } from './checkout.js';
-import type { DependencyBuildsOutput } from './dependencies.js';
+import type { StandaloneCheckoutOutput } from './checkout.js';
+import type { DependencyBuildsOutput } from './dependency-builds.js';
 import { outDir } from './layout.js';
-import type { QuicheDepsOutput } from './resolve-dependencies.js';
+import type { DependencyPinsOutput } from './dependency-pins.js';
 
-export interface QuicheConfigureInputs {
-  sources: QuicheCheckoutOutput['sources'];
+export interface StandaloneConfigureInputs {
+  sources: StandaloneCheckoutOutput['sources'];
   installed: DependencyBuildsOutput['installed'];
-  toolchain: QuicheDepsOutput['toolchain'];
+  toolchain: DependencyPinsOutput['toolchain'];
   outDir: string;
 }
 
-export interface QuicheConfigureOutput {
+export interface StandaloneConfigureOutput {
   outDir: string;
   /** sha256 of build.ninja: compile re-runs when the generated file changes. */
   ninjaSha256: string;
@@ -34,14 +33,14 @@ export interface QuicheConfigureOutput {
  * build/source_list.json (checked against quiche/BUILD.bazel) and googleurl's BUILD files at the
  * checked-out revisions. Written only when its content changes, so ninja stays incremental.
  */
-export const quicheConfigureStage = defineStage<AppContext, QuicheConfigureInputs, QuicheConfigureOutput>({
+export const standaloneConfigureStage = defineStage<AppContext, StandaloneConfigureInputs, StandaloneConfigureOutput>({
   id: 'configure',
   title: 'Generate build.ninja from source_list.json',
-  after: ['quiche-deps', 'checkout', 'dependencies'],
+  after: ['dependency-pins', 'checkout', 'dependency-builds'],
   inputs: ({ app, upstream }) => {
-    const { sources } = upstream<QuicheCheckoutOutput>('checkout');
-    const { installed } = upstream<DependencyBuildsOutput>('dependencies');
-    const { toolchain } = upstream<QuicheDepsOutput>('quiche-deps');
+    const { sources } = upstream<StandaloneCheckoutOutput>('checkout');
+    const { installed } = upstream<DependencyBuildsOutput>('dependency-builds');
+    const { toolchain } = upstream<DependencyPinsOutput>('dependency-pins');
     // One out dir per set of sources, prefixes and toolchain: switching pins back and forth keeps both builds.
     const key = fingerprint({ sources, prefixes: Object.values(installed).map((d) => d.prefix), toolchain }).slice(0, 12);
     return { sources, installed, toolchain, outDir: outDir(app, key) };
@@ -74,7 +73,7 @@ export const quicheConfigureStage = defineStage<AppContext, QuicheConfigureInput
     await mkdir(inputs.outDir, { recursive: true });
     const written = await writeIfChanged(path.join(inputs.outDir, 'build.ninja'), text);
     const translationUnits = translationUnitCount(plan);
-    ctx.report.note(`build.ninja ${written ? 'written' : 'unchanged'}: ${translationUnits} translation units, 2 programs`);
+    ctx.report.note(`build.ninja ${written === 'unchanged' ? 'unchanged' : 'written'}: ${translationUnits} translation units, 2 programs`);
     return { outDir: inputs.outDir, ninjaSha256: sha256(text), translationUnits };
   },
   async verify(_ctx, { outputs }) {

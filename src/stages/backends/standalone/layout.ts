@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { LedgerLocation } from '../../../patches/ledger.js';
 import type { AppContext } from '../../context.js';
 
 /**
@@ -11,12 +12,21 @@ import type { AppContext } from '../../context.js';
  *   cache/quiche/prefix/<prefix name>         their installs; INSTALLED_MARKER is written last
  *   cache/quiche/out/<key>                    build.ninja, obj/, gen/, bin/epoll_quic_{client,server}
  */
-export const quicheCache = (app: AppContext) => path.join(app.paths.cacheDir, 'quiche');
+export const quicheCache = (app: Pick<AppContext, 'paths'>) => path.join(app.paths.cacheDir, 'quiche');
+/** Every checkout (the patch ledger's paths are relative to it). */
+export const checkoutsDir = (app: Pick<AppContext, 'paths'>) => path.join(quicheCache(app), 'src');
 export const checkoutDir = (app: AppContext, name: string, commit: string) =>
-  path.join(quicheCache(app), 'src', `${name}-${commit.slice(0, 12)}`);
+  path.join(checkoutsDir(app), `${name}-${commit.slice(0, 12)}`);
 export const buildDir = (app: AppContext, prefixName: string) => path.join(quicheCache(app), 'build', prefixName);
 export const prefixDir = (app: AppContext, prefixName: string) => path.join(quicheCache(app), 'prefix', prefixName);
 export const outDir = (app: AppContext, key: string) => path.join(quicheCache(app), 'out', key);
+
+/** What `clean --checkout` removes: the four directories above. */
+export const buildTreesOf = (app: Pick<AppContext, 'paths'>): string[] =>
+  ['src', 'build', 'prefix', 'out'].map((dir) => path.join(quicheCache(app), dir));
+
+/** The patch ledger, with its paths relative to the checkouts directory. */
+export const standaloneLedger = (app: AppContext): LedgerLocation => ({ ledgerFile: app.paths.appliedPatches, root: checkoutsDir(app) });
 
 /**
  * ccache's base_dir: paths under the quiche cache are hashed relative to the compile's directory, so a

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseManifest, MANIFEST_SCHEMA_VERSION, PLATFORM } from '../../../src/artifacts/manifest.js';
 import { loadConfig } from '../../../src/config/load.js';
 import type { UserConfig } from '../../../src/config/schema.js';
-import { artifactNameOf, buildFingerprint, buildIdentity, manifestInputsOf } from '../../../src/stages/build-identity.js';
+import { artifactNameOf, buildFingerprint, buildIdentity, manifestFieldsOf } from '../../../src/stages/build-identity.js';
 import { createAppContext } from '../../../src/stages/context.js';
-import type { QuicheDepsOutput } from '../../../src/stages/backends/standalone/resolve-dependencies.js';
+import type { DependencyPinsOutput } from '../../../src/stages/backends/standalone/dependency-pins.js';
 
 const QUICHE = '1ba0d99a5c2fec4f4dbb7f98f251b05dcf4e2968';
 const RESOLVE = {
@@ -22,7 +22,7 @@ const PATCH_CHECK = {
   patches: [{ file: '0001-a.patch', repo: 'quiche', sha256: 'a'.repeat(64), subject: 'a' }],
   files: { quiche: [], src: [] },
 };
-const DEPS: QuicheDepsOutput = {
+const DEPS: DependencyPinsOutput = {
   quiche: { url: 'http://m/quiche', commit: QUICHE },
   dependencies: [
     {
@@ -38,11 +38,35 @@ const DEPS: QuicheDepsOutput = {
   toolchain: { cc: 'gcc-12', cxx: 'g++-12', compilerId: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', flags: ['-O1'], launcher: 'ccache' },
 };
 
-async function identityWith(config: UserConfig, deps: QuicheDepsOutput = DEPS) {
+/** The same pin resolved for the chromium backend: a Chromium version with its src commit and tools. */
+const CHROMIUM_RESOLVE = {
+  ...RESOLVE,
+  version: '152.0.7977.83',
+  srcCommit: 'c'.repeat(40),
+  depotToolsRevision: 'd'.repeat(40),
+  gnVersion: 'git_revision:abc',
+};
+
+async function identityWith(config: UserConfig, deps: DependencyPinsOutput = DEPS) {
   const app = createAppContext(await loadConfig({ inline: config, cwd: '/tmp', env: {} }));
-  const outputs: Record<string, unknown> = { resolve: RESOLVE, 'patch-check': PATCH_CHECK, 'quiche-deps': deps };
-  return { app, identity: buildIdentity({ app, upstream: <T>(id: string) => outputs[id] as T }) };
+  const resolve = config.backend === 'chromium' ? CHROMIUM_RESOLVE : RESOLVE;
+  const outputs: Record<string, unknown> = { resolve, 'patch-check': PATCH_CHECK, 'dependency-pins': deps };
+  const read = <T>(id: string) => outputs[id] as T;
+  return { app, identity: buildIdentity({ app, upstream: read, upstreamIfDone: read }) };
 }
+
+describe('the build identity', () => {
+  // Computed by build-quiche before the backend seam (commit c74d3e1) for these very inputs: artifacts
+  // in stores are keyed by these hashes, so a refactoring must not move them.
+  it('hashes to the fingerprints existing artifacts carry, for both backends', async () => {
+    expect(buildFingerprint((await identityWith({ backend: 'quiche' })).identity)).toBe(
+      '2912ee85ebfda4dd82022cbbd2adfeb4a9e051d8a313cde5eaebe4bbd2137ed6',
+    );
+    const chromium = await identityWith({ backend: 'chromium', gclient: { customDeps: { 'src/x': null } } });
+    expect(chromium.identity).not.toHaveProperty('backend');
+    expect(buildFingerprint(chromium.identity)).toBe('12140cf1d089cb5fd16935e23595abe65c14cdfe4089087f79519120c79fea06');
+  });
+});
 
 describe('the standalone build identity', () => {
   it('names the backend, quiche, every dependency pin and the compiler, and nothing of gn', async () => {
@@ -78,16 +102,19 @@ describe('the standalone build identity', () => {
       name,
       platform: PLATFORM,
       files: [],
-      ...manifestInputsOf(identity),
-      patches: { patchset: identity.patchset, series: identity.patches },
+      ...manifestFieldsOf(identity, app.config),
       smoke: null,
       fingerprint: buildFingerprint(identity),
       tool: { name: 'build-quiche', version: '0.1.0' },
     });
-    expect(manifest.backend).toBe('quiche');
-    expect(manifest.inputs).toEqual({ src: null, quiche: QUICHE, depotTools: null, gnVersion: null });
-    expect(manifest.dependencies).toEqual([
-      { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
-    ]);
+    expect(manifest).toMatchObject({ schema: 2, version: 'quiche-1ba0d99a5c2f', backend: 'quiche', inputs: { src: null, quiche: QUICHE } });
+    expect(manifest).not.toHaveProperty('gnArgs');
+    expect(Object.keys(manifest)).not.toContain('chromium');
+    expect(manifest.schema === 2 && manifest.standalone).toEqual({
+      dependencies: [
+        { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
+      ],
+      toolchain: { compiler: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1'] },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { ResolveOutput } from '../../../chromium/types.js';
+import type { ResolveOutput } from '../../resolve.js';
 import { defineStage } from '../../../engine/stage.js';
 import { ConfigError, isBuildQuicheError, NotFoundError } from '../../../errors.js';
 import { quicheSource, resolveDependencies, type BuildKind, type DependencyOverride } from '../../../standalone/dependencies.js';
@@ -7,7 +7,7 @@ import type { RemoteFiles } from '../../../tools/remote-files.js';
 import { remoteFilesFor, type AppContext } from '../../context.js';
 import type { StageContext } from '../../../engine/stage.js';
 
-export interface QuicheDepsInputs {
+export interface DependencyPinsInputs {
   quiche: { url: string; commit: string };
   overrides: Record<string, DependencyOverride>;
   mirrors: Record<string, string>;
@@ -28,7 +28,7 @@ export interface PinnedDependency {
   declared?: string;
 }
 
-export interface QuicheDepsOutput {
+export interface DependencyPinsOutput {
   quiche: { url: string; commit: string };
   /** Cloned dependencies in build order (system ones, such as zlib, are not listed). */
   dependencies: PinnedDependency[];
@@ -43,8 +43,10 @@ export interface QuicheDepsOutput {
  * compiler (its --version) and whether ccache is used. Pure, and before reuse: the build identity
  * needs all of it, and a stored artifact can be found before anything is cloned.
  */
-export const quicheDepsStage = defineStage<AppContext, QuicheDepsInputs, QuicheDepsOutput>({
-  id: 'quiche-deps',
+export const dependencyPinsStage = defineStage<AppContext, DependencyPinsInputs, DependencyPinsOutput>({
+  id: 'dependency-pins',
+  // Its id until the stage files were named by stage id: a cache made before keeps its record and guard.
+  formerIds: ['quiche-deps'],
   title: "Resolve quiche's dependencies (MODULE.bazel)",
   after: ['resolve'],
   pure: true,
@@ -113,7 +115,7 @@ async function resolveTag(remote: RemoteFiles, name: string, url: string, ref: s
 }
 
 /** The compiler's identity (first line of --version) and the launcher; a missing compiler is a config error. */
-async function detectToolchain(ctx: StageContext<AppContext>, inputs: QuicheDepsInputs): Promise<Toolchain> {
+async function detectToolchain(ctx: StageContext<AppContext>, inputs: DependencyPinsInputs): Promise<Toolchain> {
   const version = await ctx.exec(inputs.cxx, ['--version'], { allowFailure: true }).catch(() => undefined);
   const compilerId = version?.exitCode === 0 ? version.stdout.split('\n')[0]!.trim() : undefined;
   if (!compilerId) {

@@ -12,10 +12,10 @@ import {
 import type { InstalledDependency } from '../../../standalone/build-plan.js';
 import { build, configure, install } from '../../../tools/cmake.js';
 import type { AppContext } from '../../context.js';
-import { jobsFor } from '../../host-check.js';
+import { jobsOf } from '../../host-check.js';
 import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir } from './layout.js';
-import type { QuicheCheckoutOutput } from './checkout.js';
-import type { QuicheDepsOutput } from './resolve-dependencies.js';
+import type { StandaloneCheckoutOutput } from './checkout.js';
+import type { DependencyPinsOutput } from './dependency-pins.js';
 
 /** Build order: protobuf is built against the abseil installed before it. */
 const ORDER: readonly CmakeDependency[] = ['boringssl', 'abseil-cpp', 'protobuf'];
@@ -38,12 +38,14 @@ type Ctx = StageContext<AppContext>;
  * one with it is skipped, so builds that share the key share the prefix.
  */
 export const dependencyBuildsStage = defineStage<AppContext, DependencyBuildsInputs, DependencyBuildsOutput>({
-  id: 'dependencies',
+  id: 'dependency-builds',
+  // Its id until the stage files were named by stage id: a cache made before keeps its record and guard.
+  formerIds: ['dependencies'],
   title: 'Build the dependencies (CMake)',
-  after: ['quiche-deps', 'checkout'],
+  after: ['dependency-pins', 'checkout'],
   inputs: ({ upstream }) => {
-    const deps = upstream<QuicheDepsOutput>('quiche-deps');
-    const sources = upstream<QuicheCheckoutOutput>('checkout').sources;
+    const deps = upstream<DependencyPinsOutput>('dependency-pins');
+    const sources = upstream<StandaloneCheckoutOutput>('checkout').sources;
     const builds = ORDER.map((name) => {
       const source = sources[name];
       if (!source) throw new Error(`checkout has no ${name}: dependency table and build order disagree`);
@@ -100,7 +102,7 @@ async function buildOne(
   await build(tree, {
     exec: ctx.exec,
     env,
-    jobs: ctx.app.config.build.jobs ?? jobsFor(ctx.app.config),
+    jobs: jobsOf(ctx.app.config),
     ...(recipe.buildTargets ? { targets: recipe.buildTargets } : {}),
     onProgress: (progress) => {
       const now = Date.now();
