@@ -26,8 +26,13 @@ export type DependencyName = 'boringssl' | 'abseil-cpp' | 'protobuf' | 'googleur
 export interface Dependency {
   name: DependencyName;
   buildKind: BuildKind;
-  /** Git URL after overrides and mirrors; '' for system dependencies. */
+  /** Git URL after overrides and mirrors (where it is fetched from); '' for system dependencies. */
   url: string;
+  /**
+   * Where it comes from, whoever mirrors it: the URL MODULE.bazel implies, or the override's (a replaced
+   * source, which also changes the commit). What the identity and the manifest record, never a mirror.
+   */
+  canonicalUrl: string;
   /** Tag or commit to fetch; '' for system dependencies. */
   ref: string;
   /** The commit HEAD must be at after checkout, when the ref is a commit id. */
@@ -217,7 +222,7 @@ export function resolveDependencies(moduleBazelText: string, options: ResolveOpt
 
   return DEPENDENCY_TABLE.map((entry): Dependency => {
     if (entry.buildKind === 'system') {
-      return { name: entry.name, buildKind: 'system', url: '', ref: '', origin: 'module-bazel' };
+      return { name: entry.name, buildKind: 'system', url: '', canonicalUrl: '', ref: '', origin: 'module-bazel' };
     }
     const override = overrides[entry.name];
     const mapped = entry.map?.(parsed);
@@ -236,6 +241,7 @@ export function resolveDependencies(moduleBazelText: string, options: ResolveOpt
         name: entry.name,
         buildKind: entry.buildKind,
         url: rewriteUrl(url, options.mirrors),
+        canonicalUrl: url,
         ref,
         ...(isCommit(ref) ? { expectedCommit: ref } : {}),
         origin: 'override',
@@ -251,6 +257,7 @@ export function resolveDependencies(moduleBazelText: string, options: ResolveOpt
       name: entry.name,
       buildKind: entry.buildKind,
       url: rewriteUrl(mapped.url, options.mirrors),
+      canonicalUrl: mapped.url,
       ref: mapped.ref,
       ...(mapped.expectedCommit ? { expectedCommit: mapped.expectedCommit } : {}),
       origin: 'module-bazel',

@@ -18,7 +18,7 @@ import { createAppContext } from '../../src/stages/context.js';
 import { ConfigError } from '../../src/errors.js';
 import { exec } from '../../src/process/exec.js';
 import type { StandaloneCheckoutOutput } from '../../src/stages/backends/standalone/checkout.js';
-import type { DependencyPinsOutput } from '../../src/stages/backends/standalone/dependency-pins.js';
+import { dependencyPinsStage, type DependencyPinsOutput } from '../../src/stages/backends/standalone/dependency-pins.js';
 import { headCommit } from '../../src/tools/git.js';
 import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
@@ -258,11 +258,15 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       }
 
       // state.json and guards as the old build-quiche wrote them: records keyed (and fingerprinted) by
-      // the old ids, and the guard of a run killed inside the old `dependencies` stage.
+      // the old ids (at the stage's current version: a version bump reruns a stage whatever its id),
+      // and the guard of a run killed inside the old `dependencies` stage.
       const stateFile = path.join(dir, 'cache', 'state.json');
       const state = JSON.parse(await readFile(stateFile, 'utf8')) as { stages: Record<string, { fingerprint: string; inputs: unknown }> };
       const pins = state.stages['dependency-pins']!;
-      state.stages['quiche-deps'] = { ...pins, fingerprint: fingerprint({ stage: 'quiche-deps', version: 1, inputs: pins.inputs }) };
+      state.stages['quiche-deps'] = {
+        ...pins,
+        fingerprint: fingerprint({ stage: 'quiche-deps', version: dependencyPinsStage.version ?? 1, inputs: pins.inputs }),
+      };
       delete state.stages['dependency-pins'];
       await writeFile(stateFile, JSON.stringify(state));
       await new Guards(path.join(dir, 'cache', 'guards')).write({

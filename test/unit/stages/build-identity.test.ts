@@ -7,6 +7,7 @@ import { createAppContext } from '../../../src/stages/context.js';
 import type { DependencyPinsOutput } from '../../../src/stages/backends/standalone/dependency-pins.js';
 
 const QUICHE = '1ba0d99a5c2fec4f4dbb7f98f251b05dcf4e2968';
+const STANDALONE_FINGERPRINT = 'f693f1da9fe7d924d37a8b8c1f42d2613e00aec0c670507241b1a82ff24da326';
 const RESOLVE = {
   version: 'quiche-1ba0d99a5c2f',
   ref: QUICHE,
@@ -29,6 +30,7 @@ const DEPS: DependencyPinsOutput = {
       name: 'boringssl',
       buildKind: 'cmake',
       url: 'http://m/boringssl',
+      canonicalUrl: 'https://github.com/google/boringssl',
       ref: '0.20260508.0',
       commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4',
       origin: 'module-bazel',
@@ -56,12 +58,12 @@ async function identityWith(config: UserConfig, deps: DependencyPinsOutput = DEP
 }
 
 describe('the build identity', () => {
-  // Computed by build-quiche before the backend seam (commit c74d3e1) for these very inputs: artifacts
-  // in stores are keyed by these hashes, so a refactoring must not move them.
+  // Artifacts in stores are keyed by these hashes, so a refactoring must not move them. The chromium
+  // one was computed before the backend seam (commit c74d3e1). The standalone one moved once, on
+  // purpose: its identity names canonical URLs instead of mirrors, and the path maps that make its bytes
+  // the same in every cache dir (docs/distributed.md, "Existing stores").
   it('hashes to the fingerprints existing artifacts carry, for both backends', async () => {
-    expect(buildFingerprint((await identityWith({ backend: 'quiche' })).identity)).toBe(
-      '2912ee85ebfda4dd82022cbbd2adfeb4a9e051d8a313cde5eaebe4bbd2137ed6',
-    );
+    expect(buildFingerprint((await identityWith({ backend: 'quiche' })).identity)).toBe(STANDALONE_FINGERPRINT);
     const chromium = await identityWith({ backend: 'chromium', gclient: { customDeps: { 'src/x': null } } });
     expect(chromium.identity).not.toHaveProperty('backend');
     expect(buildFingerprint(chromium.identity)).toBe('12140cf1d089cb5fd16935e23595abe65c14cdfe4089087f79519120c79fea06');
@@ -78,9 +80,20 @@ describe('the standalone build identity', () => {
       quiche: QUICHE,
       targets: ['//quiche:quic_client', '//quiche:quic_server'],
       dependencies: [
-        { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
+        {
+          name: 'boringssl',
+          url: 'https://github.com/google/boringssl',
+          ref: '0.20260508.0',
+          commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4',
+        },
       ],
-      toolchain: { compiler: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1'] },
+      toolchain: {
+        compiler: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0',
+        cc: 'gcc-12',
+        cxx: 'g++-12',
+        flags: ['-O1'],
+        paths: 'mapped-relative',
+      },
     });
     expect(identity).not.toHaveProperty('gnArgs');
   });
@@ -91,6 +104,24 @@ describe('the standalone build identity', () => {
     expect(buildFingerprint((await identityWith({ backend: 'quiche' }, moved)).identity)).not.toBe(base);
     const { launcher: _launcher, ...withoutCcache } = DEPS.toolchain;
     expect(buildFingerprint((await identityWith({ backend: 'quiche' }, { ...DEPS, toolchain: withoutCcache })).identity)).toBe(base);
+  });
+
+  it('is the same whichever mirror the sources came through; another canonical source is another build', async () => {
+    const base = buildFingerprint((await identityWith({ backend: 'quiche' })).identity);
+    const mirrored = (url: string, quicheUrl: string): DependencyPinsOutput => ({
+      ...DEPS,
+      quiche: { url: quicheUrl, commit: QUICHE },
+      dependencies: [{ ...DEPS.dependencies[0]!, url }],
+    });
+    for (const [url, quicheUrl] of [
+      ['file:///srv/mirror-a/boringssl.git', 'file:///srv/mirror-a/quiche.git'],
+      ['http://127.0.0.1:9/github.com/google/boringssl.git', 'http://127.0.0.1:9/quiche.googlesource.com/quiche.git'],
+      ['https://github.com/google/boringssl', 'https://quiche.googlesource.com/quiche'],
+    ]) {
+      expect(buildFingerprint((await identityWith({ backend: 'quiche' }, mirrored(url!, quicheUrl!))).identity)).toBe(base);
+    }
+    const replaced = { ...DEPS, dependencies: [{ ...DEPS.dependencies[0]!, canonicalUrl: 'https://example.org/fork/boringssl' }] };
+    expect(buildFingerprint((await identityWith({ backend: 'quiche' }, replaced)).identity)).not.toBe(base);
   });
 
   it('the manifest records the backend and every dependency URL, ref and commit, and validates', async () => {
@@ -112,9 +143,22 @@ describe('the standalone build identity', () => {
     expect(Object.keys(manifest)).not.toContain('chromium');
     expect(manifest.schema === 2 && manifest.standalone).toEqual({
       dependencies: [
-        { name: 'boringssl', url: 'http://m/boringssl', ref: '0.20260508.0', commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4' },
+        {
+          name: 'boringssl',
+          url: 'https://github.com/google/boringssl',
+          ref: '0.20260508.0',
+          commit: '8fd77b6bedc4111625f9c51acf19f519fc4cf1d4',
+        },
       ],
-      toolchain: { compiler: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0', cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1'] },
+      toolchain: {
+        compiler: 'g++-12 (Debian 12.2.0-14+deb12u1) 12.2.0',
+        cc: 'gcc-12',
+        cxx: 'g++-12',
+        flags: ['-O1'],
+        paths: 'mapped-relative',
+      },
     });
+    // Nothing of where it was fetched from: no mirror URL in the published manifest.
+    expect(JSON.stringify(manifest)).not.toContain('http://m/');
   });
 });

@@ -11,7 +11,8 @@ import { sha256, writeIfChanged } from '../../../util/fs.js';
 import type { AppContext } from '../../context.js';
 import type { StandaloneCheckoutOutput } from './checkout.js';
 import type { DependencyBuildsOutput } from './dependency-builds.js';
-import { outDir } from './layout.js';
+import { prefixMapFlags } from '../../../standalone/path-map.js';
+import { outDir, quicheCache } from './layout.js';
 import type { DependencyPinsOutput } from './dependency-pins.js';
 
 export interface StandaloneConfigureInputs {
@@ -69,7 +70,7 @@ export const standaloneConfigureStage = defineStage<AppContext, StandaloneConfig
         optimization: inputs.toolchain.flags[0],
       },
     });
-    const text = generateNinjaFile(plan);
+    const text = generateNinjaFile({ ...plan, pathFlags: prefixMapFlags(quicheCache(ctx.app), inputs.outDir) });
     await mkdir(inputs.outDir, { recursive: true });
     const written = await writeIfChanged(path.join(inputs.outDir, 'build.ninja'), text);
     const translationUnits = translationUnitCount(plan);

@@ -13,7 +13,8 @@ import type { InstalledDependency } from '../../../standalone/build-plan.js';
 import { build, configure, install } from '../../../tools/cmake.js';
 import type { AppContext } from '../../context.js';
 import { jobsOf } from '../../host-check.js';
-import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir } from './layout.js';
+import { prefixMapFlags } from '../../../standalone/path-map.js';
+import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir, quicheCache } from './layout.js';
 import type { StandaloneCheckoutOutput } from './checkout.js';
 import type { DependencyPinsOutput } from './dependency-pins.js';
 
@@ -97,7 +98,10 @@ async function buildOne(
   await mkdir(tree, { recursive: true });
   ctx.report.line(`${dep.name}: configuring in ${tree}`);
   const env = compilerCacheEnv(ctx.app);
-  await configure(configureArgs(dep.name, dep.source, tree, prefix, toolchain, needed), { exec: ctx.exec, env });
+  await configure(configureArgs(dep.name, dep.source, tree, prefix, toolchain, needed, prefixMapFlags(quicheCache(ctx.app), tree)), {
+    exec: ctx.exec,
+    env,
+  });
   let lastProgress = 0;
   await build(tree, {
     exec: ctx.exec,

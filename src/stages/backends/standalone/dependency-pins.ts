@@ -20,7 +20,10 @@ export interface DependencyPinsInputs {
 export interface PinnedDependency {
   name: string;
   buildKind: BuildKind;
+  /** Where it is fetched from (after quiche.mirrors). */
   url: string;
+  /** Where it comes from, whoever mirrors it (dependencies.ts): what the identity and the manifest name. */
+  canonicalUrl: string;
   ref: string;
   /** The commit the ref resolved to; the checkout verifies HEAD against it. */
   commit: string;
@@ -47,6 +50,8 @@ export const dependencyPinsStage = defineStage<AppContext, DependencyPinsInputs,
   id: 'dependency-pins',
   // Its id until the stage files were named by stage id: a cache made before keeps its record and guard.
   formerIds: ['quiche-deps'],
+  // 2: records each dependency's canonical URL (the identity no longer names a mirror).
+  version: 2,
   title: "Resolve quiche's dependencies (MODULE.bazel)",
   after: ['resolve'],
   pure: true,
@@ -83,6 +88,7 @@ export const dependencyPinsStage = defineStage<AppContext, DependencyPinsInputs,
         name: dep.name,
         buildKind: dep.buildKind,
         url: dep.url,
+        canonicalUrl: dep.canonicalUrl,
         ref: dep.ref,
         commit,
         origin: dep.origin,

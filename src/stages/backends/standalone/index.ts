@@ -13,6 +13,7 @@ import { dependencyPinsStage, type DependencyPinsOutput } from './dependency-pin
 /** One dependency of a standalone build, as cloned. */
 export type DependencyPin = {
   name: string;
+  /** Its canonical upstream (MODULE.bazel's, or an override's), never the mirror it was fetched through. */
   url: string;
   /** What was asked for (a tag or a commit). */
   ref: string;
@@ -28,7 +29,11 @@ export type StandaloneIdentity = {
   src: string | null;
   quiche: string;
   dependencies: DependencyPin[];
-  toolchain: { compiler: string; cc: string; cxx: string; flags: string[] };
+  /**
+   * `paths`: how the build keeps its directories out of the bytes (standalone/path-map.ts); builds
+   * from before the path maps (none) hold their cache dir, so they must not share a fingerprint.
+   */
+  toolchain: { compiler: string; cc: string; cxx: string; flags: string[]; paths: 'mapped-relative' };
 };
 
 /** quiche on its own: its MODULE.bazel's dependencies built with CMake, quiche from a generated build.ninja. */
@@ -55,9 +60,16 @@ export const standaloneBackend: BuildBackend<StandaloneIdentity> = {
       backend: 'quiche',
       src: resolve.srcCommit || null,
       quiche: deps.quiche.commit,
-      dependencies: deps.dependencies.map((d) => ({ name: d.name, url: d.url, ref: d.ref, commit: d.commit })),
-      // The launcher (ccache) is not here: it changes how fast, not what comes out.
-      toolchain: { compiler: deps.toolchain.compilerId, cc: deps.toolchain.cc, cxx: deps.toolchain.cxx, flags: [...deps.toolchain.flags] },
+      // What is built, not where it was fetched from: a mirror (quiche.mirrors) changes no fingerprint.
+      dependencies: deps.dependencies.map((d) => ({ name: d.name, url: d.canonicalUrl, ref: d.ref, commit: d.commit })),
+      // The launcher (ccache, a distributed compiler) is not here: it changes how fast, not what comes out.
+      toolchain: {
+        compiler: deps.toolchain.compilerId,
+        cc: deps.toolchain.cc,
+        cxx: deps.toolchain.cxx,
+        flags: [...deps.toolchain.flags],
+        paths: 'mapped-relative',
+      },
     };
   },
   manifestFields: (build) => ({
