@@ -124,6 +124,34 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
       expect(deps.toolchain).toMatchObject({ cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1'], compilerId: expect.stringMatching(/g\+\+/) });
     }));
 
+  it('the same commits through two mirrors (the loopback server, file:// paths) have one fingerprint, naming no mirror', () =>
+    withWorkspace(async (dir) => {
+      const viaServer = path.join(dir, 'server');
+      const viaFiles = path.join(dir, 'files');
+      const fileMirror = `file://${views}/`;
+      const fileMirrors = {
+        'https://quiche.googlesource.com/': fileMirror,
+        'https://github.com/google/': fileMirror,
+        'https://github.com/abseil/': fileMirror,
+        'https://github.com/protocolbuffers/': fileMirror,
+      };
+      const a = await runBuild(await resolved(quicheConfig(viaServer), viaServer), { until: 'reuse' });
+      const b = await runBuild(
+        await resolved({ ...quicheConfig(viaFiles), quiche: { ...quicheConfig(viaFiles).quiche, mirrors: fileMirrors } }, viaFiles),
+        {
+          until: 'reuse',
+        },
+      );
+      expect(a.error).toBeUndefined();
+      expect(b.error).toBeUndefined();
+      const pinsA = await outputsOf<DependencyPinsOutput>(viaServer, 'dependency-pins');
+      const pinsB = await outputsOf<DependencyPinsOutput>(viaFiles, 'dependency-pins');
+      expect(pinsB.dependencies.find((d) => d.name === 'boringssl')?.url).toBe(`${fileMirror}boringssl`);
+      expect(pinsA.dependencies.map((d) => d.canonicalUrl)).toEqual(pinsB.dependencies.map((d) => d.canonicalUrl));
+      const fingerprintA = (await outputsOf<{ fingerprint: string }>(viaServer, 'reuse')).fingerprint;
+      expect((await outputsOf<{ fingerprint: string }>(viaFiles, 'reuse')).fingerprint).toBe(fingerprintA);
+    }));
+
   it('quiche.revision with the chromium backend is a config error that says which backend builds a quiche commit', () =>
     withWorkspace(async (dir) => {
       const run = await runBuild(await resolved({ ...quicheConfig(dir), backend: 'chromium' }, dir), { until: 'resolve' });

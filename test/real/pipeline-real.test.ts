@@ -11,18 +11,20 @@
  * ccache, which makes them cheap.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverCertsOf } from '../../src/artifacts/manifest.js';
+import { sha256 } from '../../src/util/fs.js';
 import type { SmokeOutput } from '../../src/stages/smoke.js';
 import { spawnCli, writeConfigFile } from '../support/cli.js';
 import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { descendants, migrateByHand } from './by-hand.js';
 import { runSmoke } from './smoke-harness.js';
 import { CCACHE_DIR, loadRealConfig, realConfig, realEnv, VIEWS_DIR, workDir } from './real-config.js';
-import { ensureViews, UPSTREAM_DIR } from './upstream-views.js';
+import { ensureViews, REAL_CACHE, UPSTREAM_DIR } from './upstream-views.js';
 
 const REAL_PORT = Number(process.env.BQ_REAL_PORT ?? 39152);
 
@@ -92,6 +94,15 @@ async function cli(
   };
 }
 
+const sha256Of = (bytes: Buffer) => sha256(bytes);
+
+/** The one tarball a dist dir holds. */
+async function tarballIn(dist: string): Promise<Buffer> {
+  const tarballs = (await readdir(dist)).filter((f) => f.endsWith('.tar.gz'));
+  expect(tarballs, dist).toHaveLength(1);
+  return readFile(path.join(dist, tarballs[0]!));
+}
+
 /** Every object in the manifest that records a repository (url, ref, commit), by name. */
 function recordedRepos(value: unknown, name = ''): Array<{ name: string; url: string; commit: string }> {
   if (!value || typeof value !== 'object') return [];
@@ -140,6 +151,52 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     expect(Object.keys(installed.binaries).map((f) => path.basename(f))).toEqual(
       expect.arrayContaining(['epoll_quic_client', 'epoll_quic_server']),
     );
+    // What was built, not where: canonical upstream URLs, no mirror, no path of this machine, in the
+    // manifest or in the binaries (the build's directories are mapped out of every compile).
+    const published = JSON.stringify(installed.manifest);
+    for (const local of [server.baseUrl, REAL_CACHE, os.homedir(), 'file://']) expect(published).not.toContain(local);
+    expect(recordedRepos(installed.manifest).map((r) => r.url)).toEqual(
+      recordedRepos(installed.manifest).map(() => expect.stringMatching(/^https:\/\//)),
+    );
+    for (const binary of Object.values(installed.binaries)) {
+      const bytes = await readFile(binary);
+      expect(bytes.includes(REAL_CACHE), `${binary} names ${REAL_CACHE}`).toBe(false);
+    }
+  });
+
+  it('through another mirror (file:// paths), the same commits have the same fingerprint: the store serves the artifact, nothing is built', async () => {
+    const other = workDir('other-mirror');
+    await rm(other, { recursive: true, force: true });
+    const fileMirror = `file://${VIEWS_DIR}/`;
+    const config = await realConfig(
+      { baseUrl: server.baseUrl, views: VIEWS_DIR, dir: other },
+      { publish: [{ type: 'dir', path: path.join(main, 'dist', 'store') }] },
+    );
+    (config.quiche as { mirrors: Record<string, string> }).mirrors = {
+      'https://quiche.googlesource.com/': `${fileMirror}quiche.googlesource.com/`,
+      'https://github.com/': `${fileMirror}github.com/`,
+    };
+    await writeConfigFile(other, config);
+    const run = await cli(other, ['build']);
+    expect(run.exitCode, run.output.slice(-4000)).toBe(0);
+    const reuse = run.events.find((e) => e.type === 'stage-done' && e.stage === 'reuse');
+    expect(reuse?.summary, run.output.slice(-2000)).toMatch(/^reused /);
+    expect(stagesBy(run, 'stage-done')).not.toEqual(expect.arrayContaining(['checkout', 'compile']));
+    const state = JSON.parse(await readFile(path.join(other, 'cache', 'state.json'), 'utf8')) as {
+      stages: { reuse: { outputs: { artifact: { sha256: string } } } };
+    };
+    expect(state.stages.reuse.outputs.artifact.sha256).toBe(sha256Of(await tarballIn(path.join(main, 'dist'))));
+  });
+
+  it('a second cache dir, sharing only ccache, builds the same tarball byte for byte', async () => {
+    const second = workDir('second-dir');
+    await rm(second, { recursive: true, force: true });
+    await writeConfigFile(second, await realConfig({ baseUrl: server.baseUrl, views: VIEWS_DIR, dir: second }, { reuse: false }));
+    const run = await cli(second, ['build']);
+    console.log(`second cache dir: exit ${run.exitCode} in ${run.seconds.toFixed(0)} s`);
+    expect(run.exitCode, run.output.slice(-4000)).toBe(0);
+    expect(stagesBy(run, 'stage-done')).toEqual(expect.arrayContaining(['dependency-builds', 'compile', 'package']));
+    expect(sha256Of(await tarballIn(path.join(second, 'dist')))).toBe(sha256Of(await tarballIn(path.join(main, 'dist'))));
   });
 
   it('the installed epoll_quic_client, run by hand against the installed epoll_quic_server, migrates with matching CIDs', async () => {

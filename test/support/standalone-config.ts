@@ -18,7 +18,8 @@ export function standaloneConfig(baseUrl: string, dir: string, overrides: Partia
         'https://github.com/abseil/': `${baseUrl}/`,
         'https://github.com/protocolbuffers/': `${baseUrl}/`,
       },
-      dependencies: { googleurl: { url: `${baseUrl}/googleurl`, ref: GOOGLEURL_PIN } },
+      // Its canonical home (what the identity and the manifest name); the quiche.googlesource.com mirror sends it here.
+      dependencies: { googleurl: { url: 'https://quiche.googlesource.com/googleurl', ref: GOOGLEURL_PIN } },
       ...overrides,
     },
     preflight: { minFreeDiskGb: 0.5, minMemoryGb: 1 },
