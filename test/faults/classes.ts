@@ -17,6 +17,7 @@ import { FIXTURE_SERIES, offlineConfig, TAG_150, type World } from '../../testki
 import { startFakeGitHub } from '../support/github-server.js';
 import { labKillTrial } from './lab-class.js';
 import { quicheCheckoutTrial } from './quiche-class.js';
+import { standaloneBuildTrial } from './standalone-build-class.js';
 import {
   emptyWorkspace,
   fileHash,
@@ -423,5 +424,17 @@ export const CLASSES: FaultClass[] = [
     what: 'the standalone backend to the patch stage (real quiche and five dependencies): kill -9 (alone or group) at a random moment, or 5xx / cut responses on one repository',
     defaultTrials: 1,
     trial: quicheCheckoutTrial,
+  },
+  {
+    name: 'standalone-dependency-builds',
+    what: "the standalone backend's CMake dependency builds on the real sources: kill -9 (alone or group) at a random moment, or a full disk",
+    defaultTrials: 1,
+    trial: standaloneBuildTrial('dependency-builds'),
+  },
+  {
+    name: 'standalone-compile',
+    what: "the standalone backend's quiche compile on the real sources: kill -9 (alone or group) at a random moment, or a full disk",
+    defaultTrials: 1,
+    trial: standaloneBuildTrial('compile'),
   },
 ];

@@ -15,7 +15,7 @@ import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 
-import { UPSTREAM_DIR } from '../support/shared-upstream.js';
+import { UPSTREAM_DIR } from './shared-upstream.js';
 
 export { UPSTREAM_DIR };
 
