@@ -16,7 +16,7 @@ import type { StandaloneCheckoutOutput } from '../../src/stages/backends/standal
 import { headCommit } from '../../src/tools/git.js';
 import { writeConfigFile } from '../support/cli.js';
 import { standaloneConfig } from '../support/standalone-config.js';
-import { SKIP_REASON, upstreamViews } from '../support/shared-upstream.js';
+import { SKIP_REASON, upstreamViews } from '../../testkit/shared-upstream.js';
 import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { killCli, pick, runCli, startCli, strays, tail } from './harness.js';
 

@@ -17,7 +17,7 @@ import { writeConfigFile } from '../support/cli.js';
 import { offlineConfig, startWorld } from '../../testkit/world.js';
 import { CLASSES, type TrialContext } from './classes.js';
 import { emptyWorkspace, rng, runCli, tail } from './harness.js';
-import { removeViews } from '../support/shared-upstream.js';
+import { removeViews } from '../../testkit/shared-upstream.js';
 
 const seed = process.env.SEED ? Number(process.env.SEED) : Math.floor(Math.random() * 2 ** 31);
 const scale = Number(process.env.FAULTS_SCALE ?? 1);

@@ -24,9 +24,9 @@ import { installArtifact } from '../../src/artifacts/install.js';
 import { filesystemOf } from '../../src/process/disk-full.js';
 import { sha256 } from '../../src/util/fs.js';
 import { writeConfigFile } from '../support/cli.js';
-import { SKIP_REASON } from '../support/shared-upstream.js';
-import { CCACHE_DIR, realConfig, VIEWS_DIR, workDir } from '../support/real-config.js';
-import { ensureViews } from '../support/real-upstream-views.js';
+import { SKIP_REASON } from '../../testkit/shared-upstream.js';
+import { CCACHE_DIR, realConfig, VIEWS_DIR, workDir } from '../../testkit/real-config.js';
+import { ensureViews } from '../../testkit/real-views.js';
 import { startUpstreamServer } from '../../testkit/server.js';
 import { killCli, pick, startCli, strays, tail } from './harness.js';
 

@@ -24,7 +24,7 @@ import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.j
 import { spawnCli, waitForLine, writeConfigFile } from '../support/cli.js';
 import { standaloneConfig } from '../support/standalone-config.js';
 import { resolved, runBuild, workspace } from '../../testkit/world.js';
-import { GOOGLEURL_PIN, QUICHE_143, QUICHE_152, removeViews, SKIP_REASON, upstreamViews } from '../support/shared-upstream.js';
+import { GOOGLEURL_PIN, QUICHE_143, QUICHE_152, removeViews, SKIP_REASON, upstreamViews } from '../../testkit/shared-upstream.js';
 
 // The commits the upstream repositories hold for quiche 1ba0d99a's MODULE.bazel (README of ../shared/upstream).
 const EXPECTED = {

@@ -12,8 +12,8 @@ import { QUICHE_URL, rewriteUrl } from '../../src/standalone/dependencies.js';
 import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { spawn } from 'node:child_process';
 import { descendants } from './by-hand.js';
-import { ensureViews, GOOGLEURL_URL, googleurlPin, mirrorsFor, quiche152, UPSTREAM_DIR, VIEW_LAYOUT } from '../support/real-upstream-views.js';
-import { loadRealConfig, realConfig } from '../support/real-config.js';
+import { ensureViews, GOOGLEURL_URL, googleurlPin, mirrorsFor, quiche152, UPSTREAM_DIR, VIEW_LAYOUT } from '../../testkit/real-views.js';
+import { loadRealConfig, realConfig } from '../../testkit/real-config.js';
 
 const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
 const git = (args: string[], cwd?: string) => exec('git', args, { cwd, env: GIT_ENV });

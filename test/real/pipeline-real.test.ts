@@ -23,8 +23,8 @@ import { spawnCli, writeConfigFile } from '../support/cli.js';
 import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { descendants, migrateByHand } from './by-hand.js';
 import { runSmoke } from './smoke-harness.js';
-import { CCACHE_DIR, loadRealConfig, realConfig, realEnv, VIEWS_DIR, workDir } from '../support/real-config.js';
-import { ensureViews, REAL_CACHE, UPSTREAM_DIR } from '../support/real-upstream-views.js';
+import { CCACHE_DIR, loadRealConfig, realConfig, realEnv, VIEWS_DIR, workDir } from '../../testkit/real-config.js';
+import { ensureViews, REAL_CACHE, UPSTREAM_DIR } from '../../testkit/real-views.js';
 
 const REAL_PORT = Number(process.env.BQ_REAL_PORT ?? 39152);
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { UserConfig } from '../../src/config/schema.js';
-import { GOOGLEURL_PIN, QUICHE_152 } from './shared-upstream.js';
+import { GOOGLEURL_PIN, QUICHE_152 } from '../../testkit/shared-upstream.js';
 
 /**
  * The standalone backend at quiche 1ba0d99a (the 152 pin) against the local upstream server at

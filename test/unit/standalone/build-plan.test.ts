@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { planQuicheBuild, type PlanInput } from '../../../src/standalone/build-plan.js';
 import { generateNinjaFile } from '../../../src/standalone/ninja-file.js';
-import { GOOGLEURL_PIN, QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../support/shared-upstream.js';
+import { GOOGLEURL_PIN, QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../../testkit/shared-upstream.js';
 
 afterAll(removeViews);
 

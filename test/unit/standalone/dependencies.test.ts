@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { quicheSource, resolveDependencies, rewriteUrl } from '../../../src/standalone/dependencies.js';
-import { QUICHE_143, QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../support/shared-upstream.js';
+import { QUICHE_143, QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../../testkit/shared-upstream.js';
 
 afterAll(removeViews);
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { parseModuleBazel } from '../../../src/standalone/module-bazel.js';
 import { parseStarlark, StarlarkSyntaxError } from '../../../src/standalone/starlark.js';
-import { QUICHE_143, QUICHE_150, QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../support/shared-upstream.js';
+import { QUICHE_143, QUICHE_150, QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../../testkit/shared-upstream.js';
 
 afterAll(removeViews);
 

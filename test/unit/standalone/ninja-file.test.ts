@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNinjaFile, translationUnitCount, type NinjaInputs } from '../../../src/standalone/ninja-file.js';
 import { allSources, parseSourceList, programSources, PROGRAMS } from '../../../src/standalone/source-list.js';
-import { QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../support/shared-upstream.js';
+import { QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../../testkit/shared-upstream.js';
 
 afterAll(removeViews);
 

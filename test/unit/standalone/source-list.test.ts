@@ -11,7 +11,7 @@ import {
   PROGRAMS,
   type SourceList,
 } from '../../../src/standalone/source-list.js';
-import { GOOGLEURL_PIN, QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../support/shared-upstream.js';
+import { GOOGLEURL_PIN, QUICHE_152, removeViews, showFile, SKIP_REASON } from '../../../testkit/shared-upstream.js';
 
 afterAll(removeViews);
 

@@ -4,10 +4,10 @@
  * the persistent real-tier cache so reruns reuse finished stages; ccache lives next to it (CCACHE_DIR).
  */
 import path from 'node:path';
-import { loadConfig, type ResolvedConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
-import { backendFor } from '../../src/stages/backends/index.js';
-import { GOOGLEURL_URL, googleurlPin, mirrorsFor, quiche152, REAL_CACHE } from './real-upstream-views.js';
+import { loadConfig, type ResolvedConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/errors.js';
+import { backendFor } from '../src/stages/backends/index.js';
+import { GOOGLEURL_URL, googleurlPin, mirrorsFor, quiche152, REAL_CACHE } from './real-views.js';
 
 export const VIEWS_DIR = path.join(REAL_CACHE, 'upstream-views');
 export const CCACHE_DIR = path.join(REAL_CACHE, 'ccache');

@@ -14,9 +14,9 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec } from '../../src/process/exec.js';
+import { exec } from '../src/process/exec.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const holdsQuiche = (dir: string) => existsSync(join(dir, 'quiche.git', 'packed-refs'));
 
