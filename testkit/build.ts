@@ -325,18 +325,75 @@ async function buildHistory(
   return commits;
 }
 
+/**
+ * Pins older than 152 have the 2024 shape of Chromium's remote execution: build/toolchain/rbe.gni offers
+ * reclient or siso's built-in client, picked by use_reclient (whose default follows use_remoteexec, so a
+ * siso build must say use_reclient = false), and DEPS' configure_siso hook takes no credential helper
+ * (siso reads SISO_CREDENTIAL_HELPER from the environment instead). 152 and main have the newest shape
+ * (./src as it is). The version gate of build-quiche's remote execution is tested against the two.
+ */
+const RBE_GNI_2024 = `# Remote execution (build-quiche test fixture), in the 2024 shape of Chromium's
+# build/toolchain/rbe.gni: reclient (rewrapper and reproxy) or Siso's own
+# REAPI client, picked by use_reclient.
+
+declare_args() {
+  # Set to true to build with remote execution.
+  use_remoteexec = false
+}
+
+declare_args() {
+  # Remote execution through reclient. Like use_reclient_value.py, it follows
+  # use_remoteexec; set it to false to use Siso's built-in client instead.
+  use_reclient = use_remoteexec
+
+  # The directory where the reclient configuration files are.
+  reclient_cfg_dir = ""
+}
+
+assert(!use_remoteexec || use_reclient || use_siso,
+       "Either use_reclient or use_siso needs to be true to enable remote executions")
+`;
+
+function cut(text: string, from: string, to: string, file: string): string {
+  const start = text.indexOf(from);
+  const end = text.indexOf(to, start);
+  if (start < 0 || end < 0) throw new Error(`older-pin edit: ${JSON.stringify(from)} ... ${JSON.stringify(to)} not found in ${file}`);
+  return text.slice(0, start) + text.slice(end + to.length);
+}
+
+/** DEPS of an older pin: no reapi_credential_helper var, and a configure_siso hook without --credential-helper. */
+function olderPinDeps(deps: string): string {
+  const noVar = cut(deps, '  # Credential helper for Siso', "'reapi_credential_helper': Str(''),\n", 'DEPS');
+  return cut(noVar, "               '--credential-helper',\n", "Var('reapi_credential_helper'),\n", 'DEPS');
+}
+
+/** The other files of an older pin: the 2024 rbe.gni, and a configure_siso.py without --credential-helper. */
+function olderPinFiles(tree: Tree): Edit[] {
+  const configureSiso = 'build/config/siso/configure_siso.py';
+  const script = tree.get(configureSiso)!.content.toString('utf8');
+  return [
+    { path: 'build/toolchain/rbe.gni', content: RBE_GNI_2024 },
+    {
+      path: configureSiso,
+      content: cut(script, '    # credential helper (newest DEPS): start', '# credential helper (newest DEPS): end\n', configureSiso),
+    },
+  ];
+}
+
 function srcTree(
   base: Tree,
   pin: { quiche: string; depotTools: string; gnRevision: string; version: string },
   bench?: ReturnType<typeof benchSrcEdits> & { gitlinks: Record<string, string> },
 ): { tree: Tree; gitlinks: Record<string, string> } {
+  const [major, minor, build, patch] = pin.version.split('.');
+  const older = Number(major) < 152;
   let depsTemplate = base.get('DEPS')!.content.toString('utf8');
   if (bench) depsTemplate = depsTemplate.replace(bench.depsAnchor, bench.depsEntries + bench.depsAnchor);
+  if (older) depsTemplate = olderPinDeps(depsTemplate);
   const deps = depsTemplate
     .replace('@QUICHE_REVISION@', pin.quiche)
     .replace('@DEPOT_TOOLS_REVISION@', pin.depotTools)
     .replace('@GN_REVISION@', pin.gnRevision);
-  const [major, minor, build, patch] = pin.version.split('.');
   const versionFile = base
     .get('chrome/VERSION')!
     .content.toString('utf8')
@@ -345,6 +402,7 @@ function srcTree(
     .replace('@BUILD@', build!)
     .replace('@PATCH@', patch!);
   const tree = applyEdits(base, [
+    ...(older ? olderPinFiles(base) : []),
     { path: 'DEPS', content: deps },
     { path: 'chrome/VERSION', content: versionFile },
     ...(bench

@@ -11,6 +11,9 @@ import { createAppContext, type AppContext } from '../stages/context.js';
 import { checkHost, type HostReport } from '../stages/host-check.js';
 import { hostname } from 'node:os';
 import { isAlive } from '../process/proc.js';
+import { exec } from '../process/exec.js';
+import { checkRemoteExecution } from '../chromium/remote-execution-check.js';
+import { activeRemoteExecution } from '../config/remote-execution.js';
 
 /**
  * The library API: everything the CLI does is a function here (`import { build } from
@@ -127,5 +130,14 @@ export async function clean(options: CleanOptions = {}): Promise<{ forgotten: st
 }
 
 export async function doctor(options: ApiOptions = {}): Promise<HostReport> {
-  return checkHost(await resolveConfig(options));
+  const config = await resolveConfig(options);
+  const report = await checkHost(config);
+  const remote = activeRemoteExecution(config);
+  if (remote) {
+    // With siso remote execution: does the REAPI endpoint answer, and does the credential helper run?
+    report.remoteExecution = await checkRemoteExecution(remote, { exec });
+    report.problems.push(...report.remoteExecution.problems);
+    report.warnings.push(...report.remoteExecution.warnings);
+  }
+  return report;
 }

@@ -6,6 +6,7 @@ import { createJiti } from 'jiti';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { envOverrides, mergeConfig, setOverrides } from './overrides.js';
+import { resolveRemoteExecutionPaths } from './remote-execution.js';
 import { configSchema, type Config, type StoreConfig } from './schema.js';
 
 /** The package root (src/config or lib/config sit two levels below it). */
@@ -139,6 +140,7 @@ function resolvePaths(config: Config, baseDir: string, configFile: string | unde
       gn: config.build.gn ? abs(config.build.gn) : undefined,
       ninja: config.build.ninja ? abs(config.build.ninja) : undefined,
     },
+    remoteExecution: resolveRemoteExecutionPaths(config.remoteExecution, abs),
     publish: config.publish.map((store) =>
       store.type === 'dir' ? { ...store, path: store.path ? abs(store.path) : path.join(distDir, 'store') } : store,
     ),

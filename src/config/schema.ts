@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { remoteExecutionIssues, remoteExecutionSchema } from './remote-execution.js';
 
 /**
  * The one description of build-quiche's configuration. Types, defaults, validation, the JSON Schema
@@ -281,12 +282,20 @@ export const configSchema = z
     preflight,
     retry,
     docker,
+    remoteExecution: remoteExecutionSchema.optional(),
     cacheDir: z.string().default('cache').describe('State, logs, depot_tools and the gclient root.'),
     distDir: z.string().default('dist').describe('Finished tarballs.'),
     lockWaitMs: z.number().int().nonnegative().default(10_000).describe('How long a second run waits for the cache lock.'),
     keepLogs: z.number().int().positive().default(20).describe('How many runs of logs to keep.'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const issue of remoteExecutionIssues(config)) ctx.addIssue({ code: 'custom', ...issue, input: valueAt(config, issue.path) });
+  });
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), root);
+}
 
 /** What users write: every field optional. */
 export type UserConfig = z.input<typeof configSchema>;

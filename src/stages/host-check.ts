@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import { exec } from '../process/exec.js';
 import { findOnPath } from '../process/find-on-path.js';
+import { formatRemoteExecutionCheck, type RemoteExecutionCheck } from '../chromium/remote-execution-check.js';
 import { writeJsonAtomic } from '../util/fs.js';
 
 /**
@@ -31,6 +32,8 @@ export interface HostReport {
   root: boolean;
   problems: string[];
   warnings: string[];
+  /** `doctor` with remoteExecution: the REAPI endpoint and the credential helper (chromium/remote-execution-check.ts). */
+  remoteExecution?: RemoteExecutionCheck;
 }
 
 const GB = 1024 ** 3;
@@ -194,5 +197,6 @@ export function formatHostReport(report: HostReport): string[] {
         `${mark(!t.problem)} ${t.name.padEnd(8)} ${t.found ? `${t.version ?? ''} (${t.path})` : 'not found'}${t.problem && t.found ? ` - ${t.problem}` : ''}`,
     ),
     `${report.root ? 'warn' : 'ok  '} user     ${report.root ? 'root' : `uid ${process.getuid?.()}`}`,
+    ...(report.remoteExecution ? formatRemoteExecutionCheck(report.remoteExecution) : []),
   ];
 }

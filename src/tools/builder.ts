@@ -41,6 +41,8 @@ export interface BuildOptions {
   outDir: string;
   targets: string[];
   jobs: number;
+  /** Flags that replace `-j <jobs>`: siso's -remote_jobs/-local_jobs in a remote build (tools/siso.ts). */
+  jobArgs?: string[];
   env: Record<string, string>;
   /** Throttled progress ("[done/total] ..."); the log still gets every line. */
   onProgress: (progress: StepProgress) => void;
@@ -84,7 +86,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const failures = new FailureCollector();
   let lastProgress = 0;
   let steps = 0;
-  const result = await options.exec(options.command, ['-C', options.outDir, '-j', String(options.jobs), ...options.targets], {
+  const jobArgs = options.jobArgs ?? ['-j', String(options.jobs)];
+  const result = await options.exec(options.command, ['-C', options.outDir, ...jobArgs, ...options.targets], {
     env: options.env,
     cwd: path.dirname(path.dirname(options.outDir)),
     captureStdout: false,

@@ -70,6 +70,33 @@ describe('the build identity', () => {
   });
 });
 
+describe('the chromium build identity and remote execution', () => {
+  // Where the compiles ran does not change the bytes: siso's remote execution (remoteExecution, the
+  // use_remoteexec/use_siso/use_reclient args it layers over args.gn) must not move the fingerprint, or
+  // an artifact built remotely would never be reused by a local build, and the other way round.
+  it('is the same with and without remote execution, and so is the manifest', async () => {
+    const local = await identityWith({ backend: 'chromium' });
+    const remote = await identityWith({
+      backend: 'chromium',
+      remoteExecution: {
+        address: 'remote.buildbuddy.io:443',
+        instance: 'default',
+        backendConfig: '/etc/siso/backend.star',
+        credentialHelper: '/usr/local/bin/bb-key',
+        remoteJobs: 200,
+        localJobs: 2,
+        cacheOnly: true,
+        keepExecStream: true,
+      },
+    });
+    expect(buildFingerprint(remote.identity)).toBe(buildFingerprint(local.identity));
+    expect(remote.identity.gnArgs).toEqual(local.identity.gnArgs);
+    expect(remote.identity.gnArgs).toMatchObject({ use_remoteexec: false });
+    expect(remote.identity.gnArgs).not.toHaveProperty('use_reclient');
+    expect(manifestFieldsOf(remote.identity, remote.app.config)).toEqual(manifestFieldsOf(local.identity, local.app.config));
+  });
+});
+
 describe('the standalone build identity', () => {
   it('names the backend, quiche, every dependency pin and the compiler, and nothing of gn', async () => {
     const { identity } = await identityWith({ backend: 'quiche' });

@@ -16,6 +16,16 @@ import { foreignChanges, foreignChangesError, revertAppliedPatches } from '../..
 import { writeIfChanged } from '../../../util/fs.js';
 import type { DepotToolsOutput } from './depot-tools.js';
 import { effectiveCustomVars } from '../../../chromium/resolve-pin.js';
+import { remoteExecutionCustomVars } from '../../../chromium/remote-execution.js';
+import {
+  checkSettingsFiles,
+  checkSisoConfigured,
+  remoteExecutionOf,
+  runhooksError,
+  sisoConfigDrift,
+  sisoSupportAtPin,
+  type RemoteExecutionCheckout,
+} from './remote-execution.js';
 
 export interface CheckoutInputs {
   gclientFile: string;
@@ -37,6 +47,8 @@ export interface CheckoutOutput {
   /** Every pinned git dep verified after the sync: path (relative to the gclient root) -> commit. */
   verified: Record<string, string>;
   adopted: boolean;
+  /** With remote execution: what the pin supports and the .sisoenv runhooks wrote (remote-execution.ts). */
+  remoteExecution?: RemoteExecutionCheckout;
 }
 
 type Ctx = StageContext<AppContext>;
@@ -55,10 +67,11 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
     const resolve = upstream<ResolveOutput>('resolve');
     const { config } = app;
     const paths = chromiumPaths(app);
+    const remote = remoteExecutionOf(config);
     return {
       gclientFile: renderGclientFile({
         srcUrl: config.chromium.srcUrl,
-        customVars: effectiveCustomVars(config),
+        customVars: { ...effectiveCustomVars(config), ...(remote && remoteExecutionCustomVars(remote)) },
         customDeps: config.gclient.customDeps,
         targetOs: config.gclient.targetOs,
         cacheDir: config.gclient.cacheDir,
@@ -81,6 +94,10 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
   async run(ctx, inputs) {
     const resolve = ctx.upstream<ResolveOutput>('resolve');
     const root = inputs.gclientRoot;
+    const remote = remoteExecutionOf(ctx.app.config);
+    // The version gate comes first: a pin siso cannot drive remotely is refused before a 50 GB sync.
+    if (remote) checkSettingsFiles(remote);
+    const support = remote && (await sisoSupportAtPin(ctx, remote, resolve, path.join(root, 'src')));
     await prepareRoot(ctx, inputs);
     await repairLocks(ctx, repoDirs(ctx));
     if (!inputs.adopted) await removeHalfMadeClones(ctx);
@@ -120,11 +137,15 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
     } else {
       ctx.report.note(`every pinned repo is already at ${resolve.version}; no sync needed`);
     }
-    await gclientRunhooks(gclientOptions(ctx, inputs));
+    await gclientRunhooks(gclientOptions(ctx, inputs)).catch((error: unknown) => {
+      throw remote ? runhooksError(error, remote) : error;
+    });
+    const remoteExecution = remote && support && (await checkSisoConfigured(remote, support, path.join(root, 'src'), inputs.adopted));
     const verified = Object.fromEntries(checks.map((c) => [c.path, c.actual!]));
     return {
       gclientRoot: root,
       adopted: inputs.adopted,
+      ...(remoteExecution && { remoteExecution }),
       verified,
       repos: {
         src: { path: path.join(root, 'src'), commit: verified.src! },
@@ -139,6 +160,10 @@ export const checkoutStage = defineStage<AppContext, CheckoutInputs, CheckoutOut
     if (!inputs.adopted) {
       const onDisk = await readFile(path.join(outputs.gclientRoot, '.gclient'), 'utf8').catch(() => '');
       if (onDisk !== inputs.gclientFile) return '.gclient changed on disk';
+    }
+    const remote = remoteExecutionOf(ctx.app.config);
+    if (remote && outputs.remoteExecution) {
+      return sisoConfigDrift(remote, outputs.remoteExecution.support, outputs.repos.src.path, inputs.adopted);
     }
     return true;
   },

@@ -7,6 +7,8 @@ import type { AppContext } from '../../context.js';
 import { depotToolsEnvFor } from './paths.js';
 import { jobsOf } from '../../host-check.js';
 import type { ConfigureOutput } from './configure.js';
+import { remoteCompile } from './remote-execution.js';
+import { parseSisoStats } from '../../../tools/siso.js';
 
 export interface CompileInputs {
   outDir: string;
@@ -41,16 +43,24 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
     // -j is not an input (it does not change what gets built). preflight suggests the same number.
     const jobs = jobsOf(ctx.app.config);
     const command = commandFor(ctx, inputs.builder);
+    // Remote execution: siso's -remote_jobs/-local_jobs instead of -j, and its TLS/credential environment.
+    const remote = remoteCompile(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution);
     const built = await build({
       exec: ctx.exec,
       command,
       outDir: inputs.outDir,
       targets: inputs.targets,
       jobs,
-      env: depotToolsEnvFor(ctx.app),
+      jobArgs: remote?.args,
+      env: { ...depotToolsEnvFor(ctx.app), ...remote?.env },
       onProgress: (progress) => ctx.report.progress(progress),
     });
     throwIfFailed(built, command);
+    const stats = remote && parseSisoStats(built.result.tail);
+    if (stats)
+      ctx.report.note(
+        `siso: ${stats.remote} remote, ${stats.local} local, ${stats.cache} from the cache, ${stats.fallback} local fallbacks`,
+      );
     const programs = inputs.targets.map((label) => ({ name: binaryName(label), label, file: binaryName(label) }));
     return { binaries: await describeBinaries(inputs.outDir, programs, 'Is the target an executable?'), steps: built.steps };
   },
@@ -62,7 +72,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
       command: commandFor(ctx, inputs.builder),
       outDir: inputs.outDir,
       targets: inputs.targets,
-      env: depotToolsEnvFor(ctx.app),
+      env: { ...depotToolsEnvFor(ctx.app), ...remoteCompile(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution)?.env },
     });
   },
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,

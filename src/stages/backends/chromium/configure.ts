@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../../context.js';
 import { depotToolsEnvFor } from './paths.js';
-import { effectiveGnArgs, gnVersionMatches, renderArgsGn } from '../../../chromium/gn-args.js';
+import { gnVersionMatches, renderArgsGn } from '../../../chromium/gn-args.js';
+import { gnArgsFor } from './remote-execution.js';
 import type { ResolveOutput } from '../../resolve.js';
 import type { CheckoutOutput } from './checkout.js';
 import { defineStage } from '../../../engine/stage.js';
@@ -34,7 +35,8 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
     const { build } = app.config;
     return {
       outDir: path.join(checkout.repos.src.path, build.outDir),
-      argsGn: renderArgsGn(effectiveGnArgs(build.args, build.builder)),
+      // The build's args, and siso's remote execution args over them when it is on (never in the identity).
+      argsGn: renderArgsGn(gnArgsFor(app, checkout.remoteExecution)),
       builder: build.builder,
       gn: build.gn ?? 'gn',
       gnVersion: upstream<ResolveOutput>('resolve').gnVersion,
@@ -59,7 +61,8 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
     }
     await writeIfChanged(path.join(inputs.outDir, 'args.gn'), inputs.argsGn);
     for (const warning of gnWarnings(await gnGen(gn, inputs.outDir))) ctx.report.note(`gn: ${warning}`);
-    return { outDir: inputs.outDir, builder: inputs.builder, args: effectiveGnArgs(ctx.app.config.build.args, inputs.builder) };
+    const args = gnArgsFor(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution);
+    return { outDir: inputs.outDir, builder: inputs.builder, args };
   },
   async verify(_ctx, { inputs }) {
     const onDisk = await readFile(path.join(inputs.outDir, 'args.gn'), 'utf8').catch(() => undefined);

@@ -45,6 +45,8 @@ export const chromiumBackend: BuildBackend<ChromiumIdentity> = {
       quiche: resolve.quicheRevision,
       depotTools: app.config.depotTools.revision ?? resolve.depotToolsRevision ?? null,
       gnVersion: resolve.gnVersion ?? null,
+      // The build's own args: remoteExecution's use_remoteexec/use_siso/use_reclient are layered over them in
+      // args.gn only (remote-execution.ts), since where the compiles ran does not change the bytes.
       gnArgs: effectiveGnArgs(build.args, build.builder),
       builder: build.builder,
       // gclient custom_deps change what gets built too (absent when empty, so fingerprints stay stable).
