@@ -84,7 +84,7 @@ export function registerLabCommand(program: Command, ctx: CliContext): void {
       `tbf rate in Mbit/s on every link (default ${LAB_DEFAULTS.rateMbit}), or per link: direct=40,tunnel=10`,
       parseRates,
     )
-    .option('--addresses <n>', `rotate-ips: client addresses in the pool (default ${LAB_DEFAULTS.addresses})`, integer('addresses'))
+    .option('--addresses <n>', `rotate-ips: addresses in each client's pool (default ${LAB_DEFAULTS.addresses})`, integer('addresses'))
     .option('--delay-ms <n>', 'one-way delay per path (needs the netem qdisc; reported when missing)', integer('delay-ms'))
     .option(
       '--clients <n>',

@@ -34,6 +34,8 @@ export interface ModelSpread {
   observer: string | null;
   precision: Interval;
   recall: Interval;
+  /** Timing models: candidate predecessors per flow, the set the observer picked from. */
+  candidates: Interval;
 }
 
 export interface SweepPoint {
@@ -44,7 +46,7 @@ export interface SweepPoint {
   jitterMs: number;
   runs: number;
   completedRuns: number;
-  /** Successful migrations per second of download (all clients), over the runs. */
+  /** Successful migrations per second of download, per client, over the runs. */
   migrationsPerSecond: Interval;
   /** Totals over the runs. */
   migrationsOk: number;
@@ -130,6 +132,7 @@ export function reducePoint(
           observer: mostCommon(best.flatMap((b) => (b ? [b.observer] : []))),
           precision: medianInterval(best.map((b) => b?.precision)),
           recall: medianInterval(best.map((b) => b?.recall)),
+          candidates: medianInterval(best.map((b) => b?.candidates)),
         },
       ];
     }),
@@ -138,7 +141,9 @@ export function reducePoint(
     ...settings,
     runs: runs.length,
     completedRuns: runs.filter((r) => r.report.client.requestSucceeded).length,
-    migrationsPerSecond: medianInterval(runs.map((r) => okOf(r.report).length / Math.max(0.001, r.report.goodput.activeMs / 1000))),
+    migrationsPerSecond: medianInterval(
+      runs.map((r) => okOf(r.report).length / r.report.clients.length / Math.max(0.001, r.report.goodput.activeMs / 1000)),
+    ),
     migrationsOk: runs.reduce((n, r) => n + okOf(r.report).length, 0),
     migrationsFailed: runs.reduce((n, r) => n + r.report.migrations.filter((m) => m.result !== 'ok').length, 0),
     goodputMbit: medianInterval(runs.map((r) => r.report.goodput.meanMbit)),
@@ -244,6 +249,7 @@ export function sweepTable(result: SweepResult): string[] {
     'identifiers recall',
     'timing precision',
     'timing recall',
+    'timing candidates',
     'timing+volume precision',
     'timing+volume recall',
     'host',
@@ -264,6 +270,7 @@ export function sweepTable(result: SweepResult): string[] {
     formatInterval(p.models.identifiers.recall),
     formatInterval(p.models.timing.precision),
     formatInterval(p.models.timing.recall),
+    formatInterval(p.models.timing.candidates),
     formatInterval(p.models['timing+volume'].precision),
     formatInterval(p.models['timing+volume'].recall),
     p.hostLimitedRuns ? `limit in ${p.hostLimitedRuns}/${p.runs}` : 'ok',
@@ -322,7 +329,7 @@ function costSpec(result: SweepResult, field: 'goodput' | 'took'): TopLevelSpec 
       host: p.hostLimitedRuns ? 'limit' : 'ok',
     };
   });
-  const title = field === 'goodput' ? 'goodput, median (Mbit/s)' : 'took_ms, median of the runs';
+  const title = field === 'goodput' ? 'goodput of all clients, median (Mbit/s)' : 'took_ms, median of the runs';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: field === 'goodput' ? 'Goodput against the migration rate' : 'Migration latency against the migration rate',
@@ -334,7 +341,7 @@ function costSpec(result: SweepResult, field: 'goodput' | 'took'): TopLevelSpec 
       {
         mark: { type: 'line', point: false },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: 'migrations per second (median)' },
+          x: { field: 'x', type: 'quantitative', title: 'migrations per second per client (median)' },
           y: { field: 'y', type: 'quantitative', title },
         },
       },

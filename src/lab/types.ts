@@ -29,7 +29,7 @@ export interface LabOptions {
   rateMbit?: number;
   /** A different rate for some links, by name (rotate-ips/rebind-port: link; two-paths: direct, tunnel). */
   linkRates?: Record<string, number>;
-  /** rotate-ips: how many client addresses on the link. */
+  /** rotate-ips: how many addresses each client rotates over. */
   addresses?: number;
   /** Extra one-way delay per path in ms; needs the netem qdisc (reported when missing). */
   delayMs?: number;

@@ -52,6 +52,17 @@ describe('lab command: bad input', () => {
     expect(r.err.join('\n')).toMatch(/rotate-ips has no link "tunnel" to rate-limit/);
   });
 
+  test('more clients than the lab holds, or a sweep over zero clients, is refused before anything runs', async () => {
+    const many = await lab(['--artifact', 'x', '--scenario', 'rotate-ips', '--clients', '40', '--out', '/tmp/x']);
+    expect(many.code).toBe(2);
+    expect(many.err.join('\n')).toMatch(/--clients must be a whole number from 1 to 32 \(got 40\)/);
+    const pool = await lab(['--artifact', 'x', '--scenario', 'rotate-ips', '--clients', '32', '--addresses', '8', '--out', '/tmp/x']);
+    expect(pool.err.join('\n')).toMatch(/32 clients with 8 addresses each need more than the lab's 200 client addresses/);
+    const zero = await lab(['--artifact', 'x', '--scenario', 'rotate-ips', '--sweep', 'clients=0,2', '--out', '/tmp/x']);
+    expect(zero.code).toBe(2);
+    expect(zero.err.join('\n')).toMatch(/--sweep clients: "0" is not a whole number >= 1/);
+  });
+
   test('a sweep axis it does not know is refused', async () => {
     const r = await lab(['--artifact', 'x', '--scenario', 'rotate-ips', '--sweep', 'rate=1,2', '--out', '/tmp/x']);
     expect(r.code).toBe(2);
