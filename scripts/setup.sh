@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time (idempotent) setup of a fresh Debian/Ubuntu machine for build-quiche and its tests:
 # the host tools the pipeline and the local test upstream use, then npm ci (which also compiles).
-#   --docker   also podman, buildah, runc and debootstrap, for `npm run test:docker` (docs/docker.md)
+#   --docker   also podman, buildah, runc, debootstrap and podman-compose, for `npm run test:docker`
+#              (docs/docker.md; podman-compose runs examples/docker-compose there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   cmake ccache pkg-config iproute2 wireguard-tools wireguard-go tcpdump tshark chromium docker-compose \
   >/dev/null
 if [ "${1:-}" = "--docker" ]; then
-  $SUDO apt-get install -y -qq --no-install-recommends podman buildah runc debootstrap >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends podman buildah runc debootstrap podman-compose >/dev/null
 fi
 
 npm ci --no-audit --no-fund

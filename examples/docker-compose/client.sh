@@ -3,6 +3,7 @@
 # address; packets from the tunnel address take the tunnel (policy routing). It migrates between
 # them every MIGRATE_INTERVAL_MS during a download.
 set -eu
+net-up.sh 10.213.1.2/24 10.213.2.2/24
 rm -f /keys/client.pub
 wg-up.sh wg0 10.213.9.2/24 client server 10.213.2.1:51820
 ip rule add from 10.213.9.2 lookup 213

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import {
   LAB_DEFAULTS,
+  MAX_CLIENTS,
   MIGRATE_MODES,
   parseSweep,
   runLab,
@@ -24,6 +25,11 @@ interface LabFlags {
   rateMbit?: { all?: number; links: Record<string, number> };
   addresses?: number;
   delayMs?: number;
+  clients?: number;
+  quietMs?: number;
+  jitterMs?: number;
+  timingWindowMs?: number;
+  seed?: number;
   sweep: string[];
   runs?: number;
   out: string;
@@ -78,15 +84,36 @@ export function registerLabCommand(program: Command, ctx: CliContext): void {
       `tbf rate in Mbit/s on every link (default ${LAB_DEFAULTS.rateMbit}), or per link: direct=40,tunnel=10`,
       parseRates,
     )
-    .option('--addresses <n>', `rotate-ips: client addresses in the pool (default ${LAB_DEFAULTS.addresses})`, integer('addresses'))
+    .option('--addresses <n>', `rotate-ips: addresses in each client's pool (default ${LAB_DEFAULTS.addresses})`, integer('addresses'))
     .option('--delay-ms <n>', 'one-way delay per path (needs the netem qdisc; reported when missing)', integer('delay-ms'))
     .option(
+      '--clients <n>',
+      `concurrent clients against the one server, each its own process, addresses and random phase (default 1, at most ${MAX_CLIENTS})`,
+      integer('clients'),
+    )
+    .option(
+      '--quiet-ms <n>',
+      "the client's --migrate_quiet_ms: it stops reading and sending n ms before each migration",
+      integer('quiet-ms'),
+    )
+    .option('--jitter-ms <n>', "the client's --migrate_jitter_ms: a uniform 0..n ms added to each interval", integer('jitter-ms'))
+    .option(
+      '--timing-window-ms <n>',
+      `the timing observer's window: flows this close are candidates (default ${LAB_DEFAULTS.timingWindowMs})`,
+      integer('timing-window-ms'),
+    )
+    .option('--seed <n>', "seeds the clients' phases (default: random, recorded in the report)", integer('seed'))
+    .option(
       '--sweep <axis=values>',
-      'sweep, e.g. interval=100,250,500,1000,5000 or scenario=rotate-ips,two-paths (repeatable)',
+      'sweep, e.g. interval=100,250,500,1000,5000, scenario=rotate-ips,two-paths, clients=1,2,4,8,16, quiet=0,200,400 or jitter=0,250 (repeatable)',
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )
-    .option('--runs <n>', 'with --sweep: runs per point (default 1)', integer('runs'))
+    .option(
+      '--runs <n>',
+      'runs per sweep point, or of the scenario alone: medians and intervals in sweep.json/sweep.html (default 1)',
+      integer('runs'),
+    )
     .requiredOption('--out <dir>', 'where report.json, report.html, the pcaps and logs go')
     .action(async (flags: LabFlags) => {
       const json = ctx.mode().json;
@@ -111,18 +138,23 @@ export function registerLabCommand(program: Command, ctx: CliContext): void {
         linkRates: flags.rateMbit?.links,
         addresses: flags.addresses,
         delayMs: flags.delayMs,
+        clients: flags.clients,
+        quietMs: flags.quietMs,
+        jitterMs: flags.jitterMs,
+        timingWindowMs: flags.timingWindowMs,
+        seed: flags.seed,
         out: flags.out,
         signal: ctx.signal,
         onEvent,
       };
-      if (flags.sweep.length) {
+      // A sweep, or one scenario run K times: either way medians and intervals over the runs.
+      if (flags.sweep.length || flags.runs !== undefined) {
         const result = await runSweep({ ...options, axes, runs: flags.runs });
         if (json) return ctx.io.stdout(JSON.stringify(result, null, 2));
         for (const line of sweepTable(result)) ctx.io.stdout(line);
         ctx.io.stdout(`sweep: ${result.sweepDir}/sweep.json, ${result.sweepDir}/sweep.html`);
         return;
       }
-      if (flags.runs !== undefined) throw new UsageError('--runs applies to --sweep only.');
       const { report, reportDir } = await runLab(options);
       if (json) return ctx.io.stdout(JSON.stringify(report, null, 2));
       for (const line of summaryLines(report)) ctx.io.stdout(line);

@@ -2,10 +2,23 @@ import path from 'node:path';
 import { matchMigrations, parseEventLine } from '../smoke/event-lines.js';
 import type { TimerMigrationMode } from '../smoke/migration-mode.js';
 import { requestsSucceeded } from '../smoke/toy-programs.js';
+import { HOST_LIMIT_BUSY } from './host-load.js';
+import {
+  bestObserver,
+  LINKING_DEFAULTS,
+  linkObservers,
+  modelRule,
+  OBSERVER_MODELS,
+  quicFlows,
+  type Link,
+  type LinkingOptions,
+  type ObserverModel,
+  type Truth,
+} from './linking.js';
 import { cidReuse, goodputBins, linkability, observerView, type Packet } from './observer.js';
-import { pathNamer, QUIC_PORT, SERVER_ADDRESS, WG_PORT, type CapturePoint, type LabPath } from './topology.js';
+import { observerPosition, pathNamer, QUIC_PORT, SERVER_ADDRESS, WG_PORT, type CapturePoint, type LabPath } from './topology.js';
 import type { WireGuardKind } from './wireguard.js';
-import type { LabReport, MigrationRecord, ObserverView, Scenario } from './types.js';
+import type { LabReport, LinkingReport, MigrationRecord, ObserverView, Scenario } from './types.js';
 
 /**
  * The lab's analysis: a recorded run (what the programs printed and the packets every capture point
@@ -19,19 +32,36 @@ export interface RawRun {
   runId: string;
   scenario: Scenario;
   mode: TimerMigrationMode;
-  /** The options the run was made with (defaults applied); `rates`: the tbf rate of each shaped link, Mbit/s. */
-  settings: { intervalMs: number; rateMbit: number; delayMs: number; responseBytes: number; rates: Record<string, number> };
+  /**
+   * The options the run was made with (defaults applied); `rates`: the tbf rate of each shaped link,
+   * Mbit/s; `responseBytes`: each client's download.
+   */
+  settings: {
+    intervalMs: number;
+    rateMbit: number;
+    delayMs: number;
+    responseBytes: number;
+    rates: Record<string, number>;
+    clients: number;
+    quietMs: number;
+    jitterMs: number;
+    seed: number;
+  };
   /** When the run started (before the namespaces were built) and ended (its captures read), ISO 8601. */
   startedAt: string;
   endedAt: string;
   /** The artifact, as the report names it. */
   artifact: LabReport['artifact'];
+  /** `paths`: every client's paths (each names its client). */
   topology: { clientNs: string; serverNs: string; paths: LabPath[]; wireguard: WireGuardKind | null; netem: string };
   /** Each capture point, its pcap, and the packets tshark read from it. */
   captures: Array<{ point: CapturePoint; pcap: string; packets: Packet[] }>;
-  /** The client's output lines and exit code, and the server's lines. */
-  client: { lines: string[]; exitCode: number };
+  /** Each client: its --migrate_local_addresses, when it started after the first (ms), its output lines and exit code. */
+  clients: Array<{ addresses: string[]; phaseMs: number; lines: string[]; exitCode: number }>;
+  /** The server's lines. */
   serverLines: string[];
+  /** The host's CPUs and how busy they were during the download (fractions of all CPUs). */
+  host: { cpus: number; busy: number | null; peak: number | null };
   /** Notes made while the run was set up (netem missing, WireGuard kind, leftovers removed). */
   notes: string[];
   files: LabReport['files'];
@@ -47,6 +77,7 @@ export function migrationRecords(
   serverLines: string[],
   serverObserver: ObserverView | undefined,
   pathOf: (endpoint: string) => string,
+  client = 0,
 ): MigrationRecord[] {
   const match = matchMigrations(clientLines, serverLines);
   const serverSeen = new Set(match.matched.map((m) => m.client.raw));
@@ -59,6 +90,7 @@ export function migrationRecords(
       const to = withoutInterface(f.to ?? '');
       const seen = serverObserver?.fourTuples.find((t) => t.client === to && t.kind === 'quic');
       return {
+        client,
         seq: Number(f.seq),
         t_ms: Number(f.t_ms),
         from: f.from ?? '',
@@ -68,6 +100,7 @@ export function migrationRecords(
         ...(f.reason ? { reason: f.reason } : {}),
         tookMs: Number(f.took_ms),
         ...(f.paced_ms ? { pacedMs: Number(f.paced_ms) } : {}),
+        ...(f.quiet_ms ? { quietMs: Number(f.quiet_ms) } : {}),
         fromPath: pathOf(withoutInterface(f.from ?? '')),
         toPath: pathOf(to),
         seenByServer: serverSeen.has(e!.raw),
@@ -102,8 +135,65 @@ export function perPathBytes(packets: Packet[], pathOf: (endpoint: string) => st
   return [...perPath.entries()].map(([p, bytes]) => ({ path: p, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-/** The report of a recorded run (report.json, docs/lab.md). */
-export function analyseRun(raw: RawRun): LabReport {
+const withoutPort = (endpoint: string) => endpoint.replace(/%.*$/, '').replace(/:\d+$/, '');
+
+/** What the lab knows: whose each address is (the clients' --migrate_local_addresses) and each client's successful moves. */
+export function truthOf(raw: RawRun): Truth {
+  return {
+    clients: raw.clients.map((c) => ({
+      addresses: c.addresses.map(withoutPort),
+      migrations: c.lines
+        .map(parseEventLine)
+        .filter((e) => e?.kind === 'MIGRATION' && e.fields.result === 'ok')
+        .map((e) => ({ from: withoutInterface(e!.fields.from ?? ''), to: withoutInterface(e!.fields.to ?? '') })),
+    })),
+  };
+}
+
+/** Every observer model at every capture point, scored against the truth (src/lab/linking.ts). */
+export function linkingOf(
+  raw: RawRun,
+  t0: number,
+  options: LinkingOptions,
+): { report: LinkingReport; links: Record<ObserverModel, Record<string, Link[]>> } {
+  const observers = raw.captures.map((c) => ({ link: c.point.link, flows: quicFlows(c.packets, t0, QUIC_PORT, options.volumeSpanMs) }));
+  const { scores, links } = linkObservers(observers, truthOf(raw), options);
+  return {
+    report: {
+      options,
+      rules: Object.fromEntries(OBSERVER_MODELS.map((m) => [m, modelRule(m, options)])) as Record<ObserverModel, string>,
+      observers: observers.map((o) => ({ link: o.link, sits: observerPosition(raw.scenario, o.link), flows: o.flows.length })),
+      scores,
+      best: Object.fromEntries(
+        OBSERVER_MODELS.map((m) => [m, observers.some((o) => o.flows.length) ? (bestObserver(scores, m) ?? null) : null]),
+      ) as LinkingReport['best'],
+    },
+    links,
+  };
+}
+
+const MODEL_NAMES: Record<ObserverModel, string> = { identifiers: 'identifiers', timing: 'timing', 'timing+volume': 'timing + volume' };
+
+/**
+ * "linkable by identifiers: 0 of 5; by timing: 5 of 5 (window 100 ms); by timing + volume: 5 of 5", each
+ * at the observer that linked most, with its precision when it made links that were not all right.
+ */
+export function headlineOf(linking: LinkingReport, migrations: number): string {
+  const parts = OBSERVER_MODELS.map((model) => {
+    const best = linking.best[model];
+    const notes = [
+      ...(model === 'timing' ? [`window ${linking.options.windowMs} ms`] : []),
+      ...(best && best.linked > 0 ? [`at ${best.observer}`] : []),
+      ...(best && best.precision !== null && best.precision < 1 ? [`precision ${best.precision.toFixed(2)}`] : []),
+    ];
+    return `${model === 'identifiers' ? 'linkable by' : 'by'} ${MODEL_NAMES[model]}: ${best?.linked ?? 0} of ${migrations}${notes.length ? ` (${notes.join(', ')})` : ''}`;
+  });
+  return parts.join('; ');
+}
+
+/** The report of a recorded run (report.json, docs/lab.md); `linking` overrides the observer models' parameters. */
+export function analyseRun(raw: RawRun, linking: Partial<LinkingOptions> = {}): LabReport {
+  const linkingOptions = { ...LINKING_DEFAULTS, ...linking };
   const pathOf = pathNamer(raw.scenario, raw.topology.paths);
   const startedMs = Date.parse(raw.startedAt);
   // Time 0 is the first QUIC packet any observer saw.
@@ -116,25 +206,56 @@ export function analyseRun(raw: RawRun): LabReport {
   const observers = raw.captures.map((c) =>
     observerView(c.point.link, `${c.point.ns}:${c.point.iface}`, path.basename(c.pcap), c.packets, t0, ports),
   );
-
-  const clientLines = raw.client.lines;
-  const migrations = migrationRecords(
-    clientLines,
-    raw.serverLines,
-    observers.find((ob) => ob.link === 'server'),
-    pathOf,
-  );
+  const serverObserver = observers.find((ob) => ob.link === 'server');
+  const migrations = raw.clients.flatMap((c, index) => migrationRecords(c.lines, raw.serverLines, serverObserver, pathOf, index));
   const goodputPackets = raw.captures.filter((c) => c.point.goodput).flatMap((c) => c.packets);
-  const requestSucceeded = requestsSucceeded(clientLines) > 0;
+  // With several clients the goodput plot shows who got the bytes; with one, which path carried them.
+  const clientOf = (endpoint: string) => {
+    const host = withoutPort(endpoint);
+    const index = raw.clients.findIndex((c) => c.addresses.some((a) => withoutPort(a) === host));
+    return index >= 0 ? `client ${index}` : host;
+  };
+  const clients = raw.clients.map((c, index) => ({
+    index,
+    addresses: c.addresses,
+    phaseMs: c.phaseMs,
+    exitCode: c.exitCode,
+    requestSucceeded: requestsSucceeded(c.lines) > 0,
+    summary: c.lines.map(parseEventLine).find((e) => e?.kind === 'MIGRATION_SUMMARY')?.fields ?? null,
+  }));
+  const requestSucceeded = clients.every((c) => c.requestSucceeded);
+  const exitCode = clients.find((c) => c.exitCode !== 0)?.exitCode ?? 0;
   const notes = [...raw.notes];
   if (!observers.some((ob) => ob.quicDissected))
     notes.push(
       'no short-header QUIC connection IDs were seen on any link (expected with the fixture programs, which do not speak QUIC on the wire): the connection-ID part of the observer view is empty',
     );
-  if (!requestSucceeded) notes.push(`the download did not complete (client exit ${raw.client.exitCode}); see ${raw.files.clientLog}`);
+  for (const c of clients.filter((c) => !c.requestSucceeded))
+    notes.push(
+      `the download did not complete (${raw.clients.length > 1 ? `client ${c.index}, ` : ''}client exit ${c.exitCode}); see ${raw.files.clientLog}`,
+    );
+  const host = { ...raw.host, limited: (raw.host.busy ?? 0) >= HOST_LIMIT_BUSY };
+  if (host.limited)
+    notes.push(
+      `the host was the limit: its ${host.cpus} CPU(s) were ${Math.round(host.busy! * 100)}% busy during the download (${raw.clients.length} client(s), the server, tcpdump${raw.topology.wireguard === 'wireguard-go' ? ', wireguard-go' : ''} and anything else on the machine), so timings and rates measure the host as much as the migration`,
+    );
+  const { report: linkingReport, links } = linkingOf(raw, t0, linkingOptions);
+  const okMigrations = migrations.filter((m) => m.result === 'ok');
+  const linkedBy = (m: MigrationRecord) => {
+    const from = withoutInterface(m.from);
+    const to = withoutInterface(m.to);
+    return Object.fromEntries(
+      OBSERVER_MODELS.map((model) => [
+        model,
+        Object.entries(links[model])
+          .filter(([, list]) => list.some((l) => l.from === from && l.to === to))
+          .map(([observer]) => observer),
+      ]),
+    ) as Record<ObserverModel, string[]>;
+  };
 
   return {
-    schema: 1,
+    schema: 2,
     scenario: raw.scenario,
     mode: raw.mode,
     runId: raw.runId,
@@ -149,6 +270,10 @@ export function analyseRun(raw: RawRun): LabReport {
       addresses: raw.topology.paths.map((p) => p.localAddress),
       serverAddress: SERVER_ADDRESS,
       serverPort: QUIC_PORT,
+      clients: raw.settings.clients,
+      quietMs: raw.settings.quietMs,
+      jitterMs: raw.settings.jitterMs,
+      seed: raw.settings.seed,
     },
     topology: {
       namespaces: [raw.topology.clientNs, raw.topology.serverNs],
@@ -156,17 +281,20 @@ export function analyseRun(raw: RawRun): LabReport {
       wireguard: raw.topology.wireguard,
       shaping: { qdisc: 'tbf', rateMbit: raw.settings.rateMbit, rates: raw.settings.rates, netem: raw.topology.netem },
     },
-    client: {
-      exitCode: raw.client.exitCode,
-      requestSucceeded,
-      summary: clientLines.map(parseEventLine).find((e) => e?.kind === 'MIGRATION_SUMMARY')?.fields ?? null,
-    },
+    client: { exitCode, requestSucceeded, summary: clients[0]?.summary ?? null },
+    clients,
+    host,
     migrations,
     serverPathChanges: raw.serverLines.map(parseEventLine).filter((e) => e?.kind === 'PEER_MIGRATION').length,
-    goodput: goodputOf(goodputPackets, t0, pathOf),
+    goodput: goodputOf(goodputPackets, t0, raw.clients.length > 1 ? clientOf : pathOf),
     perPathBytes: perPathBytes(goodputPackets, pathOf),
     observers,
-    linkable: linkability(migrations, observers),
+    linkable: linkability(migrations, observers).map((l) => ({
+      ...l,
+      linkedBy: linkedBy(okMigrations.find((m) => m.client === l.client && m.seq === l.seq)!),
+    })),
+    linking: linkingReport,
+    headline: headlineOf(linkingReport, okMigrations.length),
     cidReuse: cidReuse(observers),
     notes,
     files: raw.files,

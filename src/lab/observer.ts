@@ -253,11 +253,12 @@ const hostOf = (endpoint: string) => endpoint.replace(/:\d+$/, '');
 const portOf = (endpoint: string) => endpoint.split(':').pop();
 
 /**
- * For each migration: could an observer tie the new path to the old one? By the client address
- * (same IP), the client port (same port), or a connection ID seen on both 4-tuples. An observer that
- * sees both 4-tuples can still correlate by timing; that is listed, not counted as a link.
+ * For each migration: could an observer tie the new path to the old one by an identifier? The client
+ * address (same IP), the client port (same port), or a connection ID seen on both 4-tuples, with every
+ * observer's connection IDs pooled. The observers that saw both 4-tuples are listed; what they can do
+ * with timing and volume is the observer models' part (src/lab/linking.ts).
  */
-export function linkability(migrations: MigrationRecord[], observers: ObserverView[]): Linkability[] {
+export function linkability(migrations: MigrationRecord[], observers: ObserverView[]): Array<Omit<Linkability, 'linkedBy'>> {
   const dcidsByClient = new Map<string, Set<string>>();
   for (const o of observers) {
     for (const t of o.fourTuples) {
@@ -280,7 +281,14 @@ export function linkability(migrations: MigrationRecord[], observers: ObserverVi
       const observersSeeingBoth = observers
         .filter((o) => o.fourTuples.some((t) => t.client === from) && o.fourTuples.some((t) => t.client === to))
         .map((o) => o.link);
-      return { seq: m.seq, linkable: by.length > 0, by, observersSeeingBoth, cidChecked: oldIds.size > 0 && newIds.size > 0 };
+      return {
+        client: m.client,
+        seq: m.seq,
+        linkable: by.length > 0,
+        by,
+        observersSeeingBoth,
+        cidChecked: oldIds.size > 0 && newIds.size > 0,
+      };
     });
 }
 

@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { OBSERVER_MODELS, type ObserverModel } from './linking.js';
 import type { LabReport } from './types.js';
 
 /**
@@ -82,6 +83,38 @@ export function tookSpec(report: LabReport): TopLevelSpec {
       x: { field: 'took', type: 'quantitative', bin: { maxbins: 20 }, title: 'took_ms' },
       y: { aggregate: 'count', type: 'quantitative', title: 'migrations' },
       color: { field: 'result', type: 'nominal' },
+    },
+  };
+}
+
+/** One colour per observer model, the same in every plot of the report and the sweep. */
+// Not among vega's default category colours (the goodput plot's paths and clients), so a screenshot can tell them apart.
+export const MODEL_COLORS: Record<ObserverModel, string> = { identifiers: '#2ca02c', timing: '#d62728', 'timing+volume': '#9467bd' };
+export const modelColorScale = { domain: [...OBSERVER_MODELS], range: OBSERVER_MODELS.map((m) => MODEL_COLORS[m]) };
+
+/** Precision and recall of each model at each observer (a missing bar: no link made, or no migration). */
+export function modelsSpec(report: LabReport): TopLevelSpec {
+  const values = report.linking.scores.flatMap((s) =>
+    (['precision', 'recall'] as const).flatMap((metric) =>
+      s[metric] === null ? [] : [{ observer: s.observer, model: s.model, metric, value: s[metric] }],
+    ),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Who links the migrations: precision and recall per observer model and observer (${report.settings.clients} client${report.settings.clients > 1 ? 's' : ''})`,
+    data: { values },
+    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: ['precision', 'recall'] } },
+    spec: {
+      width: 330,
+      height: 200,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'observer', type: 'nominal', title: 'observer', sort: report.observers.map((o) => o.link), axis: { labelAngle: 0 } },
+        xOffset: { field: 'model', type: 'nominal', sort: [...OBSERVER_MODELS] },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
+        color: { field: 'model', type: 'nominal', title: 'model', scale: modelColorScale },
+        tooltip: [{ field: 'model' }, { field: 'observer' }, { field: 'value' }],
+      },
     },
   };
 }

@@ -13,6 +13,10 @@ import { createTunnel, type WireGuardKind } from './wireguard.js';
  *   two-paths                  client c0 10.213.1.2    ── s0 10.213.1.1 server   (direct)
  *                              client c1 10.213.2.2    ── s1 10.213.2.1          (tunnel underlay)
  *                              client wc 10.213.9.2 ══ WireGuard ══ ws 10.213.9.1
+ *
+ * With several clients all of them share the client namespace and its links, each with its own
+ * addresses: rotate-ips client k owns 10.213.1.(11 + k*A) .. (10 + (k+1)*A), rebind-port client k
+ * 10.213.1.(11 + k), two-paths client k 10.213.1.(2 + k) and, in the tunnel, 10.213.9.(2 + k).
  */
 
 export const SERVER_ADDRESS = '10.213.1.1';
@@ -36,6 +40,8 @@ export interface CapturePoint {
 }
 
 export interface LabPath {
+  /** The client (0-based) whose path it is. */
+  client: number;
   name: string;
   /** The entry for --migrate_local_addresses (IP or IP%IFNAME). */
   localAddress: string;
@@ -57,6 +63,7 @@ export interface Topology {
 export interface TopologyOptions {
   scenario: Scenario;
   addresses: number;
+  clients: number;
   /** tbf rate per link name. */
   rates: Record<string, number>;
   delayMs: number;
@@ -68,6 +75,39 @@ export interface TopologyOptions {
 }
 
 const hostPart = (endpoint: string) => endpoint.replace(/%.*$/, '').replace(/:\d+$/, '');
+
+/** The most clients a scenario's address plan holds (rotate-ips: divided by the pool size). */
+export const MAX_CLIENT_ADDRESSES = 200;
+
+/** Each client's local addresses, in its --migrate_local_addresses order (before the wrap-around entry). */
+export function clientAddresses(scenario: Scenario, clients: number, addresses: number): string[][] {
+  return Array.from({ length: clients }, (_, k) => {
+    if (scenario === 'rebind-port') return [`10.213.1.${11 + k}`];
+    if (scenario === 'rotate-ips') {
+      const pool = Math.max(2, addresses);
+      return Array.from({ length: pool }, (_, i) => `10.213.1.${11 + k * pool + i}`);
+    }
+    return [`10.213.1.${2 + k}`, `10.213.9.${2 + k}`];
+  });
+}
+
+/** Where a capture point sits and what it can see (the observer models' table, docs/lab.md). */
+export function observerPosition(scenario: Scenario, link: string): string {
+  const positions: Record<string, string> =
+    scenario === 'two-paths'
+      ? {
+          direct: "the client side of the direct link: only the direct path's 4-tuples",
+          tunnel: "inside the WireGuard tunnel, as its far end (the tunnel's provider) sees it: only the tunnel path's 4-tuples",
+          'tunnel-underlay': 'the network that carries the tunnel: WireGuard packets to the tunnel endpoint, no QUIC',
+          server:
+            "the server's network behind the tunnel's exit (every interface of the server namespace): both paths' 4-tuples, every client's",
+        }
+      : {
+          link: "the clients' side of their one link (their access network): every client's 4-tuples",
+          server: "the server's link: every client's 4-tuples",
+        };
+  return positions[link] ?? link;
+}
 
 /**
  * The name of the path a client endpoint (ip:port) is on: the path whose local address has its host
@@ -111,13 +151,13 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
   const shape = async (ns: string, dev: string, link: string) =>
     shapeLink(ns, dev, options.rates[link]!, netem === 'available' ? options.delayMs : 0, log, signal);
 
+  const owned = clientAddresses(options.scenario, options.clients, options.addresses);
   if (options.scenario !== 'two-paths') {
-    const count = options.scenario === 'rebind-port' ? 1 : Math.max(2, options.addresses);
-    const addrs = Array.from({ length: count }, (_, i) => `10.213.1.${11 + i}`);
+    const addrs = owned.flat();
     const { c, s } = await veth(0, addrs, SERVER_ADDRESS);
     await shape(clientNs, c, 'link');
     await shape(serverNs, s, 'link');
-    const paths = addrs.map((a) => ({ name: a, localAddress: a, link: 'link' }));
+    const paths = owned.flatMap((list, client) => list.map((a) => ({ client, name: a, localAddress: a, link: 'link' })));
     return {
       clientNs,
       serverNs,
@@ -133,7 +173,11 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
     };
   }
 
-  const direct = await veth(0, ['10.213.1.2'], SERVER_ADDRESS);
+  const direct = await veth(
+    0,
+    owned.map(([directAddress]) => directAddress!),
+    SERVER_ADDRESS,
+  );
   const underlay = await veth(1, ['10.213.2.2'], '10.213.2.1');
   // The tunnel's rate is the underlay's: WireGuard adds its overhead inside it, as on a real link.
   for (const [ns, dev, link] of [
@@ -146,19 +190,25 @@ export async function buildTopology(options: TopologyOptions): Promise<Topology>
   const wgClient = resources.name('wc');
   const wgServer = resources.name('ws');
   const tunnel = await createTunnel(
-    { ns: clientNs, ifname: wgClient, address: '10.213.9.2/24', peerEndpoint: `10.213.2.1:${WG_PORT}`, allowedIps: '10.213.0.0/16' },
-    { ns: serverNs, ifname: wgServer, address: '10.213.9.1/24', listenPort: WG_PORT, allowedIps: '10.213.9.2/32' },
+    {
+      ns: clientNs,
+      ifname: wgClient,
+      addresses: owned.map(([, tunnelAddress]) => `${tunnelAddress!}/24`),
+      peerEndpoint: `10.213.2.1:${WG_PORT}`,
+      allowedIps: '10.213.0.0/16',
+    },
+    { ns: serverNs, ifname: wgServer, addresses: ['10.213.9.1/24'], listenPort: WG_PORT, allowedIps: '10.213.9.0/24' },
     { resources, keyDir: options.keyDir, log, signal },
   );
-  // The client reaches the server's one address over either path: packets from its tunnel address
-  // take the tunnel (policy routing); the server answers tunnel peers from that same address.
-  await ip('-n', clientNs, 'rule', 'add', 'from', '10.213.9.2', 'lookup', WG_TABLE);
+  // A client reaches the server's one address over either path: packets from a tunnel address take
+  // the tunnel (policy routing); the server answers tunnel peers from that same address.
+  await ip('-n', clientNs, 'rule', 'add', 'from', '10.213.9.0/24', 'lookup', WG_TABLE);
   await ip('-n', clientNs, 'route', 'add', 'default', 'dev', wgClient, 'table', WG_TABLE);
   await ip('-n', serverNs, 'route', 'replace', '10.213.9.0/24', 'dev', wgServer, 'src', SERVER_ADDRESS);
-  const paths = [
-    { name: 'direct', localAddress: '10.213.1.2', link: 'direct' },
-    { name: 'wireguard', localAddress: `10.213.9.2%${wgClient}`, link: 'tunnel' },
-  ];
+  const paths = owned.flatMap(([directAddress, tunnelAddress], client) => [
+    { client, name: 'direct', localAddress: directAddress!, link: 'direct' },
+    { client, name: 'wireguard', localAddress: `${tunnelAddress!}%${wgClient}`, link: 'tunnel' },
+  ]);
   return {
     clientNs,
     serverNs,

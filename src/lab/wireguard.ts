@@ -17,7 +17,8 @@ export type WireGuardKind = 'kernel' | 'wireguard-go';
 export interface WgEnd {
   ns: string;
   ifname: string;
-  address: string;
+  /** Inner addresses of this end (address/prefix); several clients each have their own. */
+  addresses: string[];
   listenPort?: number;
   /** The peer's outer endpoint (underlay address:port), for the side that initiates. */
   peerEndpoint?: string;
@@ -96,7 +97,7 @@ export async function createTunnel(
     args.push('peer', keys[1 - i]!.publicKey, 'allowed-ips', end.allowedIps);
     if (end.peerEndpoint) args.push('endpoint', end.peerEndpoint);
     await exec('ip', args, { log, signal });
-    await exec('ip', ['-n', end.ns, 'addr', 'add', end.address, 'dev', end.ifname], { log, signal });
+    for (const address of end.addresses) await exec('ip', ['-n', end.ns, 'addr', 'add', address, 'dev', end.ifname], { log, signal });
     await exec('ip', ['-n', end.ns, 'link', 'set', end.ifname, 'up'], { log, signal });
   }
   return { kind: first.kind, daemons };

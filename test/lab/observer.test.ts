@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { LINKING_DEFAULTS, linksOf, quicFlows } from '../../src/lab/linking.js';
 import { cidReuse, linkability, observerView, readCaptures, readPackets } from '../../src/lab/observer.js';
 import type { MigrationRecord } from '../../src/lab/types.js';
 import { workspace } from '../../testkit/world.js';
@@ -32,6 +33,7 @@ function connection(newServerCid: string, newClientCid: string): Datagram[] {
 }
 
 const migration: MigrationRecord = {
+  client: 0,
   seq: 1,
   t_ms: 500,
   from: OLD,
@@ -81,7 +83,7 @@ describe('observer view from QUIC-format captures, dissected by tshark', () => {
   test('a migration to fresh connection IDs on a new address and port is not linkable; the shared observer is named', async () => {
     const observer = await view('fresh2', connection(SERVER_CIDS[1]!, 'c2c2c2c2c2c2c2c2'));
     expect(linkability([migration], [observer])).toEqual([
-      { seq: 1, linkable: false, by: [], observersSeeingBoth: ['link'], cidChecked: true },
+      { client: 0, seq: 1, linkable: false, by: [], observersSeeingBoth: ['link'], cidChecked: true },
     ]);
     expect(cidReuse([observer])).toEqual([]);
   });
@@ -90,5 +92,22 @@ describe('observer view from QUIC-format captures, dissected by tshark', () => {
     const observer = await view('reused', connection(SERVER_CIDS[1]!, CLIENT_CID));
     expect(linkability([migration], [observer])[0]).toMatchObject({ linkable: true, by: ['connection-id'] });
     expect(cidReuse([observer])).toEqual([{ dcid: CLIENT_CID, fourTuples: [OLD, NEW] }]);
+  });
+
+  test('the observer models on a dissected capture: a reused connection ID links by identifiers, a new 4-tuple right after the old one by timing', async () => {
+    const pcap = path.join(ws.dir, 'models.pcap');
+    // connection(): the old 4-tuple's last packet at 14 ms, the new one's first at 500 ms; move the new one up to 40 ms.
+    await writePcap(
+      pcap,
+      connection(SERVER_CIDS[1]!, CLIENT_CID).map((d) => (d.ms >= 500 ? { ...d, ms: d.ms - 460 } : d)),
+    );
+    const packets = await readPackets(pcap, PORTS.quic);
+    const flows = quicFlows(packets, Math.min(...packets.map((p) => p.epochMs)), PORTS.quic, LINKING_DEFAULTS.volumeSpanMs);
+    expect(flows.map((f) => [f.client, f.firstMs, f.lastMs])).toEqual([
+      [OLD, 0, 14],
+      [NEW, 40, 44],
+    ]);
+    expect(linksOf('identifiers', flows, LINKING_DEFAULTS).links).toEqual([{ from: OLD, to: NEW, gapMs: 26, by: ['connection-id'] }]);
+    expect(linksOf('timing', flows, LINKING_DEFAULTS).links).toEqual([{ from: OLD, to: NEW, gapMs: 26 }]);
   });
 });

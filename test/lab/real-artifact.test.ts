@@ -36,6 +36,13 @@ describe.skipIf(skip)('migration lab on the real binaries', () => {
       }
       expect(report.cidReuse).toEqual([]);
       expect(report.linkable.every((l) => l.cidChecked && !l.by.includes('connection-id'))).toBe(true);
+      // Every observer model, with precision and recall, at every capture point; no migration linked by identifiers.
+      expect(report.linking.scores).toHaveLength(3 * report.observers.length);
+      expect(report.linking.best.identifiers!.linked).toBe(0);
+      expect(report.linking.best.timing!.recall).not.toBeNull();
+      expect(report.headline).toMatch(
+        /^linkable by identifiers: 0 of \d+; by timing: \d+ of \d+ \(window 100 ms.*; by timing \+ volume: \d+ of \d+/,
+      );
     } finally {
       await ws.remove();
     }
