@@ -149,18 +149,7 @@ export type ManifestV1 = z.output<typeof manifestSchemaV1>;
  * A manifest as read, in the schema it was written in (bytes round-trip: a store or a dist dir keeps
  * an older artifact's manifest as it is). buildLabel() and manifestBackend() answer for either.
  */
-export type Manifest = ManifestV1 | (ManifestDocument & SchemaOneLabel);
-
-/**
- * Readers written against schema 1 take the build's label from `manifest.chromium.version` (the lab
- * report, the store index, the release body, the install summary). Until they call buildLabel(), a
- * schema-2 manifest without a `chromium` section answers that read with its label; the property is not
- * enumerable, so it is never serialized, compared or hashed, and the bytes stay schema 2.
- */
-interface SchemaOneLabel {
-  /** @deprecated Schema 1's name for the build's label; use buildLabel(manifest). */
-  readonly chromium: { readonly version: string };
-}
+export type Manifest = ManifestV1 | ManifestDocument;
 
 export type ManifestFile = z.output<typeof manifestFileSchema>;
 export type PatchRecord = z.output<typeof patchSchema>;
@@ -187,13 +176,6 @@ export function backendSectionOf(manifest: Manifest): { name: string; fields: Re
   return name === undefined ? undefined : { name, fields: manifest[name] as Record<string, unknown> };
 }
 
-function withSchemaOneLabel(document: ManifestDocument): Manifest {
-  if (!('chromium' in document)) {
-    Object.defineProperty(document, 'chromium', { value: { version: document.version }, enumerable: false });
-  }
-  return document as Manifest;
-}
-
 export function artifactName(version: string, patchset: string): string {
   return `quiche-${version}-${patchset}-${PLATFORM}`;
 }
@@ -216,7 +198,7 @@ export function parseManifest(value: unknown, source = 'manifest.json'): Manifes
       data: { problems },
     });
   }
-  return schemaOne ? (result.data as ManifestV1) : withSchemaOneLabel(result.data as ManifestDocument);
+  return schemaOne ? result.data : result.data;
 }
 
 export function parseManifestJson(text: string, source = 'manifest.json'): Manifest {

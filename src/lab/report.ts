@@ -66,7 +66,7 @@ export async function reportHtml(r: LabReport): Promise<string> {
 <body>
 <h1>Migration lab: ${esc(r.scenario)} (${esc(r.mode)})</h1>
 <pre>${summaryLines(r).map(esc).join('\n')}</pre>
-${table(['artifact', 'fingerprint', 'chromium', 'src', 'quiche', 'patchset'], [[r.artifact.name, r.artifact.fingerprint.slice(0, 16), r.artifact.chromium, r.artifact.revisions.src.slice(0, 12), r.artifact.revisions.quiche.slice(0, 12), r.artifact.patchset]])}
+${table(['artifact', 'fingerprint', 'build', 'backend', 'src', 'quiche', 'patchset'], [[r.artifact.name, r.artifact.fingerprint.slice(0, 16), r.artifact.build, r.artifact.backend, r.artifact.revisions.src.slice(0, 12), r.artifact.revisions.quiche.slice(0, 12), r.artifact.patchset]])}
 <h2>Who can link the paths</h2>
 <p>Each observer model links flows (QUIC 4-tuples) by its rule; the lab knows the truth (every client's
 <code>MIGRATION</code> lines), so each model gets a precision (links that joined one client's flows) and a recall

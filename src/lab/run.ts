@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installArtifact, verifyInstalled, type InstalledArtifact } from '../artifacts/install.js';
-import { serverCertsOf } from '../artifacts/manifest.js';
+import { buildLabel, manifestBackend, serverCertsOf } from '../artifacts/manifest.js';
 import { SmokeTestError, ToolError, UsageError } from '../errors.js';
 import { LogFile } from '../process/log-file.js';
 import { ensureTestCerts } from '../smoke/certs.js';
@@ -107,7 +107,8 @@ function artifactRecord(artifact: InstalledArtifact): LabReport['artifact'] {
   return {
     name: artifact.name,
     fingerprint: artifact.manifest.fingerprint,
-    chromium: artifact.manifest.chromium.version,
+    build: buildLabel(artifact.manifest),
+    backend: manifestBackend(artifact.manifest),
     revisions: { src: artifact.manifest.inputs.src ?? 'none', quiche: artifact.manifest.inputs.quiche },
     patchset: artifact.manifest.patches.patchset,
     dir: artifact.dir,

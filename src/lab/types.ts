@@ -174,7 +174,9 @@ export interface LabReport {
   artifact: {
     name: string;
     fingerprint: string;
-    chromium: string;
+    /** What the build is called (a Chromium version, or quiche-<commit12>) and the backend that made it. */
+    build: string;
+    backend: string;
     revisions: { src: string; quiche: string };
     patchset: string;
     dir: string;

@@ -220,7 +220,15 @@ function madeUpRun(newServerCid: string, client: Partial<RawRun['clients'][numbe
     },
     startedAt: new Date(T - 1000).toISOString(),
     endedAt: new Date(T + 2000).toISOString(),
-    artifact: { name: 'a', fingerprint: 'f', chromium: 'c', revisions: { src: 's', quiche: 'q' }, patchset: 'p', dir: 'out/artifact' },
+    artifact: {
+      name: 'a',
+      fingerprint: 'f',
+      build: 'c',
+      backend: 'chromium',
+      revisions: { src: 's', quiche: 'q' },
+      patchset: 'p',
+      dir: 'out/artifact',
+    },
     topology: {
       clientNs: 'bqlabc123-client',
       serverNs: 'bqlabc123-server',
