@@ -16,11 +16,12 @@ const LAYERS = {
   // The library's face and the CLI reach everything through src/api/.
   index:      ['api', 'config', 'docker/errors.ts'],
   cli:        ['api', 'config', 'util'],
-  api:        ['stages', 'engine', 'lab', 'patches', 'publish', 'artifacts', 'smoke', 'chromium', 'standalone', 'docker', 'tools', 'config', 'process', 'util'],
-  stages:     ['engine', 'patches', 'publish', 'artifacts', 'smoke', 'chromium', 'standalone', 'tools', 'config', 'process', 'util'],
+  api:        ['stages', 'engine', 'lab', 'patches', 'publish', 'artifacts', 'smoke', 'pins', 'chromium', 'standalone', 'docker', 'tools', 'config', 'process', 'util'],
+  stages:     ['engine', 'patches', 'publish', 'artifacts', 'smoke', 'pins', 'chromium', 'standalone', 'tools', 'config', 'process', 'util'],
   // Domain: what the stages and the api use; never the stages, the engine, the api or the CLI.
   lab:        ['artifacts', 'smoke', 'config', 'process', 'util'],
-  patches:    ['chromium', 'tools', 'process', 'util'],
+  patches:    ['pins', 'chromium', 'tools', 'process', 'util'],
+  pins:       ['chromium', 'tools', 'config', 'process', 'util'],
   publish:    ['artifacts', 'config', 'process', 'util'],
   artifacts:  ['process', 'util'],
   smoke:      ['artifacts', 'config', 'process', 'util'],

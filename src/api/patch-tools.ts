@@ -8,7 +8,7 @@ import type { ResolveOutput } from '../stages/resolve.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import type { EventSink } from '../engine/events.js';
 import { UsageError } from '../errors.js';
-import { resolvePin } from '../chromium/resolve-pin.js';
+import { resolvePin } from '../pins/resolve-pin.js';
 import { backendFor } from '../stages/backends/index.js';
 import { withAdhocContext } from '../engine/context.js';
 import type { ApiOptions } from './pipeline.js';

@@ -2,7 +2,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { headCommit } from '../tools/git.js';
-import type { ResolveOutput } from './resolve-pin.js';
+import type { GitDep } from './deps.js';
+
+/** What a checkout is verified against: the resolved pin's src commit and its pinned git deps. */
+export interface PinnedCheckout {
+  srcCommit: string;
+  deps: readonly GitDep[];
+}
 
 export type DepState = 'ok' | 'missing' | 'empty' | 'wrong-commit';
 
@@ -17,7 +23,7 @@ export interface DepCheck {
 const isHash = (rev: string) => /^[0-9a-f]{40}$/.test(rev);
 
 /** The pinned repos of a checkout: src itself and every git dep with a commit pin. */
-export function pinnedRepos(resolve: ResolveOutput): Array<{ path: string; expected: string }> {
+export function pinnedRepos(resolve: PinnedCheckout): Array<{ path: string; expected: string }> {
   return [
     { path: 'src', expected: resolve.srcCommit },
     ...resolve.deps.filter((dep) => dep.revision && isHash(dep.revision)).map((dep) => ({ path: dep.path, expected: dep.revision! })),
@@ -29,7 +35,7 @@ export function pinnedRepos(resolve: ResolveOutput): Array<{ path: string; expec
  * shows revisions from before the sync). "empty" is the signature of a killed first clone: a
  * directory, maybe a .git, but no commit checked out.
  */
-export async function checkDeps(gclientRoot: string, resolve: ResolveOutput): Promise<DepCheck[]> {
+export async function checkDeps(gclientRoot: string, resolve: PinnedCheckout): Promise<DepCheck[]> {
   return Promise.all(
     pinnedRepos(resolve).map(async ({ path: rel, expected }) => {
       const dir = path.join(gclientRoot, rel);

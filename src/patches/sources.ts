@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { RemoteFiles } from '../tools/remote-files.js';
 import { hasCommit, isGitRepo, revParse, showFile } from '../tools/git.js';
-import type { ResolveOutput } from '../chromium/resolve-pin.js';
+import type { ResolveOutput } from '../pins/resolve-pin.js';
 import type { PatchRepo } from './repos.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { readIfExists } from '../util/fs.js';

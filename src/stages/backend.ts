@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Binary } from '../artifacts/binary.js';
-import type { ResolveInputs } from '../chromium/resolve-pin.js';
+import type { ResolveInputs } from '../pins/resolve-pin.js';
 import type { AnyStage, InputContext } from '../engine/stage.js';
 import { CompileError } from '../errors.js';
 import type { PatchRepo, RepoState } from '../patches/repos.js';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import type { StageContext } from '../engine/stage.js';
+import { gitilesSettings } from '../pins/resolve-pin.js';
 import { RemoteFiles } from '../tools/remote-files.js';
 
 /**
@@ -46,10 +47,8 @@ export function createAppContext(config: ResolvedConfig, env: NodeJS.ProcessEnv 
 /** A RemoteFiles reader wired to a stage: its log, abort signal, retry policy and notes. */
 export function remoteFilesFor(ctx: StageContext<AppContext>): RemoteFiles {
   const { config, paths } = ctx.app;
-  const gitiles = config.chromium.gitiles;
   return new RemoteFiles({
-    gitiles: gitiles === 'off' ? 'off' : 'auto',
-    gitilesOverrides: gitiles !== 'off' && gitiles !== 'auto' ? { [config.chromium.srcUrl]: gitiles } : undefined,
+    ...gitilesSettings(config),
     cacheDir: paths.resolveCache,
     gitObjectsDir: paths.gitObjects,
     retry: config.retry,

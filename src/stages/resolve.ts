@@ -1,9 +1,9 @@
-import { describePin, resolvePin, type ResolveInputs, type ResolveOutput } from '../chromium/resolve-pin.js';
+import { describePin, resolvePin, type ResolveInputs, type ResolveOutput } from '../pins/resolve-pin.js';
 import { defineStage } from '../engine/stage.js';
 import { backendFor } from './backends/index.js';
 import { remoteFilesFor, type AppContext } from './context.js';
 
-export type { ResolveInputs, ResolveOutput } from '../chromium/resolve-pin.js';
+export type { ResolveInputs, ResolveOutput } from '../pins/resolve-pin.js';
 
 /**
  * The pin -> exact revisions, read without a checkout (chromium/resolve-pin.ts). What is pinned is

@@ -1,7 +1,7 @@
 import { chmod, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { changedBinary, type CompileOutput } from '../../src/artifacts/binary.js';
-import { quicheCommitInputs } from '../../src/chromium/resolve-pin.js';
+import { quicheCommitInputs } from '../../src/pins/resolve-pin.js';
 import { defineStage } from '../../src/engine/stage.js';
 import { describeBinaries, type BuildBackend, type SourceOutput } from '../../src/stages/backend.js';
 import type { AppContext } from '../../src/stages/context.js';

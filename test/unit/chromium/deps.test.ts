@@ -107,7 +107,7 @@ describe('DEPS resolution', () => {
 
 describe('custom_deps', () => {
   it('drop a dep with null and re-pin one with url@rev, like gclient', async () => {
-    const { applyCustomDeps } = await import('../../../src/chromium/resolve-pin.js');
+    const { applyCustomDeps } = await import('../../../src/pins/resolve-pin.js');
     const deps = resolveDeps(DEPS).gitDeps;
     const custom = applyCustomDeps(deps, {
       'src/third_party/depot_tools': null,

@@ -15,7 +15,7 @@ import { gclientRunhooks, gclientSync, repairStaleLocks, type GclientOptions } f
 import { foreignChanges, foreignChangesError, revertAppliedPatches } from '../../../patches/ledger.js';
 import { writeIfChanged } from '../../../util/fs.js';
 import type { DepotToolsOutput } from './depot-tools.js';
-import { effectiveCustomVars } from '../../../chromium/resolve-pin.js';
+import { effectiveCustomVars } from '../../../pins/resolve-pin.js';
 import { remoteExecutionCustomVars } from '../../../chromium/remote-execution.js';
 import {
   checkSettingsFiles,

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { effectiveGnArgs } from '../../../chromium/gn-args.js';
-import { chromiumPinInputs, type ResolveOutput } from '../../../chromium/resolve-pin.js';
+import { chromiumPinInputs, type ResolveOutput } from '../../../pins/resolve-pin.js';
 import { ConfigError, UsageError } from '../../../errors.js';
 import type { BuildBackend } from '../../backend.js';
 import { checkoutStage } from './checkout.js';

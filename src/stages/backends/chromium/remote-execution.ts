@@ -9,7 +9,7 @@ import {
   parseSisoenv,
   type SisoSupport,
 } from '../../../chromium/remote-execution.js';
-import type { ResolveOutput } from '../../../chromium/resolve-pin.js';
+import type { ResolveOutput } from '../../../pins/resolve-pin.js';
 import type { ResolvedConfig } from '../../../config/load.js';
 import { activeRemoteExecution, isPathLike, type RemoteExecutionConfig } from '../../../config/remote-execution.js';
 import type { StageContext } from '../../../engine/stage.js';

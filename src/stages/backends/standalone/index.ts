@@ -1,4 +1,4 @@
-import { chromiumPinInputs, quicheCommitInputs, type ResolveOutput } from '../../../chromium/resolve-pin.js';
+import { chromiumPinInputs, quicheCommitInputs, type ResolveOutput } from '../../../pins/resolve-pin.js';
 import { rewriteUrl } from '../../../standalone/dependencies.js';
 import { PROGRAMS } from '../../../standalone/source-list.js';
 import { rm } from 'node:fs/promises';

@@ -6,8 +6,18 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import type { RemoteFiles } from '../tools/remote-files.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256, writeJsonAtomic } from '../util/fs.js';
-import { DepsError, resolveDeps, type GitDep } from './deps.js';
-import { DEPOT_TOOLS_DEP_PATH, QUICHE_DEP_PATH } from './layout.js';
+import { DepsError, resolveDeps, type GitDep } from '../chromium/deps.js';
+import { DEPOT_TOOLS_DEP_PATH, QUICHE_DEP_PATH } from '../chromium/layout.js';
+
+/**
+ * How reads at a pin reach the server: gitiles (`chromium.gitiles`: 'auto', 'off', or a gitiles base URL
+ * that serves chromium.srcUrl), else a blob-less one-commit git fetch. For every read, whichever backend.
+ */
+export function gitilesSettings(config: ResolvedConfig): { gitiles: 'auto' | 'off'; gitilesOverrides?: Record<string, string> } {
+  const gitiles = config.chromium.gitiles;
+  if (gitiles === 'off') return { gitiles: 'off' };
+  return gitiles === 'auto' ? { gitiles: 'auto' } : { gitiles: 'auto', gitilesOverrides: { [config.chromium.srcUrl]: gitiles } };
+}
 
 /**
  * A pin turned into exact revisions without a checkout. A pin is a Chromium version (a tag, or a
