@@ -42,6 +42,17 @@ export interface CmakeRecipe {
   installComponents?: readonly string[];
 }
 
+/**
+ * Debug info that does not depend on where the source was preprocessed. BoringSSL compiles with -ggdb,
+ * and GCC's column numbers (DW_AT_decl_column, the line table's columns) count the characters of the
+ * text it compiles: from the source file they differ from those of preprocessed text (`g++ -E`
+ * collapses whitespace), which is what a distributed compiler compiles (distcc preprocesses here and
+ * ships the result). Without columns, a local compile, a ccache miss and a distcc compile of one unit
+ * give the same object (measured: identical with -gno-column-info, different without). A no-op for
+ * units compiled without -g. Part of the toolchain's flags, so of the identity and the prefix key.
+ */
+export const REPRODUCIBLE_DEBUG_FLAGS: readonly string[] = ['-gno-column-info'];
+
 /** The C++ standard quiche is compiled with; abseil's ABI (its std:: aliases) must agree with it. */
 export const CXX_STANDARD = '20';
 

@@ -70,7 +70,12 @@ export const standaloneConfigureStage = defineStage<AppContext, StandaloneConfig
         optimization: inputs.toolchain.flags[0],
       },
     });
-    const text = generateNinjaFile({ ...plan, pathFlags: prefixMapFlags(quicheCache(ctx.app), inputs.outDir) });
+    const text = generateNinjaFile({
+      ...plan,
+      // The toolchain's flags after the optimization (REPRODUCIBLE_DEBUG_FLAGS) go to quiche's compiles too.
+      extraCxxFlags: [...(plan.extraCxxFlags ?? []), ...inputs.toolchain.flags.slice(1)],
+      pathFlags: prefixMapFlags(quicheCache(ctx.app), inputs.outDir),
+    });
     await mkdir(inputs.outDir, { recursive: true });
     const written = await writeIfChanged(path.join(inputs.outDir, 'build.ninja'), text);
     const translationUnits = translationUnitCount(plan);
