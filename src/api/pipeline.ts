@@ -9,6 +9,7 @@ import { backendFor } from '../stages/backends/index.js';
 import { stagesFor } from '../stages/index.js';
 import { createAppContext, type AppContext } from '../stages/context.js';
 import { checkHost, type HostReport } from '../stages/host-check.js';
+import { withDistributedCheck } from '../stages/distributed.js';
 import { hostname } from 'node:os';
 import { isAlive } from '../process/proc.js';
 
@@ -127,5 +128,7 @@ export async function clean(options: CleanOptions = {}): Promise<{ forgotten: st
 }
 
 export async function doctor(options: ApiOptions = {}): Promise<HostReport> {
-  return checkHost(await resolveConfig(options));
+  const config = await resolveConfig(options);
+  // With distributed.engine set, also distcc and every host (probed as a build would).
+  return withDistributedCheck(config, await checkHost(config));
 }

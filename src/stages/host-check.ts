@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { exec } from '../process/exec.js';
 import { findOnPath } from '../process/find-on-path.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { formatDistributedReport, type DistributedReport } from '../distributed/setup.js';
 
 /**
  * Host checks with numbers, shared by the preflight stage and `build-quiche doctor`: free disk at
@@ -29,6 +30,8 @@ export interface HostReport {
   suggestedJobs: number;
   tools: ToolCheck[];
   root: boolean;
+  /** doctor with distributed.engine set: distcc and every host, probed (stages/distributed.ts). */
+  distributed?: DistributedReport;
   problems: string[];
   warnings: string[];
 }
@@ -194,5 +197,6 @@ export function formatHostReport(report: HostReport): string[] {
         `${mark(!t.problem)} ${t.name.padEnd(8)} ${t.found ? `${t.version ?? ''} (${t.path})` : 'not found'}${t.problem && t.found ? ` - ${t.problem}` : ''}`,
     ),
     `${report.root ? 'warn' : 'ok  '} user     ${report.root ? 'root' : `uid ${process.getuid?.()}`}`,
+    ...(report.distributed ? formatDistributedReport(report.distributed) : []),
   ];
 }

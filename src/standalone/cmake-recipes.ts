@@ -136,6 +136,20 @@ export function commonCacheArgs(toolchain: Toolchain, installPrefix: string, pat
 }
 
 /**
+ * What a distributed build adds to (or, switched off, clears from) a dependency's CMake cache: the
+ * launcher (distcc when ccache is off; CMake keeps a cache entry until it is overwritten, so a build tree
+ * resumed without distcc must lose it), and a `local` job pool for links and archives, whose depth is the
+ * local -j (CMAKE_JOB_POOLS / CMAKE_JOB_POOL_LINK; -j itself is sized for the remote hosts).
+ */
+export function distributedCacheArgs(toolchain: Pick<Toolchain, 'launcher'>, localPool: number | undefined): string[] {
+  return [
+    ...(toolchain.launcher ? [] : ['-DCMAKE_C_COMPILER_LAUNCHER=', '-DCMAKE_CXX_COMPILER_LAUNCHER=']),
+    localPool ? `-DCMAKE_JOB_POOLS=local=${localPool}` : '-DCMAKE_JOB_POOLS=',
+    localPool ? '-DCMAKE_JOB_POOL_LINK=local' : '-DCMAKE_JOB_POOL_LINK=',
+  ];
+}
+
+/**
  * The install directory name: `<name>-<commit12>-<key8>`, the key hashing the compiler, flags and
  * recipe (and the prefix names of what it was built against), so a change in any of them gets a fresh
  * prefix. Never an absolute path: the name is the same in every cache dir, so the headers' paths that

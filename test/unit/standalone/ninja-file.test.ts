@@ -52,6 +52,16 @@ describe('generateNinjaFile', () => {
     expect(generateNinjaFile({ ...base, launcher: undefined })).toMatch(/^cxx = g\+\+-12$/m);
   });
 
+  it('distributing: distcc as the launcher without ccache, links and protoc in a local pool', () => {
+    const text = generateNinjaFile({ ...base, launcher: 'distcc', localPool: 2 });
+    expect(text).toMatch(/^cxx = distcc g\+\+-12$/m);
+    expect(text).toMatch(/^pool local\n {2}depth = 2$/m);
+    expect(text).toMatch(/^rule link\n {2}command = g\+\+-12 -o \$out \$in \$libs\n {2}description = LINK \$out\n {2}pool = local$/m);
+    expect(text).toMatch(/^rule protoc\n.*\n.*\n {2}pool = local$/m);
+    expect(text).not.toMatch(/rule cxx\n(.*\n){0,4} {2}pool/);
+    expect(generateNinjaFile(base)).not.toMatch(/pool/);
+  });
+
   it('compiles a source shared by both programs once', () => {
     expect(generateNinjaFile(base).match(/^build obj\/quiche\/quiche\/b\.o:/gm)).toHaveLength(1);
   });

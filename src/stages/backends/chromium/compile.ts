@@ -7,6 +7,8 @@ import type { AppContext } from '../../context.js';
 import { depotToolsEnvFor } from './paths.js';
 import { jobsOf } from '../../host-check.js';
 import type { ConfigureOutput } from './configure.js';
+import { chromiumDistributedUse, distributedFor } from '../../distributed.js';
+import type { StepProgress } from '../../../tools/builder-output.js';
 
 export interface CompileInputs {
   outDir: string;
@@ -39,17 +41,21 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   },
   async run(ctx, inputs) {
     // -j is not an input (it does not change what gets built). preflight suggests the same number.
-    const jobs = jobsOf(ctx.app.config);
+    // With distributed.engine: cc_wrapper's environment and -j from the hosts (stages/distributed.ts).
+    const distributed = await distributedFor(ctx, chromiumDistributedUse(ctx.app, inputs.args));
+    const jobs = distributed?.jobs ?? jobsOf(ctx.app.config);
     const command = commandFor(ctx, inputs.builder);
+    const report = (progress: StepProgress) => ctx.report.progress(progress);
     const built = await build({
       exec: ctx.exec,
       command,
       outDir: inputs.outDir,
       targets: inputs.targets,
       jobs,
-      env: depotToolsEnvFor(ctx.app),
-      onProgress: (progress) => ctx.report.progress(progress),
+      env: { ...depotToolsEnvFor(ctx.app), ...distributed?.env },
+      onProgress: distributed ? distributed.progress(report) : report,
     });
+    distributed?.finish();
     throwIfFailed(built, command);
     const programs = inputs.targets.map((label) => ({ name: binaryName(label), label, file: binaryName(label) }));
     return { binaries: await describeBinaries(inputs.outDir, programs, 'Is the target an executable?'), steps: built.steps };

@@ -10,6 +10,7 @@ import { defineStage } from '../../../engine/stage.js';
 import { writeIfChanged } from '../../../util/fs.js';
 import { builderOfOutDir } from '../../../tools/builder.js';
 import { gnClean, gnGen, gnVersion, gnWarnings, type GnOptions } from '../../../tools/gn.js';
+import { withCcWrapper } from '../../distributed.js';
 
 export interface ConfigureInputs {
   outDir: string;
@@ -34,7 +35,8 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
     const { build } = app.config;
     return {
       outDir: path.join(checkout.repos.src.path, build.outDir),
-      argsGn: renderArgsGn(effectiveGnArgs(build.args, build.builder)),
+      // cc_wrapper when distributing (stages/distributed.ts): in args.gn, never in the identity.
+      argsGn: renderArgsGn(withCcWrapper(effectiveGnArgs(build.args, build.builder), app)),
       builder: build.builder,
       gn: build.gn ?? 'gn',
       gnVersion: upstream<ResolveOutput>('resolve').gnVersion,
@@ -59,7 +61,11 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
     }
     await writeIfChanged(path.join(inputs.outDir, 'args.gn'), inputs.argsGn);
     for (const warning of gnWarnings(await gnGen(gn, inputs.outDir))) ctx.report.note(`gn: ${warning}`);
-    return { outDir: inputs.outDir, builder: inputs.builder, args: effectiveGnArgs(ctx.app.config.build.args, inputs.builder) };
+    return {
+      outDir: inputs.outDir,
+      builder: inputs.builder,
+      args: withCcWrapper(effectiveGnArgs(ctx.app.config.build.args, inputs.builder), ctx.app),
+    };
   },
   async verify(_ctx, { inputs }) {
     const onDisk = await readFile(path.join(inputs.outDir, 'args.gn'), 'utf8').catch(() => undefined);

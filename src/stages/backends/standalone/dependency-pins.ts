@@ -138,5 +138,11 @@ async function detectToolchain(ctx: StageContext<AppContext>, inputs: Dependency
       throw new ConfigError('quiche.ccache is on, but ccache does not run.', { hint: "Install ccache, or set quiche.ccache to 'auto'." });
     }
   }
-  return { cc: inputs.cc, cxx: inputs.cxx, compilerId, flags: [inputs.optimization, ...REPRODUCIBLE_DEBUG_FLAGS], ...(launcher ? { launcher } : {}) };
+  return {
+    cc: inputs.cc,
+    cxx: inputs.cxx,
+    compilerId,
+    flags: [inputs.optimization, ...REPRODUCIBLE_DEBUG_FLAGS],
+    ...(launcher ? { launcher } : {}),
+  };
 }
