@@ -240,7 +240,7 @@ const distributed = z
       )
       .default([])
       .describe(
-        "distcc hosts as DISTCC_HOSTS spells them: '10.0.0.5/8,lzo' (TCP, 8 jobs at a time, compressed) or 'builder@10.0.0.6/8,lzo' (over ssh). Not localhost (it would compile here) and not pump mode (',cpp').",
+        "distcc hosts as DISTCC_HOSTS spells them: '10.0.0.5/8,lzo' (TCP, 8 jobs at a time, compressed), 'builder@10.0.0.6/8,lzo' (over ssh), 'localhost/2' (this machine compiles too, 2 at a time; distcc's advice unless it is under a fifth of the total). Not pump mode (',cpp').",
       ),
     onUnusableHost: z
       .enum(['skip', 'stop'])

@@ -5,7 +5,7 @@
  * pool. Pure functions: the stages and doctor put them together (setup.ts).
  */
 import type { DistccHost } from './hosts.js';
-import { remoteSlots } from './hosts.js';
+import { localSlots, remoteSlots } from './hosts.js';
 
 export type Launcher = 'ccache' | 'distcc';
 
@@ -38,10 +38,12 @@ export interface DistccEnvInput {
 
 /** The environment of a build that distributes (or, with no usable host, of one that compiles here through distcc). */
 export function distccEnv(input: DistccEnvInput): Record<string, string> {
-  const remote = input.hosts.length > 0;
+  const remote = remoteSlots(input.hosts) > 0;
   return {
     // No usable host: `localhost/N` makes a `distcc` launcher compile here, N at a time, without a daemon.
-    DISTCC_HOSTS: remote ? [...(input.globals ?? []), ...input.hosts.map((h) => h.spec)].join(' ') : `localhost/${input.localJobs}`,
+    DISTCC_HOSTS: remote
+      ? [...(input.globals ?? []), ...input.hosts.map((h) => h.spec)].join(' ')
+      : `localhost/${Math.max(input.localJobs, localSlots(input.hosts))}`,
     DISTCC_DIR: input.dir,
     DISTCC_LOG: input.log,
     DISTCC_FALLBACK: input.fallback ? '1' : '0',
@@ -51,12 +53,14 @@ export function distccEnv(input: DistccEnvInput): Record<string, string> {
 }
 
 /**
- * -j while distributing: twice the hosts' slots (distcc(1): "about twice the number of available server
- * CPUs", so a job is being preprocessed and shipped while the last one compiles), never below the local
- * -j; `configured` (distributed.jobs) wins. No usable host: the local -j.
+ * -j while distributing: twice the other machines' slots (distcc(1): "about twice the number of
+ * available server CPUs", so a job is being preprocessed and shipped while the last one compiles), plus
+ * localhost's slots when listed, never below the local -j; `configured` (distributed.jobs) wins. No
+ * usable remote host: the local -j.
  */
 export function distributedJobs(hosts: readonly DistccHost[], localJobs: number, configured?: number): number {
   if (configured !== undefined) return configured;
-  if (hosts.length === 0) return localJobs;
-  return Math.max(localJobs, 2 * remoteSlots(hosts));
+  const remote = remoteSlots(hosts);
+  if (remote === 0) return localJobs;
+  return Math.max(localJobs, 2 * remote + localSlots(hosts));
 }

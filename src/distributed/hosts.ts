@@ -2,7 +2,9 @@
  * distcc host specifications as DISTCC_HOSTS spells them (distcc(1), "HOST SPECIFICATIONS"), read into
  * what build-quiche needs: how to reach a host, how many jobs it takes at a time, and whether it is on
  * a private network. Only plain mode: pump mode (`,cpp`) preprocesses on the hosts and needs their
- * headers to match ours, which nothing checks; `localhost` compiles here, which is not distributing.
+ * headers to match ours, which nothing checks. `localhost[/N]` is this machine compiling too, N jobs at
+ * a time, without a daemon (distcc(1): list it first unless the client is weaker than a fifth of the
+ * whole; on a small cluster its cores are worth having).
  */
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.js';
@@ -11,12 +13,14 @@ import { ConfigError } from '../errors.js';
 export const DEFAULT_SLOTS = 4;
 /** distccd's port. */
 export const DISTCC_PORT = 3632;
+/** distcc's default slots for localhost. */
+export const DEFAULT_LOCAL_SLOTS = 2;
 
 export interface DistccHost {
   /** As written in the config; distcc names the host by this string in its log. */
   spec: string;
-  /** TCP to a distccd, or distccd started over ssh (`[USER]@HOST`). */
-  kind: 'tcp' | 'ssh';
+  /** TCP to a distccd, distccd started over ssh (`[USER]@HOST`), or this machine (`localhost`). */
+  kind: 'tcp' | 'ssh' | 'local';
   user?: string;
   /** Name or address. */
   host: string;
@@ -43,6 +47,11 @@ export function parseHostSpec(spec: string): DistccHost {
     new ConfigError(`distributed.hosts: '${spec}' ${why}.`, {
       hint: hint ?? "Write a distcc host as 'HOST[:PORT][/SLOTS][,lzo]' (TCP) or '[USER]@HOST[/SLOTS][,lzo]' (ssh).",
     });
+  const local = /^localhost(?:\/(\d+))?$/.exec(spec);
+  if (local) {
+    if (local[1] !== undefined && Number(local[1]) < 1) throw bad('has a slot count that is not a positive number');
+    return { spec, kind: 'local', host: 'localhost', port: 0, slots: local[1] ? Number(local[1]) : DEFAULT_LOCAL_SLOTS, options: [] };
+  }
   const [main = '', ...options] = spec.split(',');
   for (const option of options) {
     if (option === 'cpp') {
@@ -85,8 +94,8 @@ export function parseHostSpec(spec: string): DistccHost {
   if (!host || !/^[A-Za-z0-9.\-:]+$/.test(host)) throw bad('has no host name or address');
   if (host === 'localhost' || host === '127.0.0.1' || host === '::1') {
     throw bad(
-      'names this machine',
-      "distcc runs 'localhost' jobs here without a daemon: list other machines only (a daemon on this machine for tests: give its own address).",
+      'names this machine through a daemon',
+      "Write 'localhost/N' for compiles here (distcc runs them without a daemon); a daemon on this machine, for tests, by another of its addresses.",
     );
   }
   return { spec, kind: ssh ? 'ssh' : 'tcp', ...(user ? { user } : {}), host, port, slots, options };
@@ -96,9 +105,14 @@ export function parseHostSpec(spec: string): DistccHost {
 export function parseHostList(specs: readonly string[]): HostList {
   const globals = specs.filter((s) => GLOBALS.test(s));
   const hosts = specs.filter((s) => !GLOBALS.test(s)).map(parseHostSpec);
+  if (hosts.length && hosts.every((h) => h.kind === 'local')) {
+    throw new ConfigError('distributed.hosts names only localhost.', {
+      hint: 'List the other machines to compile on (localhost adds this one).',
+    });
+  }
   const seen = new Set<string>();
   for (const host of hosts) {
-    const key = `${host.kind}:${host.user ?? ''}@${host.host}:${host.port}`;
+    const key = host.kind === 'local' ? 'local' : `${host.kind}:${host.user ?? ''}@${host.host}:${host.port}`;
     if (seen.has(key))
       throw new ConfigError(`distributed.hosts names ${host.host} twice.`, {
         hint: 'List each host once; its /SLOTS says how many jobs it takes.',
@@ -109,10 +123,14 @@ export function parseHostList(specs: readonly string[]): HostList {
 }
 
 /** The name distcc's log uses for a host ("compile x.cc on 10.0.0.5/8,lzo completed ok"), shortened. */
-export const hostLabel = (host: Pick<DistccHost, 'host' | 'port'>) => (host.port === DISTCC_PORT ? host.host : `${host.host}:${host.port}`);
+export const hostLabel = (host: Pick<DistccHost, 'host' | 'port'>) =>
+  host.port === DISTCC_PORT || host.port === 0 ? host.host : `${host.host}:${host.port}`;
 
-/** Jobs the hosts take at a time. */
-export const remoteSlots = (hosts: readonly DistccHost[]) => hosts.reduce((sum, h) => sum + h.slots, 0);
+/** Jobs the other machines take at a time. */
+export const remoteSlots = (hosts: readonly DistccHost[]) => hosts.filter((h) => h.kind !== 'local').reduce((sum, h) => sum + h.slots, 0);
+
+/** Jobs this machine compiles at a time when `localhost/N` is listed (0 when not). */
+export const localSlots = (hosts: readonly DistccHost[]) => hosts.filter((h) => h.kind === 'local').reduce((sum, h) => sum + h.slots, 0);
 
 const v4 = (address: string) => address.split('.').map(Number) as [number, number, number, number];
 

@@ -87,7 +87,7 @@ export async function distributedFor(ctx: StageContext<AppContext>, use: Distrib
   if (first) {
     const usable = setup.usable.map(hostLabel);
     ctx.report.note(
-      usable.length
+      setup.usable.some((h) => h.kind !== 'local')
         ? `distcc: ${usable.length} of ${setup.verdicts.length} host(s) usable (${usable.join(', ')}; probe identical), -j ${setup.jobs}, links here ${setup.localJobs} at a time`
         : `distcc: no usable host; compiling here (-j ${setup.jobs})`,
     );
@@ -105,7 +105,7 @@ export async function distributedFor(ctx: StageContext<AppContext>, use: Distrib
     globals: setup.env.DISTCC_HOSTS!.split(' ').filter((s) => s.startsWith('--')),
   });
   const tail = new DistccLogTail(logFile);
-  const remote = setup.usable.length > 0;
+  const remote = setup.usable.some((h) => h.kind !== 'local');
   return {
     env,
     jobs: setup.jobs,

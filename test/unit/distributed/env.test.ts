@@ -33,6 +33,10 @@ describe('the build environment of a distributed build', () => {
     const env = distccEnv({ hosts: [], dir: '/d', log: '/l', fallback: true, viaCcache: true, localJobs: 3 });
     expect(env.DISTCC_HOSTS).toBe('localhost/3');
     expect(env.CCACHE_PREFIX).toBeUndefined();
+    expect(
+      distccEnv({ hosts: [parseHostSpec('localhost/1')], dir: '/d', log: '/l', fallback: true, viaCcache: true, localJobs: 3 })
+        .DISTCC_HOSTS,
+    ).toBe('localhost/3');
   });
 
   it('-j is twice the remote slots, never below the local -j; the setting wins', () => {
@@ -40,5 +44,8 @@ describe('the build environment of a distributed build', () => {
     expect(distributedJobs([parseHostSpec('10.0.0.5/1')], 4)).toBe(4);
     expect(distributedJobs([], 2)).toBe(2);
     expect(distributedJobs(hosts, 2, 7)).toBe(7);
+    // localhost/N: this machine's slots on top (distcc runs them without a daemon).
+    expect(distributedJobs([parseHostSpec('localhost/1'), parseHostSpec('10.0.0.5/2')], 1)).toBe(5);
+    expect(distributedJobs([parseHostSpec('localhost/1')], 2)).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { hostLabel, isPrivateAddress, parseHostList, parseHostSpec, remoteSlots } from '../../../src/distributed/hosts.js';
+import { hostLabel, isPrivateAddress, localSlots, parseHostList, parseHostSpec, remoteSlots } from '../../../src/distributed/hosts.js';
 
 describe('distcc host specs', () => {
   it('reads TCP hosts: address or name, port, slots, options', () => {
@@ -30,10 +30,19 @@ describe('distcc host specs', () => {
 
   it('refuses pump mode, this machine, unknown options and bad slot counts, naming the spec', () => {
     expect(() => parseHostSpec('10.0.0.5/8,cpp,lzo')).toThrow(/pump mode/);
-    expect(() => parseHostSpec('localhost/2')).toThrow(ConfigError);
-    expect(() => parseHostSpec('127.0.0.1')).toThrow(/names this machine/);
+    expect(() => parseHostSpec('127.0.0.1')).toThrow(ConfigError);
+    expect(() => parseHostSpec('127.0.0.1/2')).toThrow(/names this machine through a daemon/);
     expect(() => parseHostSpec('10.0.0.5,fast')).toThrow(/fast/);
     expect(() => parseHostSpec('10.0.0.5/0')).toThrow(/slot count/);
+  });
+
+  it('reads localhost/N as this machine compiling too, never alone', () => {
+    expect(parseHostSpec('localhost/3')).toMatchObject({ kind: 'local', host: 'localhost', slots: 3 });
+    expect(parseHostSpec('localhost')).toMatchObject({ kind: 'local', slots: 2 });
+    const list = parseHostList(['localhost/1', '10.0.0.5/8']);
+    expect([remoteSlots(list.hosts), localSlots(list.hosts)]).toEqual([8, 1]);
+    expect(hostLabel(list.hosts[0]!)).toBe('localhost');
+    expect(() => parseHostList(['localhost/2'])).toThrow(/only localhost/);
   });
 
   it('keeps global options apart and refuses a host listed twice', () => {
