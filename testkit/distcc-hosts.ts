@@ -91,15 +91,22 @@ export function cleanDistccHosts(prefix: string): void {
   }
 }
 
-/** Puts a process (and its future children) into a cpuset of CPUs `cpus` (cgroup v1), named `<prefix>/<name>`. */
-export function pinToCpus(prefix: string, name: string, cpus: string, pid: number): void {
-  const dir = `/sys/fs/cgroup/cpuset/${prefix}/${name}`;
+/** A cgroup v1 cpuset `<prefix>/<name>` of CPUs `cpus`; returns its tasks file (write a pid to move it in). */
+export function makeCpuset(prefix: string, name: string, cpus: string): string {
+  const root = '/sys/fs/cgroup/cpuset';
+  const dir = `${root}/${prefix}/${name}`;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`/sys/fs/cgroup/cpuset/${prefix}/cpuset.cpus`, readFileSync('/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8'));
-  writeFileSync(`/sys/fs/cgroup/cpuset/${prefix}/cpuset.mems`, readFileSync('/sys/fs/cgroup/cpuset/cpuset.mems', 'utf8'));
+  const mems = readFileSync(`${root}/cpuset.mems`, 'utf8');
+  writeFileSync(`${root}/${prefix}/cpuset.cpus`, readFileSync(`${root}/cpuset.cpus`, 'utf8'));
+  writeFileSync(`${root}/${prefix}/cpuset.mems`, mems);
   writeFileSync(`${dir}/cpuset.cpus`, cpus);
-  writeFileSync(`${dir}/cpuset.mems`, readFileSync('/sys/fs/cgroup/cpuset/cpuset.mems', 'utf8'));
-  writeFileSync(`${dir}/tasks`, String(pid));
+  writeFileSync(`${dir}/cpuset.mems`, mems);
+  return `${dir}/tasks`;
+}
+
+/** Puts a process (and its future children) into the cpuset `<prefix>/<name>` of CPUs `cpus`. */
+export function pinToCpus(prefix: string, name: string, cpus: string, pid: number): void {
+  writeFileSync(makeCpuset(prefix, name, cpus), String(pid));
 }
 
 export async function startDistccHosts(options: DistccHostsOptions): Promise<DistccHosts> {
