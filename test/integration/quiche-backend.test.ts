@@ -121,7 +121,12 @@ describe.skipIf(!!SKIP_REASON)('quiche backend against the real upstream sources
         origin: 'override',
         declared: expect.stringContaining('gurl/archive/94ff147fe0b9'),
       });
-      expect(deps.toolchain).toMatchObject({ cc: 'gcc-12', cxx: 'g++-12', flags: ['-O1', '-gno-column-info'], compilerId: expect.stringMatching(/g\+\+/) });
+      expect(deps.toolchain).toMatchObject({
+        cc: 'gcc-12',
+        cxx: 'g++-12',
+        flags: ['-O1', '-gno-column-info'],
+        compilerId: expect.stringMatching(/g\+\+/),
+      });
     }));
 
   it('quiche.revision with the chromium backend is a config error that says which backend builds a quiche commit', () =>
