@@ -113,6 +113,15 @@ export interface DistributedReport {
   warnings: string[];
 }
 
+/**
+ * The warning for a TCP host with an address outside private ranges (none for ssh hosts, localhost, or
+ * a name that did not resolve: the probe reports that one).
+ */
+export function publicHostWarning(host: DistccHost, addresses: readonly string[]): string | undefined {
+  if (host.kind !== 'tcp' || addresses.length === 0 || addresses.every(isPrivateAddress)) return undefined;
+  return `distcc host ${hostLabel(host)} (${addresses.join(', ')}) is outside private address ranges and reached over plain TCP: its distccd runs a compiler for anyone it --allows, and sources and objects cross unencrypted. Use ssh mode ('user@${host.host}/${host.slots}') or a private network (docs/distributed.md, "Security").`;
+}
+
 /** Addresses of a host name (the address itself for an address). */
 async function addressesOf(host: string): Promise<string[]> {
   if (isIP(host)) return [host];
@@ -154,11 +163,8 @@ export async function checkDistributed(options: Omit<PrepareOptions, 'distccDir'
     if (host.kind === 'tcp') {
       report.addresses = await addressesOf(host.host);
       report.private = report.addresses.length > 0 && report.addresses.every(isPrivateAddress);
-      if (report.addresses.length && !report.private) {
-        warnings.push(
-          `distcc host ${hostLabel(host)} (${report.addresses.join(', ')}) is outside private address ranges and reached over plain TCP: its distccd runs a compiler for anyone it --allows, and sources and objects cross unencrypted. Use ssh mode ('user@${host.host}/${host.slots}') or a private network (docs/distributed.md, "Security").`,
-        );
-      }
+      const warning = publicHostWarning(host, report.addresses);
+      if (warning) warnings.push(warning);
     }
     if (!verdict.usable) {
       const line = `distcc host ${hostLabel(host)}: ${verdict.reason}`;

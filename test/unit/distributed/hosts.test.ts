@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { hostLabel, isPrivateAddress, localSlots, parseHostList, parseHostSpec, remoteSlots } from '../../../src/distributed/hosts.js';
+import { publicHostWarning } from '../../../src/distributed/setup.js';
 
 describe('distcc host specs', () => {
   it('reads TCP hosts: address or name, port, slots, options', () => {
@@ -74,5 +75,16 @@ describe('distcc host specs', () => {
       expect(isPrivateAddress(a), a).toBe(true);
     for (const a of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '100.128.0.1', '2001:db8::1', 'builder2'])
       expect(isPrivateAddress(a), a).toBe(false);
+  });
+
+  it('doctor warns about a TCP host outside private ranges, never about ssh hosts or localhost', () => {
+    expect(publicHostWarning(parseHostSpec('build.example.org/8,lzo'), ['203.0.113.7'])).toMatch(
+      /^distcc host build\.example\.org \(203\.0\.113\.7\) is outside private address ranges and reached over plain TCP.*ssh mode \('user@build\.example\.org\/8'\)/,
+    );
+    expect(publicHostWarning(parseHostSpec('build.example.org/8'), ['10.0.0.5', '203.0.113.7'])).toBeDefined();
+    expect(publicHostWarning(parseHostSpec('10.0.0.5/8'), ['10.0.0.5'])).toBeUndefined();
+    expect(publicHostWarning(parseHostSpec('alice@203.0.113.7/8'), ['203.0.113.7'])).toBeUndefined();
+    expect(publicHostWarning(parseHostSpec('localhost/2'), ['127.0.0.1'])).toBeUndefined();
+    expect(publicHostWarning(parseHostSpec('nowhere.invalid/2'), [])).toBeUndefined();
   });
 });
