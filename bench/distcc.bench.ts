@@ -244,12 +244,14 @@ try {
     'quiche',
     compileCommands(real.outDir).filter((c) => c.source.includes('/quiche/')),
   );
-  // protoc and the links, from the real build's .ninja_log (a sample run does not link).
-  const serialQuiche = sum(
-    [...ninjaLog(real.outDir).entries()].filter(([o]) => o.startsWith('bin/') || o.startsWith('gen/')).map(([, d]) => d),
-  );
-  const quichePhase: PhaseCosts = { name: 'quiche', units: quicheUnits, ...quicheCosts, serial: serialQuiche };
-  phases.push(quichePhase);
+  // protoc and the links, from the real build's .ninja_log; a sample run links nothing.
+  const realLog = [...ninjaLog(real.outDir).entries()];
+  const protoc = sum(realLog.filter(([o]) => o.startsWith('gen/')).map(([, d]) => d));
+  const links = sum(realLog.filter(([o]) => o.startsWith('bin/')).map(([, d]) => d));
+  const quichePhase: PhaseCosts = { name: 'quiche', units: quicheUnits, ...quicheCosts, serial: protoc + (unitsWanted > 0 ? 0 : links) };
+  // The full build's quiche phase, for the model (a sample measures fewer units).
+  const allUnits = [...realNinja.matchAll(/^build \S+\.o: cxx /gm)].length;
+  phases.push({ ...quichePhase, units: allUnits, serial: protoc + links });
 
   // The measured points against the model (the quiche phase as run above).
   const predictedLocal = predictPhase(quichePhase, { clientCores: 1, workers: 0 }).seconds;
