@@ -178,7 +178,13 @@ try {
     await scenario(
       'warm ccache + distcc',
       `ccache ${cxx}`,
-      { ...ccacheEnv, CCACHE_PREFIX: 'distcc', DISTCC_HOSTS: hostList.map((h) => h.spec).join(' '), DISTCC_FALLBACK: '0' },
+      {
+        ...ccacheEnv,
+        CCACHE_PREFIX: 'distcc',
+        CCACHE_DEPEND: '1',
+        DISTCC_HOSTS: hostList.map((h) => h.spec).join(' '),
+        DISTCC_FALLBACK: '0',
+      },
       jobs,
       true,
     );

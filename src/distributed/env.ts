@@ -48,7 +48,10 @@ export function distccEnv(input: DistccEnvInput): Record<string, string> {
     DISTCC_LOG: input.log,
     DISTCC_FALLBACK: input.fallback ? '1' : '0',
     // ccache hashes the compiler, never the prefix: a hit from a local build serves a distributed one.
-    ...(input.viaCcache && remote ? { CCACHE_PREFIX: 'distcc' } : {}),
+    // Depend mode: on a miss ccache would otherwise run the preprocessor for its hash and distcc run it
+    // again (measured: two local preprocessings per miss); with it ccache hashes the compiler's depfile
+    // (the build passes -MMD / -MD) and distcc's is the only one. The object is the same.
+    ...(input.viaCcache && remote ? { CCACHE_PREFIX: 'distcc', CCACHE_DEPEND: '1' } : {}),
   };
 }
 

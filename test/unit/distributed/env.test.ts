@@ -20,6 +20,8 @@ describe('the build environment of a distributed build', () => {
       DISTCC_LOG: '/c/l',
       DISTCC_FALLBACK: '1',
       CCACHE_PREFIX: 'distcc',
+      // One local preprocessing per miss (distcc's), not two.
+      CCACHE_DEPEND: '1',
     });
   });
 
