@@ -83,13 +83,13 @@ export function spread<T>(list: readonly T[], count: number): T[] {
 
 /**
  * A command (a shell string, as ninja runs it) rewritten to compile directly (no ccache), with the object
- * going to `out` (an absolute path), no depfile, `extraFlags` after the compiler and, when given,
- * `prefix` (e.g. 'distcc') in front of it. Run it with `sh -c` in command.dir.
+ * going to `out` (an absolute path), no depfile, `extraFlags` at the end (after the build's own, as the
+ * toolchain's release flags come after a CMake project's: `-g0` after BoringSSL's `-ggdb`) and, when
+ * given, `prefix` (e.g. 'distcc') in front. Run it with `sh -c` in command.dir.
  */
 export function retarget(command: CompileCommand, out: string, prefix = '', extraFlags: readonly string[] = []): string {
   let cmd = command.command.replace(/^(\S*\/)?(ccache|distcc)\s+/, '');
   cmd = cmd.replace(/\s-o\s+\S+/, ` -o '${out}'`);
   cmd = cmd.replace(/\s-M[FTQ]\s+\S+/g, '').replace(/\s-MM?D(?=\s)/g, '');
-  const [compiler, rest] = [cmd.slice(0, cmd.search(/\s/)), cmd.slice(cmd.search(/\s/))];
-  return `${prefix ? `${prefix} ` : ''}${compiler}${extraFlags.length ? ` ${extraFlags.join(' ')}` : ''}${rest}`;
+  return `${prefix ? `${prefix} ` : ''}${cmd}${extraFlags.length ? ` ${extraFlags.join(' ')}` : ''}`;
 }

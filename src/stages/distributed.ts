@@ -157,7 +157,7 @@ export function distributedUseOf(app: AppContext): DistributedUse {
     const { quiche } = config;
     return {
       compilers: config.distributed.compilers ?? [quiche.cc, quiche.cxx],
-      flags: [quiche.optimization, ...REPRODUCIBLE_DEBUG_FLAGS, '-g'],
+      flags: [quiche.optimization, ...REPRODUCIBLE_DEBUG_FLAGS],
       viaCcache: quiche.ccache !== 'off',
     };
   }

@@ -43,15 +43,18 @@ export interface CmakeRecipe {
 }
 
 /**
- * Debug info that does not depend on where the source was preprocessed. BoringSSL compiles with -ggdb,
- * and GCC's column numbers (DW_AT_decl_column, the line table's columns) count the characters of the
- * text it compiles: from the source file they differ from those of preprocessed text (`g++ -E`
- * collapses whitespace), which is what a distributed compiler compiles (distcc preprocesses here and
- * ships the result). Without columns, a local compile, a ccache miss and a distcc compile of one unit
- * give the same object (measured: identical with -gno-column-info, different without). A no-op for
- * units compiled without -g. Part of the toolchain's flags, so of the identity and the prefix key.
+ * No debug info, in any object: quiche, abseil and protobuf compile without -g (Release), and only
+ * BoringSSL's CMake adds -ggdb; `-g0` after it (the toolchain's flags come after a project's own) takes it
+ * out. Debug info generated from a source file differs from debug info generated from its preprocessed
+ * text, which is what a distributed compiler compiles (distcc, icecream and ccache with CCACHE_PREFIX
+ * preprocess here and compile the result): the column numbers (`g++ -E` collapses whitespace) and, where
+ * a macro expands into a statement, the line table's rows (measured on BoringSSL's err.cc: `errno` in
+ * ERR_clear_system_error; and bcm.cc). With -g0 a local compile, a ccache miss and a distcc compile of
+ * one unit give the same object (measured: identical; with -ggdb, or -ggdb -gno-column-info, not). The
+ * Chromium backend's default (symbol_level = 0) has none either. Part of the toolchain's flags, so of the
+ * identity and the prefix key.
  */
-export const REPRODUCIBLE_DEBUG_FLAGS: readonly string[] = ['-gno-column-info'];
+export const REPRODUCIBLE_DEBUG_FLAGS: readonly string[] = ['-g0'];
 
 /** The C++ standard quiche is compiled with; abseil's ABI (its std:: aliases) must agree with it. */
 export const CXX_STANDARD = '20';

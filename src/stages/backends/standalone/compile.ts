@@ -51,7 +51,7 @@ export const standaloneCompileStage = defineStage<AppContext, StandaloneCompileI
     const { toolchain } = ctx.upstream<DependencyPinsOutput>('dependency-pins');
     const distributed = await distributedFor(ctx, {
       compilers: [toolchain.cc, toolchain.cxx],
-      flags: [...toolchain.flags, '-g'],
+      flags: [...toolchain.flags],
       viaCcache: toolchain.launcher === 'ccache',
     });
     const report = (progress: StepProgress) => ctx.report.progress(progress);

@@ -63,7 +63,7 @@ export const dependencyBuildsStage = defineStage<AppContext, DependencyBuildsInp
     const engine = () =>
       (distributed ??= distributedFor(ctx, {
         compilers: [inputs.toolchain.cc, inputs.toolchain.cxx],
-        flags: [...inputs.toolchain.flags, '-g'],
+        flags: [...inputs.toolchain.flags],
         viaCcache: inputs.toolchain.launcher === 'ccache',
       }));
     const prefixes: Partial<Record<CmakeDependency, string>> = {};

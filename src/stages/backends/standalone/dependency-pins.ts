@@ -51,7 +51,7 @@ export const dependencyPinsStage = defineStage<AppContext, DependencyPinsInputs,
   // Its id until the stage files were named by stage id: a cache made before keeps its record and guard.
   formerIds: ['quiche-deps'],
   // 2: records each dependency's canonical URL (the identity no longer names a mirror).
-  // 3: the toolchain's flags add REPRODUCIBLE_DEBUG_FLAGS (debug info without columns).
+  // 3: the toolchain's flags add REPRODUCIBLE_DEBUG_FLAGS (-g0: no debug info, BoringSSL's neither).
   version: 3,
   title: "Resolve quiche's dependencies (MODULE.bazel)",
   after: ['resolve'],
