@@ -10,7 +10,7 @@
  * - a daemon killed mid-build (fallback on) costs only its jobs: the build finishes, identical.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,10 @@ import { doctor } from '../../src/api/pipeline.js';
 import type { UserConfig } from '../../src/config/schema.js';
 import type { PipelineEvent } from '../../src/engine/events.js';
 import { countDistccLines, remoteTotal } from '../../src/distributed/log.js';
+import { distccEnv } from '../../src/distributed/env.js';
+import { parseHostSpec } from '../../src/distributed/hosts.js';
+import { commonCacheArgs, distributedCacheArgs } from '../../src/standalone/cmake-recipes.js';
+import { build as cmakeBuild, configure as cmakeConfigure } from '../../src/tools/cmake.js';
 import { offlineConfig, resolved, runBuild, startWorld, workspace, type World } from '../../testkit/world.js';
 import { distccSkipReason, otherCompilerDir, startDistccHosts, type DistccHosts } from '../support/distcc-hosts.js';
 
@@ -144,5 +148,47 @@ describe.skipIf(!!SKIP)('distcc across network namespaces', () => {
     expect(counts.remote[b!.spec] ?? 0).toBeGreaterThan(0);
     console.log(`killed host 1 after ${killedAfter} compile(s): ${JSON.stringify(counts)}`);
     expect(await tarballSha(dir)).toBe(localSha);
+  });
+
+  it("the dependencies' CMake wiring: ccache first, its misses through distcc in depend mode, archives and links in the local pool", async () => {
+    const [a, b] = hosts.daemons;
+    const dir = path.join(ws.dir, 'cmake');
+    const source = path.join(dir, 'src');
+    await mkdir(source, { recursive: true });
+    await writeFile(
+      path.join(source, 'CMakeLists.txt'),
+      'cmake_minimum_required(VERSION 3.16)\nproject(p C CXX)\nadd_library(lib STATIC a.cc b.cc c.c)\nadd_executable(app main.cc)\ntarget_link_libraries(app lib)\n',
+    );
+    for (const [file, text] of [
+      ['a.cc', 'int a() { return 1; }\n'],
+      ['b.cc', '#include <string>\nstd::string b() { return "b"; }\n'],
+      ['c.c', 'int c(void) { return 3; }\n'],
+      ['main.cc', 'int a(); int main() { return a() - 1; }\n'],
+    ])
+      await writeFile(path.join(source, file!), text!);
+    const toolchain = { cc: 'gcc-12', cxx: 'g++-12', compilerId: 'g++-12', flags: ['-O1', '-g0'], launcher: 'ccache' };
+    const state = path.join(dir, 'distcc');
+    await mkdir(state, { recursive: true });
+    const log = path.join(dir, 'distcc.log');
+    const env = {
+      CCACHE_DIR: path.join(dir, 'ccache'),
+      ...distccEnv({ hosts: [a!, b!].map((d) => parseHostSpec(d.spec)), dir: state, log, fallback: false, viaCcache: true, localJobs: 1 }),
+    };
+    const tree = path.join(dir, 'build');
+    await cmakeConfigure(
+      ['-S', source, '-B', tree, ...commonCacheArgs(toolchain, path.join(dir, 'prefix')), ...distributedCacheArgs(toolchain, 1)],
+      { env },
+    );
+    expect(await readFile(path.join(tree, 'CMakeFiles', 'rules.ninja'), 'utf8')).toMatch(/^pool local\n {2}depth = 1$/m);
+    // The archive and the link are in it.
+    const ninja = await readFile(path.join(tree, 'build.ninja'), 'utf8');
+    expect(ninja).toMatch(/^build liblib\.a: [^\n]*\n(?: {2}.*\n)*? {2}pool = local$/m);
+    expect(ninja).toMatch(/^build app: [^\n]*\n(?: {2}.*\n)*? {2}pool = local$/m);
+    await cmakeBuild(tree, { env, jobs: 4 });
+    const counts = countDistccLines(await readFile(log, 'utf8'));
+    // Four units, every one a ccache miss compiled on a daemon; the archive and the link stayed here.
+    expect(remoteTotal(counts)).toBe(4);
+    expect(counts.local).toBe(0);
+    expect(env).toMatchObject({ CCACHE_PREFIX: 'distcc', CCACHE_DEPEND: '1' });
   });
 });

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNinjaFile, translationUnitCount, type NinjaInputs } from '../../../src/standalone/ninja-file.js';
 import { allSources, parseSourceList, programSources, PROGRAMS } from '../../../src/standalone/source-list.js';
@@ -60,6 +64,17 @@ describe('generateNinjaFile', () => {
     expect(text).toMatch(/^rule protoc\n.*\n.*\n {2}pool = local$/m);
     expect(text).not.toMatch(/rule cxx\n(.*\n){0,4} {2}pool/);
     expect(generateNinjaFile(base)).not.toMatch(/pool/);
+  });
+
+  it('the pool is one ninja reads: link and protoc in it, compiles not', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bq-ninja-pool-'));
+    try {
+      writeFileSync(path.join(dir, 'build.ninja'), generateNinjaFile({ ...base, launcher: 'distcc', localPool: 2 }));
+      const rules = execFileSync('ninja', ['-C', dir, '-t', 'rules'], { encoding: 'utf8' });
+      expect(rules.split('\n').filter(Boolean).sort()).toEqual(['cxx', 'link', 'phony', 'protoc']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('compiles a source shared by both programs once', () => {
