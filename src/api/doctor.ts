@@ -1,6 +1,8 @@
 /**
  * `build-quiche doctor`: the host checks with numbers (disk, memory, cores, tools) that preflight runs
- * before every build. `doctor()` itself sits with the other pipeline commands in pipeline.ts.
+ * before every build, and with distributed.engine set, distcc and every host probed as a build would.
+ * `doctor()` itself sits with the other pipeline commands in pipeline.ts.
  */
 export { doctor } from './pipeline.js';
 export { formatHostReport, type HostReport, type ToolCheck } from '../stages/host-check.js';
+export type { DistributedReport } from '../distributed/setup.js';
