@@ -16,8 +16,8 @@ const LAYERS = {
   // The library's face and the CLI reach everything through src/api/.
   index:      ['api', 'config', 'docker/errors.ts'],
   cli:        ['api', 'config', 'util'],
-  api:        ['stages', 'engine', 'lab', 'patches', 'publish', 'artifacts', 'smoke', 'pins', 'chromium', 'standalone', 'docker', 'tools', 'config', 'process', 'util'],
-  stages:     ['engine', 'patches', 'publish', 'artifacts', 'smoke', 'pins', 'chromium', 'standalone', 'tools', 'config', 'process', 'util'],
+  api:        ['stages', 'engine', 'lab', 'patches', 'publish', 'artifacts', 'smoke', 'pins', 'chromium', 'standalone', 'distributed', 'docker', 'tools', 'config', 'process', 'util'],
+  stages:     ['engine', 'patches', 'publish', 'artifacts', 'smoke', 'pins', 'chromium', 'standalone', 'distributed', 'tools', 'config', 'process', 'util'],
   // Domain: what the stages and the api use; never the stages, the engine, the api or the CLI.
   lab:        ['artifacts', 'smoke', 'config', 'process', 'util'],
   patches:    ['pins', 'chromium', 'tools', 'process', 'util'],
@@ -27,6 +27,7 @@ const LAYERS = {
   smoke:      ['artifacts', 'config', 'process', 'util'],
   chromium:   ['tools', 'config', 'process', 'util'],
   standalone: ['tools', 'config', 'process', 'util'],
+  distributed: ['tools', 'config', 'process', 'util'],
   // `--docker` re-runs the CLI in a container and releases a dead container's run lock: it sits on the engine.
   docker:     ['engine', 'config', 'process', 'util'],
   // The generic engine, and the adapters and helpers under everything.

@@ -9,6 +9,7 @@ import { backendFor } from '../stages/backends/index.js';
 import { stagesFor } from '../stages/index.js';
 import { createAppContext, type AppContext } from '../stages/context.js';
 import { checkHost, type HostReport } from '../stages/host-check.js';
+import { withDistributedCheck } from '../stages/distributed.js';
 import { hostname } from 'node:os';
 import { isAlive } from '../process/proc.js';
 import { exec } from '../process/exec.js';
@@ -139,5 +140,6 @@ export async function doctor(options: ApiOptions = {}): Promise<HostReport> {
     report.problems.push(...report.remoteExecution.problems);
     report.warnings.push(...report.remoteExecution.warnings);
   }
-  return report;
+  // With distributed.engine set, also distcc and every host (probed as a build would).
+  return withDistributedCheck(config, report);
 }

@@ -218,6 +218,70 @@ const quiche = z
   })
   .prefault({});
 
+/**
+ * A distributed compiler for the compile steps (docs/distributed.md). Never part of the build identity:
+ * a build that ran on other machines gives the same bytes, which the probe checks per host.
+ */
+const distributed = z
+  .strictObject({
+    engine: z
+      .enum(['none', 'distcc'])
+      .default('none')
+      .describe(
+        "'distcc': compile on the hosts below (plain mode: preprocessing stays here, links stay here; with ccache, ccache runs first and hands its misses to distcc). 'none': compile here only.",
+      ),
+    hosts: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(--randomize|--localslots_cpp=\d+|[^\s@/,:]*@?[A-Za-z0-9.\-[\]:]+(\/\d+)?(,[a-z]+)*)$/,
+            "a distcc host: 'HOST[:PORT][/SLOTS][,lzo]' (TCP) or '[USER]@HOST[/SLOTS][,lzo]' (ssh)",
+          ),
+      )
+      .default([])
+      .describe(
+        "distcc hosts as DISTCC_HOSTS spells them: '10.0.0.5/8,lzo' (TCP, 8 jobs at a time, compressed), 'builder@10.0.0.6/8,lzo' (over ssh), 'localhost/2' (this machine compiles too, 2 at a time; distcc's advice unless it is under a fifth of the total). Not pump mode (',cpp').",
+      ),
+    onUnusableHost: z
+      .enum(['skip', 'stop'])
+      .default('skip')
+      .describe(
+        "A host that does not answer, refuses our compiler or compiles the probe to other bytes than this machine: 'skip' names it and builds without it; 'stop' stops the run.",
+      ),
+    fallback: z
+      .boolean()
+      .default(true)
+      .describe(
+        'A job whose host fails is compiled here instead (DISTCC_FALLBACK). Off: such a job fails the build, so nothing compiles here unnoticed.',
+      ),
+    jobs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("-j while distributing. Default: twice the usable hosts' slots (distcc's rule of thumb), at least the local -j."),
+    localJobs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'Links, archives and protoc run here, this many at a time (a ninja pool). Default: the local -j (build.jobs, else cores and RAM).',
+      ),
+    compilers: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        "Compilers the probe checks on every host. Default: quiche.cc and quiche.cxx with backend 'quiche'; gcc and g++ with backend 'chromium' (what cc_wrapper prefixes in a g++ toolchain).",
+      ),
+  })
+  .prefault({})
+  .refine((d) => d.engine === 'none' || d.hosts.some((h) => !h.startsWith('--')), {
+    message: 'distributed.engine is set but distributed.hosts names no host',
+    path: ['hosts'],
+  });
+
 const dirStore = z.strictObject({
   type: z.literal('dir'),
   path: z.string().optional().describe('Directory holding artifacts and index.json. Default: <distDir>/store.'),
@@ -274,6 +338,7 @@ export const configSchema = z
     patches,
     build,
     smoke,
+    distributed,
     publish: z
       .array(storeSchema)
       .default([{ type: 'dir' }])

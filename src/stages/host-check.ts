@@ -7,6 +7,7 @@ import { exec } from '../process/exec.js';
 import { findOnPath } from '../process/find-on-path.js';
 import { formatRemoteExecutionCheck, type RemoteExecutionCheck } from '../chromium/remote-execution-check.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { formatDistributedReport, type DistributedReport } from '../distributed/setup.js';
 
 /**
  * Host checks with numbers, shared by the preflight stage and `build-quiche doctor`: free disk at
@@ -30,6 +31,8 @@ export interface HostReport {
   suggestedJobs: number;
   tools: ToolCheck[];
   root: boolean;
+  /** doctor with distributed.engine set: distcc and every host, probed (stages/distributed.ts). */
+  distributed?: DistributedReport;
   problems: string[];
   warnings: string[];
   /** `doctor` with remoteExecution: the REAPI endpoint and the credential helper (chromium/remote-execution-check.ts). */
@@ -198,5 +201,6 @@ export function formatHostReport(report: HostReport): string[] {
     ),
     `${report.root ? 'warn' : 'ok  '} user     ${report.root ? 'root' : `uid ${process.getuid?.()}`}`,
     ...(report.remoteExecution ? formatRemoteExecutionCheck(report.remoteExecution) : []),
+    ...(report.distributed ? formatDistributedReport(report.distributed) : []),
   ];
 }

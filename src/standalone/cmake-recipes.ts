@@ -42,6 +42,20 @@ export interface CmakeRecipe {
   installComponents?: readonly string[];
 }
 
+/**
+ * No debug info, in any object: quiche, abseil and protobuf compile without -g (Release), and only
+ * BoringSSL's CMake adds -ggdb; `-g0` after it (the toolchain's flags come after a project's own) takes it
+ * out. Debug info generated from a source file differs from debug info generated from its preprocessed
+ * text, which is what a distributed compiler compiles (distcc, icecream and ccache with CCACHE_PREFIX
+ * preprocess here and compile the result): the column numbers (`g++ -E` collapses whitespace) and, where
+ * a macro expands into a statement, the line table's rows (measured on BoringSSL's err.cc: `errno` in
+ * ERR_clear_system_error; and bcm.cc). With -g0 a local compile, a ccache miss and a distcc compile of
+ * one unit give the same object (measured: identical; with -ggdb, or -ggdb -gno-column-info, not). The
+ * Chromium backend's default (symbol_level = 0) has none either. Part of the toolchain's flags, so of the
+ * identity and the prefix key.
+ */
+export const REPRODUCIBLE_DEBUG_FLAGS: readonly string[] = ['-g0'];
+
 /** The C++ standard quiche is compiled with; abseil's ABI (its std:: aliases) must agree with it. */
 export const CXX_STANDARD = '20';
 
@@ -121,6 +135,20 @@ export function commonCacheArgs(toolchain: Toolchain, installPrefix: string, pat
     ...(toolchain.launcher
       ? [`-DCMAKE_C_COMPILER_LAUNCHER=${toolchain.launcher}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${toolchain.launcher}`]
       : []),
+  ];
+}
+
+/**
+ * What a distributed build adds to (or, switched off, clears from) a dependency's CMake cache: the
+ * launcher (distcc when ccache is off; CMake keeps a cache entry until it is overwritten, so a build tree
+ * resumed without distcc must lose it), and a `local` job pool for links and archives, whose depth is the
+ * local -j (CMAKE_JOB_POOLS / CMAKE_JOB_POOL_LINK; -j itself is sized for the remote hosts).
+ */
+export function distributedCacheArgs(toolchain: Pick<Toolchain, 'launcher'>, localPool: number | undefined): string[] {
+  return [
+    ...(toolchain.launcher ? [] : ['-DCMAKE_C_COMPILER_LAUNCHER=', '-DCMAKE_CXX_COMPILER_LAUNCHER=']),
+    localPool ? `-DCMAKE_JOB_POOLS=local=${localPool}` : '-DCMAKE_JOB_POOLS=',
+    localPool ? '-DCMAKE_JOB_POOL_LINK=local' : '-DCMAKE_JOB_POOL_LINK=',
   ];
 }
 

@@ -189,3 +189,29 @@ describe('the standalone build identity', () => {
     expect(JSON.stringify(manifest)).not.toContain('http://m/');
   });
 });
+
+describe('a distributed compiler is not part of the identity', () => {
+  const DISTRIBUTED: UserConfig['distributed'] = {
+    engine: 'distcc',
+    hosts: ['10.0.0.5/8,lzo', 'builder@10.0.0.6/8,lzo'],
+    onUnusableHost: 'stop',
+    fallback: false,
+    jobs: 40,
+    localJobs: 1,
+    compilers: ['g++-12'],
+  };
+
+  it('gives the standalone build the fingerprint of a local one', async () => {
+    const local = await identityWith({ backend: 'quiche' });
+    const distributed = await identityWith({ backend: 'quiche', distributed: DISTRIBUTED });
+    expect(distributed.identity).toEqual(local.identity);
+    expect(buildFingerprint(distributed.identity)).toBe(STANDALONE_FINGERPRINT);
+  });
+
+  it('gives the Chromium build the fingerprint of a local one: cc_wrapper goes to args.gn, not into gnArgs', async () => {
+    const local = await identityWith({ backend: 'chromium' });
+    const distributed = await identityWith({ backend: 'chromium', distributed: DISTRIBUTED });
+    expect(distributed.identity).toEqual(local.identity);
+    expect(distributed.identity).not.toHaveProperty('gnArgs.cc_wrapper');
+  });
+});

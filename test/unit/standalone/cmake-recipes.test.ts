@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CompileError } from '../../../src/errors.js';
-import { CMAKE_RECIPES, configureArgs, installPrefixName, librariesOf, type Toolchain } from '../../../src/standalone/cmake-recipes.js';
+import {
+  CMAKE_RECIPES,
+  configureArgs,
+  distributedCacheArgs,
+  installPrefixName,
+  librariesOf,
+  type Toolchain,
+} from '../../../src/standalone/cmake-recipes.js';
 import { parseProgressLine } from '../../../src/tools/cmake.js';
 
 const toolchain: Toolchain = {
@@ -107,5 +114,17 @@ describe('recipes', () => {
     expect(CMAKE_RECIPES.protobuf.buildTargets).toContain('protoc');
     expect(CMAKE_RECIPES.protobuf.installComponents).toContain('Unspecified');
     expect(CMAKE_RECIPES['abseil-cpp'].buildTargets).toBeUndefined();
+  });
+});
+
+describe('a distributed build in the CMake dependencies', () => {
+  it('adds a local pool for links and archives, and clears what a build without it must not keep', () => {
+    expect(distributedCacheArgs({ launcher: 'ccache' }, 2)).toEqual(['-DCMAKE_JOB_POOLS=local=2', '-DCMAKE_JOB_POOL_LINK=local']);
+    expect(distributedCacheArgs({ launcher: undefined }, undefined)).toEqual([
+      '-DCMAKE_C_COMPILER_LAUNCHER=',
+      '-DCMAKE_CXX_COMPILER_LAUNCHER=',
+      '-DCMAKE_JOB_POOLS=',
+      '-DCMAKE_JOB_POOL_LINK=',
+    ]);
   });
 });

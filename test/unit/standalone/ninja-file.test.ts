@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNinjaFile, translationUnitCount, type NinjaInputs } from '../../../src/standalone/ninja-file.js';
 import { allSources, parseSourceList, programSources, PROGRAMS } from '../../../src/standalone/source-list.js';
@@ -50,6 +54,27 @@ describe('generateNinjaFile', () => {
 
   it('calls the compiler directly when there is no launcher', () => {
     expect(generateNinjaFile({ ...base, launcher: undefined })).toMatch(/^cxx = g\+\+-12$/m);
+  });
+
+  it('distributing: distcc as the launcher without ccache, links and protoc in a local pool', () => {
+    const text = generateNinjaFile({ ...base, launcher: 'distcc', localPool: 2 });
+    expect(text).toMatch(/^cxx = distcc g\+\+-12$/m);
+    expect(text).toMatch(/^pool local\n {2}depth = 2$/m);
+    expect(text).toMatch(/^rule link\n {2}command = g\+\+-12 -o \$out \$in \$libs\n {2}description = LINK \$out\n {2}pool = local$/m);
+    expect(text).toMatch(/^rule protoc\n.*\n.*\n {2}pool = local$/m);
+    expect(text).not.toMatch(/rule cxx\n(.*\n){0,4} {2}pool/);
+    expect(generateNinjaFile(base)).not.toMatch(/pool/);
+  });
+
+  it('the pool is one ninja reads: link and protoc in it, compiles not', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bq-ninja-pool-'));
+    try {
+      writeFileSync(path.join(dir, 'build.ninja'), generateNinjaFile({ ...base, launcher: 'distcc', localPool: 2 }));
+      const rules = execFileSync('ninja', ['-C', dir, '-t', 'rules'], { encoding: 'utf8' });
+      expect(rules.split('\n').filter(Boolean).sort()).toEqual(['cxx', 'link', 'phony', 'protoc']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('compiles a source shared by both programs once', () => {

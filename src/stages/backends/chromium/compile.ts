@@ -9,6 +9,8 @@ import { jobsOf } from '../../host-check.js';
 import type { ConfigureOutput } from './configure.js';
 import { remoteCompile } from './remote-execution.js';
 import { parseSisoStats } from '../../../tools/siso.js';
+import { chromiumDistributedUse, distributedFor } from '../../distributed.js';
+import type { StepProgress } from '../../../tools/builder-output.js';
 
 export interface CompileInputs {
   outDir: string;
@@ -41,10 +43,13 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
   },
   async run(ctx, inputs) {
     // -j is not an input (it does not change what gets built). preflight suggests the same number.
-    const jobs = jobsOf(ctx.app.config);
+    // With distributed.engine: cc_wrapper's environment and -j from the hosts (stages/distributed.ts).
+    const distributed = await distributedFor(ctx, chromiumDistributedUse(ctx.app, inputs.args));
+    const jobs = distributed?.jobs ?? jobsOf(ctx.app.config);
     const command = commandFor(ctx, inputs.builder);
     // Remote execution: siso's -remote_jobs/-local_jobs instead of -j, and its TLS/credential environment.
     const remote = remoteCompile(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution);
+    const report = (progress: StepProgress) => ctx.report.progress(progress);
     const built = await build({
       exec: ctx.exec,
       command,
@@ -52,9 +57,10 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
       targets: inputs.targets,
       jobs,
       jobArgs: remote?.args,
-      env: { ...depotToolsEnvFor(ctx.app), ...remote?.env },
-      onProgress: (progress) => ctx.report.progress(progress),
+      env: { ...depotToolsEnvFor(ctx.app), ...remote?.env, ...distributed?.env },
+      onProgress: distributed ? distributed.progress(report) : report,
     });
+    distributed?.finish();
     throwIfFailed(built, command);
     const stats = remote && parseSisoStats(built.result.tail);
     if (stats)

@@ -11,6 +11,7 @@ import { defineStage } from '../../../engine/stage.js';
 import { writeIfChanged } from '../../../util/fs.js';
 import { builderOfOutDir } from '../../../tools/builder.js';
 import { gnClean, gnGen, gnVersion, gnWarnings, type GnOptions } from '../../../tools/gn.js';
+import { withCcWrapper } from '../../distributed.js';
 
 export interface ConfigureInputs {
   outDir: string;
@@ -35,8 +36,9 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
     const { build } = app.config;
     return {
       outDir: path.join(checkout.repos.src.path, build.outDir),
-      // The build's args, and siso's remote execution args over them when it is on (never in the identity).
-      argsGn: renderArgsGn(gnArgsFor(app, checkout.remoteExecution)),
+      // The build's args, siso's remote execution args over them when it is on, and cc_wrapper when
+      // distributing (stages/distributed.ts): in args.gn, never in the identity.
+      argsGn: renderArgsGn(withCcWrapper(gnArgsFor(app, checkout.remoteExecution), app)),
       builder: build.builder,
       gn: build.gn ?? 'gn',
       gnVersion: upstream<ResolveOutput>('resolve').gnVersion,
@@ -61,7 +63,7 @@ export const configureStage = defineStage<AppContext, ConfigureInputs, Configure
     }
     await writeIfChanged(path.join(inputs.outDir, 'args.gn'), inputs.argsGn);
     for (const warning of gnWarnings(await gnGen(gn, inputs.outDir))) ctx.report.note(`gn: ${warning}`);
-    const args = gnArgsFor(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution);
+    const args = withCcWrapper(gnArgsFor(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution), ctx.app);
     return { outDir: inputs.outDir, builder: inputs.builder, args };
   },
   async verify(_ctx, { inputs }) {

@@ -10,6 +10,9 @@ import { jobsOf } from '../../host-check.js';
 import type { StandaloneCheckoutOutput } from './checkout.js';
 import type { StandaloneConfigureOutput } from './configure.js';
 import { compilerCacheEnv } from './layout.js';
+import type { DependencyPinsOutput } from './dependency-pins.js';
+import { distributedFor } from '../../distributed.js';
+import type { StepProgress } from '../../../tools/builder-output.js';
 
 export interface StandaloneCompileInputs {
   outDir: string;
@@ -31,7 +34,8 @@ const ninjaOf = (app: AppContext) => app.config.build.ninja ?? 'ninja';
 export const standaloneCompileStage = defineStage<AppContext, StandaloneCompileInputs, CompileOutput>({
   id: 'compile',
   title: 'Compile epoll_quic_client and epoll_quic_server',
-  after: ['checkout', 'patch', 'configure'],
+  // dependency-pins: the toolchain, read only by run (the distributed engine's probe), never an input.
+  after: ['dependency-pins', 'checkout', 'patch', 'configure'],
   inputs: ({ upstream }) => {
     const configure = upstream<StandaloneConfigureOutput>('configure');
     const { sources } = upstream<StandaloneCheckoutOutput>('checkout');
@@ -44,15 +48,23 @@ export const standaloneCompileStage = defineStage<AppContext, StandaloneCompileI
   },
   async run(ctx, inputs) {
     const command = ninjaOf(ctx.app);
+    const { toolchain } = ctx.upstream<DependencyPinsOutput>('dependency-pins');
+    const distributed = await distributedFor(ctx, {
+      compilers: [toolchain.cc, toolchain.cxx],
+      flags: [...toolchain.flags],
+      viaCcache: toolchain.launcher === 'ccache',
+    });
+    const report = (progress: StepProgress) => ctx.report.progress(progress);
     const built = await build({
       exec: ctx.exec,
       command,
       outDir: inputs.outDir,
       targets: TARGETS.map((t) => t.file),
-      jobs: jobsOf(ctx.app.config),
-      env: compilerCacheEnv(ctx.app),
-      onProgress: (progress) => ctx.report.progress(progress),
+      jobs: distributed?.jobs ?? jobsOf(ctx.app.config),
+      env: { ...compilerCacheEnv(ctx.app), ...distributed?.env },
+      onProgress: distributed ? distributed.progress(report) : report,
     });
+    distributed?.finish();
     throwIfFailed(built, command);
     const foreign = systemOpensslHeaders(await ninjaDeps({ exec: ctx.exec, command, outDir: inputs.outDir }));
     if (foreign.length) {

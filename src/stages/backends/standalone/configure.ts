@@ -14,12 +14,19 @@ import type { DependencyBuildsOutput } from './dependency-builds.js';
 import { prefixMapFlags } from '../../../standalone/path-map.js';
 import { outDir, quicheCache } from './layout.js';
 import type { DependencyPinsOutput } from './dependency-pins.js';
+import { launcherFor } from '../../../distributed/env.js';
+import { localJobsOf } from '../../distributed.js';
 
 export interface StandaloneConfigureInputs {
   sources: StandaloneCheckoutOutput['sources'];
   installed: DependencyBuildsOutput['installed'];
   toolchain: DependencyPinsOutput['toolchain'];
   outDir: string;
+  /**
+   * Present only with distributed.engine set (so other builds' inputs stay as they were): the launcher
+   * (distcc when ccache is off) and the depth of the local pool for links and protoc.
+   */
+  distributed?: { launcher: string; localPool: number };
 }
 
 export interface StandaloneConfigureOutput {
@@ -44,7 +51,14 @@ export const standaloneConfigureStage = defineStage<AppContext, StandaloneConfig
     const { toolchain } = upstream<DependencyPinsOutput>('dependency-pins');
     // One out dir per set of sources, prefixes and toolchain: switching pins back and forth keeps both builds.
     const key = fingerprint({ sources, prefixes: Object.values(installed).map((d) => d.prefix), toolchain }).slice(0, 12);
-    return { sources, installed, toolchain, outDir: outDir(app, key) };
+    const distributing = app.config.distributed.engine !== 'none';
+    return {
+      sources,
+      installed,
+      toolchain,
+      outDir: outDir(app, key),
+      ...(distributing && { distributed: { launcher: launcherFor(!!toolchain.launcher, true)!, localPool: localJobsOf(app) } }),
+    };
   },
   async run(ctx, inputs) {
     const dir = (name: string) => {
@@ -66,11 +80,17 @@ export const standaloneConfigureStage = defineStage<AppContext, StandaloneConfig
       toolchain: {
         cc: inputs.toolchain.cc,
         cxx: inputs.toolchain.cxx,
-        ...(inputs.toolchain.launcher ? { launcher: inputs.toolchain.launcher } : {}),
+        ...(inputs.toolchain.launcher || inputs.distributed ? { launcher: inputs.toolchain.launcher ?? inputs.distributed!.launcher } : {}),
         optimization: inputs.toolchain.flags[0],
       },
     });
-    const text = generateNinjaFile({ ...plan, pathFlags: prefixMapFlags(quicheCache(ctx.app), inputs.outDir) });
+    const text = generateNinjaFile({
+      ...plan,
+      // The toolchain's flags after the optimization (REPRODUCIBLE_DEBUG_FLAGS) go to quiche's compiles too.
+      extraCxxFlags: [...(plan.extraCxxFlags ?? []), ...inputs.toolchain.flags.slice(1)],
+      pathFlags: prefixMapFlags(quicheCache(ctx.app), inputs.outDir),
+      ...(inputs.distributed && { localPool: inputs.distributed.localPool }),
+    });
     await mkdir(inputs.outDir, { recursive: true });
     const written = await writeIfChanged(path.join(inputs.outDir, 'build.ninja'), text);
     const translationUnits = translationUnitCount(plan);

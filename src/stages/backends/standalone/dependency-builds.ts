@@ -5,6 +5,7 @@ import { defineStage, type StageContext } from '../../../engine/stage.js';
 import {
   CMAKE_RECIPES,
   configureArgs,
+  distributedCacheArgs,
   installPrefixName,
   type CmakeDependency,
   type Toolchain,
@@ -13,6 +14,8 @@ import type { InstalledDependency } from '../../../standalone/build-plan.js';
 import { build, configure, install } from '../../../tools/cmake.js';
 import type { AppContext } from '../../context.js';
 import { jobsOf } from '../../host-check.js';
+import { distributedFor, localJobsOf, type DistributedBuild } from '../../distributed.js';
+import { launcherFor } from '../../../distributed/env.js';
 import { prefixMapFlags } from '../../../standalone/path-map.js';
 import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir, quicheCache } from './layout.js';
 import type { StandaloneCheckoutOutput } from './checkout.js';
@@ -55,6 +58,14 @@ export const dependencyBuildsStage = defineStage<AppContext, DependencyBuildsInp
     return { toolchain: deps.toolchain, builds };
   },
   async run(ctx, inputs) {
+    // The distributed engine is probed only when a dependency is built (once per run, shared with compile).
+    let distributed: Promise<DistributedBuild | undefined> | undefined;
+    const engine = () =>
+      (distributed ??= distributedFor(ctx, {
+        compilers: [inputs.toolchain.cc, inputs.toolchain.cxx],
+        flags: [...inputs.toolchain.flags],
+        viaCcache: inputs.toolchain.launcher === 'ccache',
+      }));
     const prefixes: Partial<Record<CmakeDependency, string>> = {};
     const installed: Partial<Record<CmakeDependency, InstalledDependency>> = {};
     for (const dep of inputs.builds) {
@@ -65,11 +76,13 @@ export const dependencyBuildsStage = defineStage<AppContext, DependencyBuildsInp
       if (existsSync(path.join(prefix, INSTALLED_MARKER))) {
         ctx.report.note(`${dep.name}: installed in ${name} (shared; not rebuilt)`);
       } else {
-        await buildOne(ctx, dep, name, inputs.toolchain, needed);
+        await buildOne(ctx, dep, name, inputs.toolchain, needed, await engine());
       }
       prefixes[dep.name] = prefix;
       installed[dep.name] = { prefix, files: await listLinkInputs(prefix) };
     }
+    // Where the dependencies' compiles ran (all of them, when something was built).
+    if (distributed) (await distributed)?.finish();
     return { installed: installed as Record<CmakeDependency, InstalledDependency> };
   },
   verify(_ctx, { outputs }) {
@@ -88,6 +101,7 @@ async function buildOne(
   name: string,
   toolchain: Toolchain,
   needed: Partial<Record<CmakeDependency, string>>,
+  distributed: DistributedBuild | undefined,
 ): Promise<void> {
   const recipe = CMAKE_RECIPES[dep.name];
   const prefix = prefixDir(ctx.app, name);
@@ -97,22 +111,28 @@ async function buildOne(
   await rm(prefix, { recursive: true, force: true });
   await mkdir(tree, { recursive: true });
   ctx.report.line(`${dep.name}: configuring in ${tree}`);
-  const env = compilerCacheEnv(ctx.app);
-  await configure(configureArgs(dep.name, dep.source, tree, prefix, toolchain, needed, prefixMapFlags(quicheCache(ctx.app), tree)), {
-    exec: ctx.exec,
-    env,
-  });
+  const env = { ...compilerCacheEnv(ctx.app), ...distributed?.env };
+  // The launcher a distributed build needs (distcc when ccache is off); not part of the prefix key.
+  const launching = { ...toolchain, ...(toolchain.launcher || !distributed ? {} : { launcher: launcherFor(false, true) }) };
+  await configure(
+    [
+      ...configureArgs(dep.name, dep.source, tree, prefix, launching, needed, prefixMapFlags(quicheCache(ctx.app), tree)),
+      ...distributedCacheArgs(launching, distributed ? localJobsOf(ctx.app) : undefined),
+    ],
+    { exec: ctx.exec, env },
+  );
   let lastProgress = 0;
+  const report = distributed ? distributed.progress(ctx.report.progress) : ctx.report.progress;
   await build(tree, {
     exec: ctx.exec,
     env,
-    jobs: jobsOf(ctx.app.config),
+    jobs: distributed?.jobs ?? jobsOf(ctx.app.config),
     ...(recipe.buildTargets ? { targets: recipe.buildTargets } : {}),
     onProgress: (progress) => {
       const now = Date.now();
       if (now - lastProgress < 100 && progress.done !== progress.total) return;
       lastProgress = now;
-      ctx.report.progress({ done: progress.done, total: progress.total, message: `${dep.name}: ${progress.description}` });
+      report({ done: progress.done, total: progress.total, message: `${dep.name}: ${progress.description}` });
     },
   });
   for (const component of recipe.installComponents ?? [undefined]) {

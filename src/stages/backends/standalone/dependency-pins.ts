@@ -2,7 +2,7 @@ import type { ResolveOutput } from '../../resolve.js';
 import { defineStage } from '../../../engine/stage.js';
 import { ConfigError, isBuildQuicheError, NotFoundError } from '../../../errors.js';
 import { quicheSource, resolveDependencies, type BuildKind, type DependencyOverride } from '../../../standalone/dependencies.js';
-import type { Toolchain } from '../../../standalone/cmake-recipes.js';
+import { REPRODUCIBLE_DEBUG_FLAGS, type Toolchain } from '../../../standalone/cmake-recipes.js';
 import type { RemoteFiles } from '../../../tools/remote-files.js';
 import { remoteFilesFor, type AppContext } from '../../context.js';
 import type { StageContext } from '../../../engine/stage.js';
@@ -51,7 +51,8 @@ export const dependencyPinsStage = defineStage<AppContext, DependencyPinsInputs,
   // Its id until the stage files were named by stage id: a cache made before keeps its record and guard.
   formerIds: ['quiche-deps'],
   // 2: records each dependency's canonical URL (the identity no longer names a mirror).
-  version: 2,
+  // 3: the toolchain's flags add REPRODUCIBLE_DEBUG_FLAGS (-g0: no debug info, BoringSSL's neither).
+  version: 3,
   title: "Resolve quiche's dependencies (MODULE.bazel)",
   after: ['resolve'],
   pure: true,
@@ -137,5 +138,11 @@ async function detectToolchain(ctx: StageContext<AppContext>, inputs: Dependency
       throw new ConfigError('quiche.ccache is on, but ccache does not run.', { hint: "Install ccache, or set quiche.ccache to 'auto'." });
     }
   }
-  return { cc: inputs.cc, cxx: inputs.cxx, compilerId, flags: [inputs.optimization], ...(launcher ? { launcher } : {}) };
+  return {
+    cc: inputs.cc,
+    cxx: inputs.cxx,
+    compilerId,
+    flags: [inputs.optimization, ...REPRODUCIBLE_DEBUG_FLAGS],
+    ...(launcher ? { launcher } : {}),
+  };
 }
