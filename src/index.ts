@@ -8,7 +8,7 @@
 // The pipeline: build, plan, status, clean, doctor.
 export { build, clean, plan, status } from './api/pipeline.js';
 export type { ApiOptions, BuildOptions, CleanOptions, StageStatus, StatusReport } from './api/pipeline.js';
-export { doctor, type DistributedReport, type HostReport, type ToolCheck } from './api/doctor.js';
+export { doctor, type DistributedReport, type DoctorSection, type HostReport, type ToolCheck } from './api/doctor.js';
 export type { RunSummary, Selection } from './api/types.js';
 
 // Patch series tools (`build-quiche patches check|export|rebase`).

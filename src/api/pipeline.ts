@@ -13,8 +13,6 @@ import { withDistributedCheck } from '../stages/distributed.js';
 import { hostname } from 'node:os';
 import { isAlive } from '../process/proc.js';
 import { exec } from '../process/exec.js';
-import { checkRemoteExecution } from '../chromium/remote-execution-check.js';
-import { activeRemoteExecution } from '../config/remote-execution.js';
 
 /**
  * The library API: everything the CLI does is a function here (`import { build } from
@@ -133,12 +131,12 @@ export async function clean(options: CleanOptions = {}): Promise<{ forgotten: st
 export async function doctor(options: ApiOptions = {}): Promise<HostReport> {
   const config = await resolveConfig(options);
   const report = await checkHost(config);
-  const remote = activeRemoteExecution(config);
-  if (remote) {
-    // With siso remote execution: does the REAPI endpoint answer, and does the credential helper run?
-    report.remoteExecution = await checkRemoteExecution(remote, { exec });
-    report.problems.push(...report.remoteExecution.problems);
-    report.warnings.push(...report.remoteExecution.warnings);
+  // What the backend checks beyond the host (the Chromium backend: its remote execution service).
+  const section = await backendFor(config).doctor?.(config, { exec });
+  if (section) {
+    report.backend = section;
+    report.problems.push(...section.problems);
+    report.warnings.push(...section.warnings);
   }
   // With distributed.engine set, also distcc and every host (probed as a build would).
   return withDistributedCheck(config, report);

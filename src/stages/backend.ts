@@ -10,6 +10,9 @@ import type { RepoLocalDirs } from '../patches/sources.js';
 import { sha256File } from '../util/fs.js';
 import type { CommonIdentity } from './build-identity.js';
 import type { AppContext } from './context.js';
+import type { DoctorSection } from './host-check.js';
+import type { ResolvedConfig } from '../config/load.js';
+import type { Exec } from '../process/exec.js';
 
 /**
  * A build backend: how sources are pinned, fetched and checked out, and how they are configured and
@@ -67,6 +70,11 @@ export interface BuildBackend<Identity extends BackendIdentity = BackendIdentity
    * that is the user's: refuse with a UsageError). Returns what was removed. Runs under the run lock.
    */
   cleanCheckout(app: AppContext): Promise<string[]>;
+  /**
+   * What `doctor` checks for this backend beyond the host, if anything (e.g. the Chromium backend's
+   * remote execution service). Problems make doctor exit 8, like the host's own.
+   */
+  doctor?(config: ResolvedConfig, options: { exec: Exec }): Promise<DoctorSection | undefined>;
 }
 
 /**

@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import { exec } from '../process/exec.js';
 import { findOnPath } from '../process/find-on-path.js';
-import { formatRemoteExecutionCheck, type RemoteExecutionCheck } from '../chromium/remote-execution-check.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { formatDistributedReport, type DistributedReport } from '../distributed/setup.js';
 
@@ -35,8 +34,20 @@ export interface HostReport {
   distributed?: DistributedReport;
   problems: string[];
   warnings: string[];
-  /** `doctor` with remoteExecution: the REAPI endpoint and the credential helper (chromium/remote-execution-check.ts). */
-  remoteExecution?: RemoteExecutionCheck;
+  /**
+   * What the configured backend checks beyond the host (`BuildBackend.doctor`), by name: e.g. the
+   * Chromium backend's `remoteExecution` (the REAPI endpoint and the credential helper).
+   */
+  backend?: DoctorSection;
+}
+
+/** A backend's own doctor check: lines for the report, what is wrong and what is doubtful, and its data for --json. */
+export interface DoctorSection {
+  name: string;
+  lines: string[];
+  problems: string[];
+  warnings: string[];
+  data?: unknown;
 }
 
 const GB = 1024 ** 3;
@@ -200,7 +211,7 @@ export function formatHostReport(report: HostReport): string[] {
         `${mark(!t.problem)} ${t.name.padEnd(8)} ${t.found ? `${t.version ?? ''} (${t.path})` : 'not found'}${t.problem && t.found ? ` - ${t.problem}` : ''}`,
     ),
     `${report.root ? 'warn' : 'ok  '} user     ${report.root ? 'root' : `uid ${process.getuid?.()}`}`,
-    ...(report.remoteExecution ? formatRemoteExecutionCheck(report.remoteExecution) : []),
+    ...(report.backend?.lines ?? []),
     ...(report.distributed ? formatDistributedReport(report.distributed) : []),
   ];
 }

@@ -3,6 +3,8 @@ import { effectiveGnArgs } from '../../../chromium/gn-args.js';
 import { chromiumPinInputs, type ResolveOutput } from '../../../pins/resolve-pin.js';
 import { ConfigError, UsageError } from '../../../errors.js';
 import type { BuildBackend } from '../../backend.js';
+import { checkRemoteExecution, formatRemoteExecutionCheck } from '../../../chromium/remote-execution-check.js';
+import { activeRemoteExecution } from '../../../config/remote-execution.js';
 import { checkoutStage } from './checkout.js';
 import { compileStage } from './compile.js';
 import { configureStage } from './configure.js';
@@ -35,6 +37,19 @@ export const chromiumBackend: BuildBackend<ChromiumIdentity> = {
   },
   sourceStages: [depotToolsStage, checkoutStage],
   buildStages: [configureStage, compileStage],
+  // With siso remote execution: does the REAPI endpoint answer, and does the credential helper run?
+  doctor: async (config, { exec }) => {
+    const remote = activeRemoteExecution(config);
+    if (!remote) return undefined;
+    const check = await checkRemoteExecution(remote, { exec });
+    return {
+      name: 'remoteExecution',
+      lines: formatRemoteExecutionCheck(check),
+      problems: check.problems,
+      warnings: check.warnings,
+      data: check,
+    };
+  },
   patchRepos: ['quiche', 'src'],
   // No `backend` field: the first backend's fingerprints predate the field, and stay as they were.
   identity: ({ app, upstream }) => {
