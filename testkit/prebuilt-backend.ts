@@ -1,12 +1,12 @@
 import { chmod, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { changedBinary, type CompileOutput } from '../../src/artifacts/binary.js';
-import { quicheCommitInputs } from '../../src/chromium/resolve-pin.js';
-import { defineStage } from '../../src/engine/stage.js';
-import { describeBinaries, type BuildBackend, type SourceOutput } from '../../src/stages/backend.js';
-import type { AppContext } from '../../src/stages/context.js';
-import type { ResolveOutput } from '../../src/stages/resolve.js';
-import { sha256File } from '../../src/util/fs.js';
+import { changedBinary, type CompileOutput } from '../src/artifacts/binary.js';
+import { quicheCommitInputs } from '../src/chromium/resolve-pin.js';
+import { defineStage } from '../src/engine/stage.js';
+import { describeBinaries, type BuildBackend, type SourceOutput } from '../src/stages/backend.js';
+import type { AppContext } from '../src/stages/context.js';
+import type { ResolveOutput } from '../src/stages/resolve.js';
+import { sha256File } from '../src/util/fs.js';
 
 /**
  * A third backend, written as docs/architecture.md says and touching no common file: it "builds" by
