@@ -21,6 +21,11 @@ export interface Io {
    * end. Absent: the reader keeps up (tests, a container runner's callback).
    */
   stdoutBacklog?: () => number;
+  /**
+   * Write a terminal without blocking from now on (as a pipe already is), for a renderer that draws a
+   * build. Not done for every command: a child sharing the terminal (`--docker -it`) inherits the mode.
+   */
+  writeTerminalWithoutBlocking?: () => void;
 }
 
 /** A batch of lines is written once it holds this much text, else at the end of the event loop turn. */
@@ -32,19 +37,19 @@ const BATCH_CHARS = 64 * 1024;
  * half-way, and must not change what the state says about finished work.
  *
  * Lines are written in batches (one write per event-loop turn, or per 64 KB), so 100,000 lines of
- * --json or --verbose output cost a few hundred writes, not one each. A terminal is written without
- * blocking, as a pipe already is: Node writes a TTY synchronously, so a terminal that reads slowly
- * (a slow link, or output paused with Ctrl-S) would otherwise stop this process, and with it the
- * reading of the build's output and the build itself. What has not been taken is `backlog()`.
+ * --json or --verbose output cost a few hundred writes, not one each. Once a build's renderer is
+ * chosen, a terminal is written without blocking (unblock()), as a pipe already is: Node writes a TTY
+ * synchronously, so a terminal that reads slowly (a slow link, or output paused with Ctrl-S) would
+ * otherwise stop this process, and with it the reading of the build's output and the build itself.
+ * What has not been taken is `backlog()`.
  */
-function lineWriter(stream: NodeJS.WriteStream): { write: (line: string) => void; backlog: () => number } {
+function lineWriter(stream: NodeJS.WriteStream): { write: (line: string) => void; backlog: () => number; unblock: () => void } {
   let closed = false;
   let batch = '';
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
     closed = true;
   });
-  if (stream.isTTY) (stream as { _handle?: { setBlocking?: (blocking: boolean) => void } })._handle?.setBlocking?.(false);
   const flush = () => {
     const text = batch;
     batch = '';
@@ -58,6 +63,9 @@ function lineWriter(stream: NodeJS.WriteStream): { write: (line: string) => void
       if (batch.length >= BATCH_CHARS) flush();
     },
     backlog: () => (closed ? 0 : stream.writableLength + batch.length),
+    unblock: () => {
+      if (stream.isTTY) (stream as { _handle?: { setBlocking?: (blocking: boolean) => void } })._handle?.setBlocking?.(false);
+    },
   };
 }
 
@@ -71,6 +79,10 @@ export const processIo = (): Io => {
     isTTY: Boolean(process.stdout.isTTY),
     env: process.env,
     stdoutBacklog: stdout.backlog,
+    writeTerminalWithoutBlocking: () => {
+      stdout.unblock();
+      stderr.unblock();
+    },
   };
 };
 
@@ -84,6 +96,7 @@ export interface Renderer {
 
 /** listr2 on a terminal; plain timestamped lines in CI, pipes and with --plain; NDJSON with --json. */
 export function chooseRenderer(mode: OutputMode, io: Io): Renderer {
+  io.writeTerminalWithoutBlocking?.();
   const backlog = io.stdoutBacklog;
   if (mode.json) return { onEvent: jsonRenderer(io.stdout, backlog), done: async () => {}, showsFailures: true };
   const interactive = io.isTTY && !io.env.CI && !mode.plain && !mode.verbose && io.env.TERM !== 'dumb';

@@ -35,15 +35,7 @@ describe('renderers with a reader that falls behind', () => {
     );
     expect(
       out.map((e) => (e.type === 'stage-line' ? e.line : e.type === 'stage-lines-dropped' ? `dropped ${String(e.count)}` : e.type)),
-    ).toEqual([
-      '[1/9] CXX obj/1.o',
-      'dropped 2',
-      '[4/9] CXX obj/4.o',
-      '[5/9] CXX obj/5.o',
-      'stage-progress',
-      'dropped 2',
-      'stage-done',
-    ]);
+    ).toEqual(['[1/9] CXX obj/1.o', 'dropped 2', '[4/9] CXX obj/4.o', '[5/9] CXX obj/5.o', 'stage-progress', 'dropped 2', 'stage-done']);
   });
 
   it('--json says what is still dropped when the run ends', () => {
