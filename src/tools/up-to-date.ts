@@ -128,6 +128,8 @@ export async function snapshotBuild(subject: UpToDateSubject, builtSince?: numbe
     if (!isPhony(edge)) for (const output of edge.outputs) outputs.add(output);
     stack.push(...edge.inputs);
     if (isPhony(edge)) continue;
+    // Inputs a dyndep file adds are known only to ninja (gn does not write such edges).
+    if (edgeBinding(edge, 'dyndep')) return `${edge.outputs[0]} has a dyndep file`;
     if (edgeBinding(edge, 'deps')) {
       // ninja records an edge's deps under its first output.
       const read = deps.get(edge.outputs[0]!);
