@@ -7,9 +7,9 @@
 // lines as fast as it can and reports how long that took it: a reader that cannot keep up blocks its
 // writes, so its time is the build's time.
 //
-// 1. Cost per line: the CLI's CPU (user + sys) for BENCH_LINES lines minus its CPU for none, divided by
-//    BENCH_LINES, median of BENCH_ROUNDS, for the live view (on a pty: script(1)), --plain, --plain -v
-//    and --json, each read as fast as it comes.
+// 1. Cost per line: the CLI's CPU (user + sys) while the stand-in prints BENCH_LINES lines, minus the
+//    same for none (starting the stand-in), divided by BENCH_LINES; median of BENCH_ROUNDS; for the
+//    live view (on a pty: script(1)), --plain, --plain -v and --json, each read as fast as it comes.
 // 2. Slow reader: the same, read at BENCH_SLOW_BPS bytes/s (default 4096) until the stand-in is done:
 //    its time against a fast reader's, what the reader got, and the stage log's line count (it must
 //    have every line).
@@ -70,7 +70,7 @@ try {
       const none = await runLoud({ world, args: renderer.args, tty: renderer.tty, lines: 0, reader: 'fast' });
       const loud = await runLoud({ world, args: renderer.args, tty: renderer.tty, lines: LINES, reader: 'fast' });
       if (loud.logLines !== LINES) throw new Error(`${renderer.name}: the stage log has ${loud.logLines} of ${LINES} lines`);
-      perLine.push(((loud.cli.cpuSeconds - none.cli.cpuSeconds) / LINES) * 1e6);
+      perLine.push(((loud.stage.cpuSeconds - none.stage.cpuSeconds) / LINES) * 1e6);
       printer.push(loud.printerSeconds);
       rss.push(loud.cli.maxRssMb);
       loads.push(os.loadavg()[0]!);

@@ -75,6 +75,9 @@ export function loudBackend(fixtures: string, printer: string) {
       const outDir = path.join(ctx.app.paths.cacheDir, 'prebuilt', 'out', 'Release');
       await mkdir(outDir, { recursive: true });
       const command = 'python3';
+      // This process's CPU while the build prints: exec, the stage log, progress, events and renderer.
+      const cpu = process.cpuUsage();
+      const started = performance.now();
       const built = await build({
         exec: (_file, args, options) => ctx.exec(command, [printer, ...args], options),
         command,
@@ -84,6 +87,12 @@ export function loudBackend(fixtures: string, printer: string) {
         env: {},
         onProgress: (progress) => ctx.report.progress(progress),
       });
+      const used = process.cpuUsage(cpu);
+      const report = process.env.LOUD_STAGE_REPORT;
+      if (report) {
+        const stage = { cpuSeconds: (used.user + used.system) / 1e6, wallSeconds: (performance.now() - started) / 1000 };
+        await writeFile(report, JSON.stringify(stage));
+      }
       throwIfFailed(built, command);
       return copy.run(ctx, inputs);
     },
@@ -95,6 +104,8 @@ export function loudBackend(fixtures: string, printer: string) {
 export interface LoudRun {
   /** The printer's own time from its first line to its last. */
   printerSeconds: number;
+  /** The CLI's CPU and wall time while the printer ran (what the lines cost it). */
+  stage: { cpuSeconds: number; wallSeconds: number };
   /** The CLI's exit code, CPU, peak RSS, and how long its run took and when it exited. */
   cli: { code: number; cpuSeconds: number; maxRssMb: number; runMs: number; exitMs: number };
   /** What the reader got. */
@@ -125,8 +136,8 @@ export async function runLoud(options: LoudOptions): Promise<LoudRun> {
   const { world } = options;
   const printerReport = path.join(world.dir, 'printer-report.txt');
   const cliReport = path.join(world.dir, 'cli-report.json');
-  await rm(printerReport, { force: true });
-  await rm(cliReport, { force: true });
+  const stageReport = path.join(world.dir, 'stage-report.json');
+  for (const file of [printerReport, cliReport, stageReport]) await rm(file, { force: true });
   const argv = [process.execPath, '--import', TSX, LOUD_CLI, '-c', world.config, 'build', ...options.args];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -135,6 +146,7 @@ export async function runLoud(options: LoudOptions): Promise<LoudRun> {
     LOUD_LINES: String(options.lines),
     LOUD_PRINTER_REPORT: printerReport,
     LOUD_CLI_REPORT: cliReport,
+    LOUD_STAGE_REPORT: stageReport,
   };
   if (options.tty) {
     delete env.CI;
@@ -179,9 +191,10 @@ export async function runLoud(options: LoudOptions): Promise<LoudRun> {
   await exited;
   const cli = JSON.parse(await readFile(cliReport, 'utf8')) as LoudRun['cli'];
   const printerSeconds = Number(await readFile(printerReport, 'utf8'));
+  const stage = JSON.parse(await readFile(stageReport, 'utf8')) as LoudRun['stage'];
   const logs = path.join(world.dir, 'cache', 'logs');
   const runs = (await readdir(logs)).sort();
   const log = await readFile(path.join(logs, runs.at(-1)!, 'compile.log'), 'utf8');
   const logLines = log.split('\n').filter((l) => /^\[\d+\/\d+\] CXX /.test(l)).length;
-  return { printerSeconds, cli, stdout: Buffer.concat(chunks).toString('utf8'), logLines };
+  return { printerSeconds, stage, cli, stdout: Buffer.concat(chunks).toString('utf8'), logLines };
 }

@@ -4,7 +4,8 @@
 //   LOUD_FIXTURES=<dir> LOUD_PRINTER=<loud-ninja.py> [LOUD_LINES=100000] [LOUD_CLI_REPORT=<file>] \
 //     node --import tsx testkit/loud-cli.ts -c <dir>/pipeline.config.ts build [--json|--plain|-v]
 //
-// LOUD_CLI_REPORT gets this process's CPU seconds, peak RSS and how long the run took, at exit.
+// LOUD_CLI_REPORT gets this process's CPU seconds, peak RSS and how long the run took, at exit;
+// LOUD_STAGE_REPORT (read by loud-build.ts) its CPU while the stand-in printed.
 import { writeFileSync } from 'node:fs';
 import { runCli } from '../src/cli/main.js';
 import { processIo } from '../src/cli/output.js';
