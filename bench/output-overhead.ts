@@ -1,92 +1,122 @@
-// npm run bench:output: what the UI costs on a build that prints 100,000 lines (ninja's "[i/N] CXX ..."
-// lines). A generator prints them as fast as it can; A is the raw command with its output to
-// /dev/null, B the same command through exec() with the stage log, ninja progress parsing and the
-// plain renderer's progress line (what a compile stage does). Prints medians of BENCH_ROUNDS rounds,
-// the overhead B/A - 1 (goal <= 5%), and this process' peak RSS (goal <= 150 MB). The wall overhead
-// is noisy on a loaded machine (reader and generator run on two cores at once), so it also prints
-// the CPU this process spends on the lines (exec, stage log, progress parsing): on a machine whose
-// cores a real build keeps busy, that is the time taken from the build.
+// npm run bench:output: what build-quiche's output costs per line of build output, for each renderer,
+// and whether a reader that takes the output slowly holds the build up.
+//
+// The build is testkit/loud-build.ts: the real CLI (a child process, as users run it) with a test
+// backend whose compile stage runs a stand-in ninja through the real compile path (exec, stage log,
+// progress parsing, the engine's events, the renderer). The stand-in prints BENCH_LINES ninja status
+// lines as fast as it can and reports how long that took it: a reader that cannot keep up blocks its
+// writes, so its time is the build's time.
+//
+// 1. Cost per line: the CLI's CPU (user + sys) while the stand-in prints BENCH_LINES lines, minus the
+//    same for none (starting the stand-in), divided by BENCH_LINES; median of BENCH_ROUNDS; for the
+//    live view (on a pty: script(1)), --plain, --plain -v and --json, each read as fast as it comes.
+// 2. Slow reader: the same, read at BENCH_SLOW_BPS bytes/s (default 4096) until the stand-in is done:
+//    its time against a fast reader's, what the reader got, and the stage log's line count (it must
+//    have every line).
+//
+// Env: BENCH_LINES (100000), BENCH_ROUNDS (3), BENCH_SLOW_BPS (4096), BENCH_RENDERERS (live,plain,plain -v,json).
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseProgress } from '../src/tools/builder-output.js';
-import { ProgressMeter } from '../src/cli/render/format.js';
-import { exec } from '../src/process/exec.js';
-import { LogFile } from '../src/process/log-file.js';
+import { loudWorld, runLoud, type LoudRun } from '../testkit/loud-build.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-// A build that prints LINES ninja lines, with a little work per line (as a compile has) so that the
-// reader, not the pipe, is what is measured.
-const generator = `import sys
-n = ${LINES}
-w = sys.stdout.write
-for i in range(1, n + 1):
-    w(f"[{i}/{n}] CXX obj/net/third_party/quiche/src/quiche/quic/core/quic_file_{i % 1000}.o\\n")
-`;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const slowBps = Number(process.env.BENCH_SLOW_BPS ?? 4096);
+const RENDERERS: Array<{ name: string; args: string[]; tty: boolean }> = [
+  { name: 'live', args: [], tty: true },
+  { name: 'plain', args: ['--plain'], tty: false },
+  { name: 'plain -v', args: ['--plain', '-v'], tty: false },
+  { name: 'json', args: ['--json'], tty: false },
+];
+const wanted = process.env.BENCH_RENDERERS?.split(',').map((s) => s.trim());
+const renderers = RENDERERS.filter((r) => !wanted || wanted.includes(r.name));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-/** CPU seconds of reaped children (utime + stime), from /proc/self/stat (cutime, cstime). */
-const childCpu = () => {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const ownCpu = () => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
-};
+const log = (text: string) => process.stderr.write(`[output ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+const dropped = (run: LoudRun) =>
+  [...run.stdout.matchAll(/"type":"stage-lines-dropped","stage":"[^"]+","count":(\d+)|… (\d+) line\(s\) not shown/g)].reduce(
+    (n, m) => n + Number(m[1] ?? m[2]),
+    0,
+  );
+
 const dir = await mkdtemp(path.join(os.tmpdir(), 'bq-bench-output-'));
-const raw: number[] = [];
-const ui: number[] = [];
-const rawCpu: number[] = [];
-const uiCpu: number[] = [];
-const ratios: number[] = [];
-let rendered = 0;
+const lines: string[] = [];
 try {
-  for (let round = 0; round < rounds; round++) {
-    let started = performance.now();
-    const children = childCpu();
-    await execa('sh', ['-c', `python3 -c '${generator}' > /dev/null`]);
-    raw.push(performance.now() - started);
-    rawCpu.push(childCpu() - children);
-
-    started = performance.now();
-    const own = ownCpu();
-    const log = new LogFile(path.join(dir, `compile-${round}.log`));
-    const meter = new ProgressMeter();
-    let lastDraw = 0;
-    await exec('python3', ['-c', generator], {
-      log,
-      captureStdout: false,
-      onLine: (line) => {
-        const progress = parseProgress(line);
-        // The renderers draw at most every 100 ms; parsing runs on every line.
-        if (progress && performance.now() - lastDraw > 100) {
-          lastDraw = performance.now();
-          rendered += meter.describe({ done: progress.done, total: progress.total }).length;
-        }
-      },
+  const world = await loudWorld(dir);
+  const loads: number[] = [];
+  const cost: Array<{ name: string; usPerLine: number; printer: number; rss: number }> = [];
+  const slow: Array<{
+    name: string;
+    fast: number;
+    slow: number;
+    run: number;
+    exit: number;
+    got: number;
+    drops: number;
+    log: number;
+    rss: number;
+  }> = [];
+  for (const renderer of renderers) {
+    const perLine: number[] = [];
+    const printer: number[] = [];
+    const rss: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // Paired: the empty build right before the loud one, so a drifting machine cancels out.
+      const none = await runLoud({ world, args: renderer.args, tty: renderer.tty, lines: 0, reader: 'fast' });
+      const loud = await runLoud({ world, args: renderer.args, tty: renderer.tty, lines: LINES, reader: 'fast' });
+      if (loud.logLines !== LINES) throw new Error(`${renderer.name}: the stage log has ${loud.logLines} of ${LINES} lines`);
+      perLine.push(((loud.stage.cpuSeconds - none.stage.cpuSeconds) / LINES) * 1e6);
+      printer.push(loud.printerSeconds);
+      rss.push(loud.cli.maxRssMb);
+      loads.push(os.loadavg()[0]!);
+      log(`${renderer.name}: ${perLine.at(-1)!.toFixed(2)} µs/line, stand-in ${loud.printerSeconds.toFixed(2)} s`);
+    }
+    cost.push({ name: renderer.name, usPerLine: median(perLine), printer: median(printer), rss: median(rss) });
+    const run = await runLoud({ world, args: renderer.args, tty: renderer.tty, lines: LINES, reader: { bytesPerSecond: slowBps } });
+    slow.push({
+      name: renderer.name,
+      fast: median(printer),
+      slow: run.printerSeconds,
+      run: run.cli.runMs / 1000,
+      exit: run.cli.exitMs / 1000,
+      got: run.stdout.length,
+      drops: dropped(run),
+      log: run.logLines,
+      rss: run.cli.maxRssMb,
     });
-    await log.close();
-    ui.push(performance.now() - started);
-    uiCpu.push(ownCpu() - own);
-    ratios.push(ui.at(-1)! / raw.at(-1)!);
+    log(`${renderer.name}, slow reader: stand-in ${run.printerSeconds.toFixed(2)} s, ${dropped(run)} lines dropped`);
   }
+  // The stand-in on its own, its output to /dev/null: how fast it prints when nothing reads it.
+  const report = path.join(dir, 'raw-printer.txt');
+  await execa('python3', [world.printer], { env: { LOUD_LINES: String(LINES), LOUD_PRINTER_REPORT: report }, stdout: 'ignore' });
+  const raw = Number(await readFile(report, 'utf8'));
+  lines.push(
+    `${LINES} lines of build output, ${os.cpus().length} cores, Node ${process.versions.node}, median of ${rounds}, ` +
+      `load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
+  );
+  lines.push('');
+  lines.push('| renderer | CPU per line | stand-in build, fast reader | peak RSS |');
+  lines.push('|---|---|---|---|');
+  for (const c of cost) lines.push(`| ${c.name} | ${c.usPerLine.toFixed(2)} µs | ${c.printer.toFixed(2)} s | ${c.rss.toFixed(0)} MB |`);
+  lines.push('');
+  lines.push(`Slow reader (${slowBps} bytes/s until the stand-in build is done):`);
+  lines.push('');
+  lines.push('| renderer | stand-in build: fast reader / slow reader | run / exit | output read | lines dropped | stage log | peak RSS |');
+  lines.push('|---|---|---|---|---|---|---|');
+  for (const s of slow) {
+    lines.push(
+      `| ${s.name} | ${s.fast.toFixed(2)} s / ${s.slow.toFixed(2)} s | ${s.run.toFixed(2)} s / ${s.exit.toFixed(2)} s | ` +
+        `${(s.got / 1024).toFixed(0)} KB | ${s.drops} | ${s.log} lines | ${s.rss.toFixed(0)} MB |`,
+    );
+  }
+  lines.push('');
+  lines.push(`The stand-in build on its own, its output to /dev/null: ${raw.toFixed(2)} s.`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
-const a = median(raw);
-const b = median(ui);
-const cpu = median(uiCpu);
-const rssMb = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(
-  `${LINES} lines, ${rounds} rounds, load average ${os.loadavg()[0]!.toFixed(1)}\n` +
-    `raw build to /dev/null: ${(a / 1000).toFixed(2)} s (median)\n` +
-    `through exec + stage log + progress: ${(b / 1000).toFixed(2)} s (median)\n` +
-    `UI overhead: ${((b / a - 1) * 100).toFixed(1)}% of the raw wall (median of paired rounds: ${((median(ratios) - 1) * 100).toFixed(1)}%; goal <= 5%)\n` +
-    `CPU of this process for the lines: ${cpu.toFixed(2)} s (median), ${((cpu / median(rawCpu)) * 100).toFixed(1)}% of the raw build's CPU (${median(rawCpu).toFixed(2)} s)\n` +
-    `peak RSS of this process: ${rssMb.toFixed(0)} MB (goal <= 150 MB)\n` +
-    (rendered ? '' : 'warning: no progress line was drawn\n'),
-);
+process.stdout.write(lines.join('\n') + '\n');

@@ -7,7 +7,7 @@ import { configSchema } from './schema.js';
  * through the JSON Schema so that a new config field gets its override for free.
  */
 
-type LeafKind = 'string' | 'number' | 'integer' | 'boolean' | 'string-list' | 'json';
+type LeafKind = 'string' | 'number' | 'integer' | 'boolean' | 'string-list' | 'number-or-word' | 'json';
 
 export interface ConfigLeaf {
   path: string[];
@@ -30,7 +30,12 @@ const toEnvSegment = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2')
 
 function kindOf(node: JsonSchemaNode): LeafKind {
   const type = Array.isArray(node.type) ? node.type[0] : node.type;
-  if (node.anyOf) return node.anyOf.every((n) => n.type === 'string' || 'const' in n) ? 'string' : 'json';
+  if (node.anyOf) {
+    if (node.anyOf.every((n) => n.type === 'string' || 'const' in n)) return 'string';
+    // A number or a named setting (smoke.responseBytes: 'auto' or a size).
+    if (node.anyOf.every((n) => 'const' in n || n.type === 'integer' || n.type === 'number')) return 'number-or-word';
+    return 'json';
+  }
   if (type === 'array') return node.items?.type === 'string' ? 'string-list' : 'json';
   if (type === 'number' || type === 'integer' || type === 'boolean' || type === 'string') return type;
   return 'json';
@@ -75,6 +80,11 @@ function coerce(leaf: ConfigLeaf, raw: string, source: string): unknown {
         return fail(leaf.kind === 'integer' ? 'a whole number' : 'a number');
       }
       return value;
+    }
+    case 'number-or-word': {
+      // A number when it reads as one, else the word as it is (the schema says which words it takes).
+      const value = Number(raw);
+      return raw.trim() !== '' && Number.isFinite(value) ? value : raw;
     }
     case 'boolean': {
       const lowered = raw.toLowerCase();

@@ -149,12 +149,10 @@ const smoke = z
       .default('auto')
       .describe("Check intentional migration across 127.0.0.x: 'auto' when the client supports it, 'require' to fail if it does not."),
     responseBytes: z
-      .number()
-      .int()
-      .positive()
-      .default(20_000_000)
+      .union([z.literal('auto'), z.number().int().positive()])
+      .default('auto')
       .describe(
-        'Size of the first response fetched in each timed migration run. A download that ends before the first migration is tried again, larger (sized from the throughput it saw).',
+        "Size of the first response fetched in each timed migration run: 'auto' sizes it from the loopback throughput measured just before (plain downloads, 1 MB then 8x larger until one lasts 50 ms) to last two migration intervals with a 1.5x margin; a number fixes it. A download that ends before the first migration is tried again, larger (sized from the throughput it saw).",
       ),
     maxResponseBytes: z
       .number()

@@ -12,8 +12,10 @@ import { DiskSpaceError } from '../errors.js';
  * so "nearly" leaves some room.
  */
 const NO_SPACE = /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT/i;
+// binutils (ar, objcopy, strip): "unable to copy file 'x.a'; reason: …", where a short write on a full
+// disk leaves the reason as "Success".
 const WRITE_FAILED =
-  /can't write \d+ bytes to section|can't close .+: |final link failed|error writing to |write error|failed to write|File too large|short write/i;
+  /can't write \d+ bytes to section|can't close .+: |final link failed|error writing to |write error|failed to write|File too large|short write|unable to copy file/i;
 
 /** A filesystem with less free space than this, after a write error, is full as far as a build is concerned. */
 export const NEARLY_FULL_BYTES = 256 * 1024 * 1024;

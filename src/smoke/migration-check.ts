@@ -4,7 +4,14 @@ import { SmokeTestError } from '../errors.js';
 import type { Exec } from '../process/exec.js';
 import { matchMigrations, type MigrationMatch } from './event-lines.js';
 import type { MigrationMode, TimerMigrationMode } from './migration-mode.js';
-import { grownResponseBytes, WANTED_TIMER_MIGRATIONS } from './response-size.js';
+import {
+  firstResponseBytes,
+  grownResponseBytes,
+  nextProbeBytes,
+  PROBE_FIRST_BYTES,
+  WANTED_TIMER_MIGRATIONS,
+  type Throughput,
+} from './response-size.js';
 import { sampleSockets, type SocketSampler, type SocketSamples } from './sockets.js';
 import {
   clientArgs,
@@ -169,9 +176,11 @@ async function runMode(
   offers: ClientOffers,
   run: MigrationRun,
   startUpMs: number,
+  /** The first download of a timed run (smoke.responseBytes, or sized from the probe). */
+  timedBytes: number,
 ): Promise<{ result: ModeResult; problems: string[] }> {
   const smoke = check.smoke;
-  let bytes = run.mode === 'every-n' ? Math.min(smoke.responseBytes, 1_000_000) : Math.min(smoke.responseBytes, smoke.maxResponseBytes);
+  let bytes = run.mode === 'every-n' ? Math.min(timedBytes, 1_000_000) : Math.min(timedBytes, smoke.maxResponseBytes);
   let tries = 0;
   for (;;) {
     tries++;
@@ -230,9 +239,59 @@ async function runMode(
 }
 
 /**
+ * The loopback throughput, for sizing the first try of the timed runs: plain downloads (no migration),
+ * 1 MB then 8x larger, until one transfer beyond start-up lasts long enough to measure.
+ */
+async function measureThroughput(
+  check: MigrationCheckContext,
+  server: ToyServer,
+  client: ToyProgram,
+  offers: ClientOffers,
+  startUpMs: number,
+): Promise<Throughput> {
+  let bytes = PROBE_FIRST_BYTES;
+  for (;;) {
+    const url = `https://localhost/${bytes}`;
+    const { elapsedMs } = await fetchOnce(client, clientArgs({ host: '127.0.0.1', port: server.port, offers, url }), {
+      exec: check.exec,
+      attempts: 1,
+      timeoutMs: check.smoke.timeoutMs,
+    });
+    const measured = { bytes, transferMs: elapsedMs - startUpMs };
+    const next = nextProbeBytes(measured);
+    if (next === undefined) return measured;
+    bytes = next;
+  }
+}
+
+/** The first download of each timed run: smoke.responseBytes, or ('auto') sized from a throughput probe. */
+async function timedResponseBytes(
+  check: MigrationCheckContext,
+  server: ToyServer,
+  client: ToyProgram,
+  offers: ClientOffers,
+  startUpMs: number,
+): Promise<number> {
+  const smoke = check.smoke;
+  if (smoke.responseBytes !== 'auto') return smoke.responseBytes;
+  const throughput = await measureThroughput(check, server, client, offers, startUpMs);
+  const bytes = firstResponseBytes({
+    throughput,
+    intervalMs: smoke.migrateIntervalMs,
+    wanted: WANTED_TIMER_MIGRATIONS,
+    maxBytes: smoke.maxResponseBytes,
+  });
+  const rate = throughput.bytes / Math.max(throughput.transferMs, 1) / 1000;
+  check.note(
+    `migration: loopback throughput ${rate.toFixed(0)} MB/s (${mb(throughput.bytes)} in ${Math.round(throughput.transferMs)} ms beyond start-up); timed runs download ${mb(bytes)} to last ${WANTED_TIMER_MIGRATIONS + 1} intervals of ${smoke.migrateIntervalMs} ms with a 1.5x margin`,
+  );
+  return bytes;
+}
+
+/**
  * Migrates a live connection between `client` and `server` in each mode the client offers and judges
  * every run; throws a SmokeTestError naming every defect. `startUpMs`: how long the client took to
- * fetch 1 KB (start-up and handshake), to size retried downloads.
+ * fetch 1 KB (start-up and handshake), to size the timed runs' downloads from a measured throughput.
  */
 export async function checkMigration(
   check: MigrationCheckContext,
@@ -255,9 +314,11 @@ export async function checkMigration(
   for (const [mode, why] of Object.entries(skipped)) check.note(`migration ${mode} mode skipped: ${why}`);
   const modes: ModeResult[] = [];
   const problems: string[] = [];
+  const timed = runs.some((run) => run.mode !== 'every-n');
+  const timedBytes = timed ? await timedResponseBytes(check, server, client, offers, startUpMs) : 1_000_000;
   // Every mode runs even after one fails, so one report shows every defect.
   for (const run of runs) {
-    const outcome = await runMode(check, server, client, offers, run, startUpMs).catch((error: unknown) => {
+    const outcome = await runMode(check, server, client, offers, run, startUpMs, timedBytes).catch((error: unknown) => {
       if (!(error instanceof SmokeTestError)) throw error;
       return { result: undefined, problems: [error.message] };
     });

@@ -135,6 +135,23 @@ describe('a build, step by step', () => {
     expect(Number(final![3]) * 1e6).toBeGreaterThan(20_000);
   });
 
+  it("with smoke.responseBytes 'auto' the first timed download is sized from a throughput probe, and counts", async () => {
+    const run = await runBuild(
+      await config({
+        patches: { series: FIXTURE_SERIES('edited') },
+        build: { args: { symbol_level: 1 } },
+        smoke: { responseBytes: 'auto' },
+      }),
+      { only: ['smoke'] },
+    );
+    expect(run.error).toBeUndefined();
+    const notes = run.notes.join('\n');
+    // The fixture server sends 10 MB/s: 1 MB takes 100 ms, so one probe; 2 x 200 ms x 1.5 want 6 MB.
+    expect(notes).toMatch(/migration: loopback throughput \d+ MB\/s \(1\.0 MB in \d+ ms beyond start-up\); timed runs download [\d.]+ MB/);
+    expect(notes).not.toMatch(/trying again/);
+    expect(notes).toMatch(/migration hard: [1-9]\d* of [1-9]\d* migration\(s\) matched/);
+  });
+
   it('a conflict in the patch stage leaves every file byte-identical', async () => {
     const before = await treeHash(quicheDir);
     const run = await runBuild(await config({ patches: { series: FIXTURE_SERIES('conflict') } }), { only: ['patch'] });

@@ -1,5 +1,6 @@
 import type { PipelineEvent } from '../../api/types.js';
 import { formatDuration, formatFailure, ProgressMeter, runSummary } from './format.js';
+import { OutputGate } from './gate.js';
 
 export interface PlainOptions {
   write: (line: string) => void;
@@ -7,11 +8,14 @@ export interface PlainOptions {
   verbose?: boolean;
   /** Minimum seconds between two progress lines of one stage. */
   progressEverySeconds?: number;
+  /** Bytes not yet taken by the reader (render/gate.ts): subprocess lines past a limit are dropped. */
+  backlog?: () => number;
 }
 
 /**
  * For CI logs and pipes: one timestamped line per event, progress at most every few seconds,
- * subprocess output only with --verbose (it is all in the per-stage log files anyway).
+ * subprocess output only with --verbose (it is all in the per-stage log files anyway; when the
+ * reader falls behind, those lines are dropped and a line says how many).
  */
 export function plainRenderer(options: PlainOptions): (event: PipelineEvent) => void {
   const meters = new Map<string, ProgressMeter>();
@@ -19,6 +23,10 @@ export function plainRenderer(options: PlainOptions): (event: PipelineEvent) => 
   const every = (options.progressEverySeconds ?? 5) * 1000;
   const stamp = () => new Date().toISOString().slice(11, 19);
   const out = (text: string) => options.write(`${stamp()} ${text}`);
+  const gate = new OutputGate(options.backlog);
+  const dropped = (stage: string, count: number) => {
+    if (count > 0) out(`  ${stage}| … ${count} line(s) not shown: the output was read too slowly (all are in the stage log)`);
+  };
   return (event) => {
     switch (event.type) {
       case 'run-start':
@@ -45,7 +53,9 @@ export function plainRenderer(options: PlainOptions): (event: PipelineEvent) => 
         out(`· ${event.stage}: ${event.message}`);
         break;
       case 'stage-line':
-        if (options.verbose) out(`  ${event.stage}| ${event.line}`);
+        if (!options.verbose || !gate.admit(event.stage)) break;
+        dropped(event.stage, gate.take(event.stage));
+        out(`  ${event.stage}| ${event.line}`);
         break;
       case 'stage-progress': {
         const now = Date.now();
@@ -59,9 +69,11 @@ export function plainRenderer(options: PlainOptions): (event: PipelineEvent) => 
         break;
       }
       case 'stage-done':
+        dropped(event.stage, gate.take(event.stage));
         out(`✔ ${event.stage}: done in ${formatDuration(event.durationMs)}${event.summary ? ` (${event.summary})` : ''}`);
         break;
       case 'stage-fail':
+        dropped(event.stage, gate.take(event.stage));
         for (const line of formatFailure(event.error, event.stage)) options.write(line);
         break;
       case 'run-end':

@@ -75,6 +75,7 @@ describe('diskFullFailure', () => {
     if (roomy.freeBytes < 1024 ** 3) return; // this machine's temp dir is nearly full itself
     expect(diskFullFailure(["x.s: Fatal error: can't write 31 bytes to section .text of x.o"], os.tmpdir(), 'the compile')).toBeUndefined();
     expect(diskFullFailure(['error: expected ; before }'], os.tmpdir(), 'the compile')).toBeUndefined();
+    expect(diskFullFailure(["ar: unable to copy file 'libx.a'; reason: Success"], os.tmpdir(), 'the compile')).toBeUndefined();
   });
 });
 
@@ -85,6 +86,12 @@ describe.skipIf(!ROOT)('on a full tmpfs', () => {
     expect(error).toBeInstanceOf(DiskSpaceError);
     expect(error!.message).toContain(`${full} (tmpfs tmpfs)`);
     expect(error!.message).toMatch(/\d+ kB free of 4\.0 MB/);
+  });
+
+  it('calls ar\'s short write ("reason: Success") a full disk when the filesystem is full', () => {
+    fill(4);
+    const line = "ar: unable to copy file 'obj/net/third_party/quiche/libquiche.a'; reason: Success";
+    expect(diskFullFailure([line], full, 'the compile')).toBeInstanceOf(DiskSpaceError);
   });
 
   it('g++ writing its object into it: exec throws DiskSpaceError (exit 8) naming the mount', async () => {

@@ -102,6 +102,66 @@ describe('checkMigration', () => {
     ]);
   });
 
+  it("'auto': sizes the first try from a throughput probe, so it migrates without a retry", async () => {
+    // The real client on an idle loopback: 75 MB/s after 50 ms of start-up; downloads of 100 MB and more
+    // last long enough to migrate (a 500 ms interval), 20 MB (the old fixed first size) do not.
+    const toy: ToyServer = { port: 4433, lines: [], stop: () => Promise.resolve() };
+    const { exec, calls } = fakeExec((_file, args) => {
+      const bytes = Number(args[args.length - 1]!.split('/').pop());
+      const durationMs = 50 + bytes / 75_000;
+      const migrating = args.some((a) => a.startsWith('--migrate_local_addresses'));
+      if (migrating && bytes >= 100_000_000) toy.lines.push(server[0]!);
+      return { lines: migrating && bytes >= 100_000_000 ? [ok[0]!, REQUEST_OK] : [REQUEST_OK], durationMs };
+    });
+    const notes: string[] = [];
+    const result = await checkMigration(
+      { exec, note: (m) => notes.push(m), smoke: { ...smoke, responseBytes: 'auto', maxResponseBytes: 1_000_000_000 } },
+      toy,
+      client,
+      hardOnly,
+      50,
+    );
+    // Probes: 1 MB (13 ms: too short to measure), 8 MB (107 ms); then 75 MB/s for 2 x 500 ms x 1.5.
+    expect(calls.map((c) => c.args[c.args.length - 1])).toEqual([
+      'https://localhost/1000000',
+      'https://localhost/8000000',
+      'https://localhost/112500000',
+    ]);
+    expect(calls.slice(0, 2).every((c) => !c.args.some((a) => a.startsWith('--migrate')))).toBe(true);
+    expect(result).toMatchObject({ checked: true, matched: 1, modes: [{ mode: 'hard', responseBytes: 112_500_000, tries: 1 }] });
+    expect(notes[2]).toBe(
+      'migration: loopback throughput 75 MB/s (8.0 MB in 107 ms beyond start-up); timed runs download 113 MB to last 2 intervals of 500 ms with a 1.5x margin',
+    );
+    expect(notes.join('\n')).not.toMatch(/trying again/);
+  });
+
+  it("'auto' on a machine that got slower after the probe: the retry still catches a first try that ended too early", async () => {
+    const toy: ToyServer = { port: 4433, lines: [], stop: () => Promise.resolve() };
+    let probes = 0;
+    const { exec, urls } = (() => {
+      const fake = fakeExec((_file, args) => {
+        const bytes = Number(args[args.length - 1]!.split('/').pop());
+        const migrating = args.some((a) => a.startsWith('--migrate_local_addresses'));
+        if (!migrating) probes++;
+        // Probes see 75 MB/s; the timed runs then only migrate from 200 MB.
+        if (migrating && bytes >= 200_000_000) toy.lines.push(server[0]!);
+        const lines = migrating && bytes >= 200_000_000 ? [ok[0]!, REQUEST_OK] : [REQUEST_OK];
+        return { lines, durationMs: migrating ? 50 + bytes / 150_000 : 50 + bytes / 75_000 };
+      });
+      return { exec: fake.exec, urls: () => fake.calls.map((c) => c.args[c.args.length - 1]) };
+    })();
+    const result = await checkMigration(
+      { exec, note: () => {}, smoke: { ...smoke, responseBytes: 'auto', maxResponseBytes: 1_000_000_000 } },
+      toy,
+      client,
+      hardOnly,
+      50,
+    );
+    expect(probes).toBe(2);
+    expect(urls().slice(2, 4)).toEqual(['https://localhost/112500000', 'https://localhost/225000000']);
+    expect(result).toMatchObject({ checked: true, modes: [{ mode: 'hard', responseBytes: 225_000_000, tries: 2 }] });
+  });
+
   it('gives its verdict on a run that never migrates at the largest size, naming what is wrong', async () => {
     const { toy, exec, urls } = loopback(Infinity);
     await expect(

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import type { CheckoutOutput } from './checkout.js';
-import { defineStage, type InputContext } from '../../../engine/stage.js';
-import { build, builderCommand, dryRun, throwIfFailed, type Builder } from '../../../tools/builder.js';
+import { defineStage, type InputContext, type VerifyContext } from '../../../engine/stage.js';
+import { build, builderCommand, throwIfFailed, type Builder } from '../../../tools/builder.js';
+import { recordBuilt, startBuild, verifyBuilt, type BuiltOptions } from '../../../tools/up-to-date.js';
 import { binaryName, changedBinary, type CompileOutput } from '../../../artifacts/binary.js';
 import { describeBinaries } from '../../backend.js';
 import type { AppContext } from '../../context.js';
@@ -24,6 +26,17 @@ export interface CompileInputs {
 
 const commandFor = (ctx: InputContext<AppContext>, builder: Builder) =>
   builderCommand({ builder, src: ctx.upstream<CheckoutOutput>('checkout').repos.src.path, ninja: ctx.app.config.build.ninja });
+
+/** What tools/up-to-date.ts needs to prove the out dir up to date without the builder's dry run. */
+const builtOptions = (ctx: VerifyContext<AppContext>, inputs: CompileInputs, binaries: CompileOutput['binaries']): BuiltOptions => ({
+  exec: ctx.exec,
+  command: commandFor(ctx, inputs.builder),
+  env: { ...depotToolsEnvFor(ctx.app), ...remoteCompile(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution)?.env },
+  outDir: inputs.outDir,
+  targets: inputs.targets,
+  binaries,
+  snapshotFile: path.join(ctx.app.paths.cacheDir, 'compile-snapshot.json'),
+});
 
 export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput>({
   id: 'compile',
@@ -50,6 +63,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
     // Remote execution: siso's -remote_jobs/-local_jobs instead of -j, and its TLS/credential environment.
     const remote = remoteCompile(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution);
     const report = (progress: StepProgress) => ctx.report.progress(progress);
+    const startedAt = await startBuild(builtOptions(ctx, inputs, []).snapshotFile);
     const built = await build({
       exec: ctx.exec,
       command,
@@ -68,18 +82,12 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
         `siso: ${stats.remote} remote, ${stats.local} local, ${stats.cache} from the cache, ${stats.fallback} local fallbacks`,
       );
     const programs = inputs.targets.map((label) => ({ name: binaryName(label), label, file: binaryName(label) }));
-    return { binaries: await describeBinaries(inputs.outDir, programs, 'Is the target an executable?'), steps: built.steps };
+    const binaries = await describeBinaries(inputs.outDir, programs, 'Is the target an executable?');
+    ctx.log.write(await recordBuilt(builtOptions(ctx, inputs, binaries), startedAt));
+    return { binaries, steps: built.steps };
   },
   async verify(ctx, { inputs, outputs }) {
-    const changed = await changedBinary(outputs.binaries);
-    if (changed) return changed;
-    return dryRun({
-      exec: ctx.exec,
-      command: commandFor(ctx, inputs.builder),
-      outDir: inputs.outDir,
-      targets: inputs.targets,
-      env: { ...depotToolsEnvFor(ctx.app), ...remoteCompile(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution)?.env },
-    });
+    return verifyBuilt(builtOptions(ctx, inputs, outputs.binaries), () => changedBinary(outputs.binaries));
   },
   describe: (o) => `${o.binaries.length} binaries, ${o.steps} steps`,
 });
