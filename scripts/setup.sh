@@ -16,10 +16,12 @@ SUDO=""
 # The migration lab: iproute2 (namespaces, veth, tc), WireGuard (wireguard-go over /dev/net/tun when the
 # kernel has no module), tcpdump captures read with tshark, chromium to screenshot the report, and
 # docker-compose (v1, Python) to validate examples/docker-compose without a container engine.
+# distcc (client and distccd): `distributed.engine: 'distcc'` and its tests, which run real daemons in
+# network namespaces (docs/distributed.md).
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   git python3 generate-ninja ninja-build g++ g++-12 gcc-12 make openssl binutils curl lsb-release file xz-utils ca-certificates \
-  cmake ccache pkg-config iproute2 wireguard-tools wireguard-go tcpdump tshark chromium docker-compose \
+  cmake ccache pkg-config iproute2 wireguard-tools wireguard-go tcpdump tshark chromium docker-compose distcc \
   >/dev/null
 if [ "${1:-}" = "--docker" ]; then
   $SUDO apt-get install -y -qq --no-install-recommends podman buildah runc debootstrap podman-compose >/dev/null
