@@ -52,6 +52,8 @@ export interface DoctorSection {
 
 const GB = 1024 ** 3;
 const round = (n: number) => Math.round(n * 10) / 10;
+/** Free space is shown rounded down: 49.96 GB must not read as the 50 GB a build needs. */
+const roundDown = (n: number) => Math.floor(n * 10) / 10;
 
 /** Debian/Ubuntu package that provides each tool, for the "how to fix" line. */
 const PACKAGE_FOR: Record<string, string> = {
@@ -162,9 +164,12 @@ export const jobsOf = (config: ResolvedConfig): number => config.build.jobs ?? j
 export async function checkHost(config: ResolvedConfig, extraTools: string[] = []): Promise<HostReport> {
   const diskPath = existingAncestor(config.cacheDir);
   const fs = await statfs(diskPath);
-  const freeGb = round((fs.bavail * fs.bsize) / GB);
+  // Compared exactly, shown rounded: a rounded value once let 49.96 GB pass a 50 GB need.
+  const exactFreeGb = (fs.bavail * fs.bsize) / GB;
+  const freeGb = roundDown(exactFreeGb);
   const needGb = config.preflight.minFreeDiskGb;
-  const totalGb = round(os.totalmem() / GB);
+  const exactTotalGb = os.totalmem() / GB;
+  const totalGb = round(exactTotalGb);
   const availableGb = round(os.freemem() / GB);
   const cores = os.availableParallelism();
   const suggestedJobs = jobsFor(config);
@@ -178,19 +183,21 @@ export async function checkHost(config: ResolvedConfig, extraTools: string[] = [
   const root = process.getuid?.() === 0;
   const problems: string[] = [];
   const warnings: string[] = [];
-  if (freeGb < needGb) {
+  const diskOk = exactFreeGb >= needGb;
+  const memoryOk = exactTotalGb >= config.preflight.minMemoryGb;
+  if (!diskOk) {
     problems.push(
       `Only ${freeGb} GB free at ${diskPath}; the build needs ${needGb} GB. Free space, or point cacheDir at a larger disk (preflight.minFreeDiskGb sets the need).`,
     );
   }
-  if (totalGb < config.preflight.minMemoryGb) {
+  if (!memoryOk) {
     problems.push(`Only ${totalGb} GB of RAM; the build needs ${config.preflight.minMemoryGb} GB (preflight.minMemoryGb).`);
   }
   for (const tool of tools) if (tool.problem) problems.push(`${tool.problem}. ${tool.fix}`);
   if (root) warnings.push("Running as root: depot_tools and Chromium's hooks expect a normal user; `--docker` runs as your uid instead.");
   return {
-    disk: { path: diskPath, freeGb, needGb, ok: freeGb >= needGb },
-    memory: { totalGb, availableGb, needGb: config.preflight.minMemoryGb, ok: totalGb >= config.preflight.minMemoryGb },
+    disk: { path: diskPath, freeGb, needGb, ok: diskOk },
+    memory: { totalGb, availableGb, needGb: config.preflight.minMemoryGb, ok: memoryOk },
     cores,
     suggestedJobs,
     tools,

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,21 @@ afterEach(async () => {
 });
 
 describe('host checks', () => {
+  it('compare free disk exactly: a little less than the need is a problem, even when it rounds up to it', async () => {
+    const fs = await statfs(path.join(dir, 'cache'));
+    const exactGb = (fs.bavail * fs.bsize) / 1024 ** 3;
+    // 40 MB more than there is: shown rounded to 0.1 GB, the free space used to read as enough.
+    const needy = await loadConfig({
+      inline: { cacheDir: path.join(dir, 'cache'), preflight: { tools: [], minFreeDiskGb: exactGb + 0.04 } },
+      cwd: dir,
+      env: {},
+    });
+    const report = await checkHost(needy);
+    expect(report.disk.ok).toBe(false);
+    expect(report.disk.freeGb).toBeLessThan(report.disk.needGb);
+    expect(report.problems).toEqual([expect.stringMatching(/^Only [\d.]+ GB free at /)]);
+  });
+
   it('probe a tool once, then reuse its version while the binary is the same file', async () => {
     await writeTool('1.0');
     expect((await checkHost(config)).tools[0]).toMatchObject({
