@@ -3,6 +3,7 @@
  * local test upstream that serves the views of ../shared/upstream, and a work dir (cache/, dist/) in
  * the persistent real-tier cache so reruns reuse finished stages; ccache lives next to it (CCACHE_DIR).
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/errors.js';
@@ -12,6 +13,16 @@ import { GOOGLEURL_URL, googleurlPin, mirrorsFor, quiche152, REAL_CACHE } from '
 export const VIEWS_DIR = path.join(REAL_CACHE, 'upstream-views');
 export const CCACHE_DIR = path.join(REAL_CACHE, 'ccache');
 export const workDir = (name: string) => path.join(REAL_CACHE, 'work', name);
+
+/**
+ * The tarball a work dir's last build packaged (its package stage's output), or undefined. Not "the"
+ * tarball in its dist dir: the persistent cache keeps earlier versions' artifacts beside it.
+ */
+export async function packagedTarball(dir: string): Promise<string | undefined> {
+  const state = await readFile(path.join(dir, 'cache', 'state.json'), 'utf8').catch(() => undefined);
+  if (!state) return undefined;
+  return (JSON.parse(state) as { stages?: { package?: { outputs?: { tarball?: string } } } }).stages?.package?.outputs?.tarball;
+}
 
 /**
  * The user config (as a pipeline.config.ts would hold it). Typed loosely on purpose: it names the

@@ -25,7 +25,7 @@ import { filesystemOf } from '../../src/process/disk-full.js';
 import { sha256 } from '../../src/util/fs.js';
 import { writeConfigFile } from '../support/cli.js';
 import { SKIP_REASON } from '../../testkit/shared-upstream.js';
-import { CCACHE_DIR, realConfig, VIEWS_DIR, workDir } from '../../testkit/real-config.js';
+import { CCACHE_DIR, packagedTarball, realConfig, VIEWS_DIR, workDir } from '../../testkit/real-config.js';
 import { ensureViews } from '../../testkit/real-views.js';
 import { startUpstreamServer } from '../../testkit/server.js';
 import { killCli, pick, startCli, strays, tail } from './harness.js';
@@ -51,10 +51,8 @@ const KINDS = ['kill9-process', 'kill9-group', 'disk-full'] as const;
 
 /** The real tier's own finished tarball (its reproducible build), if it has one. */
 async function goldenTarballSha(): Promise<string | undefined> {
-  const dist = path.join(workDir('main'), 'dist');
-  if (!existsSync(dist)) return undefined;
-  const tarball = (await readdir(dist)).find((f) => f.endsWith('.tar.gz'));
-  return tarball ? sha256(await readFile(path.join(dist, tarball))) : undefined;
+  const tarball = await packagedTarball(workDir('main'));
+  return tarball && existsSync(tarball) ? sha256(await readFile(tarball)) : undefined;
 }
 
 const env = () => ({ CCACHE_DIR });

@@ -11,7 +11,7 @@
  * ccache, which makes them cheap.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,7 +23,7 @@ import { spawnCli, writeConfigFile } from '../support/cli.js';
 import { startUpstreamServer, type UpstreamServer } from '../../testkit/server.js';
 import { descendants, migrateByHand } from './by-hand.js';
 import { runSmoke } from './smoke-harness.js';
-import { CCACHE_DIR, loadRealConfig, realConfig, realEnv, VIEWS_DIR, workDir } from '../../testkit/real-config.js';
+import { CCACHE_DIR, loadRealConfig, packagedTarball, realConfig, realEnv, VIEWS_DIR, workDir } from '../../testkit/real-config.js';
 import { ensureViews, REAL_CACHE, UPSTREAM_DIR } from '../../testkit/real-views.js';
 
 const REAL_PORT = Number(process.env.BQ_REAL_PORT ?? 39152);
@@ -96,11 +96,11 @@ async function cli(
 
 const sha256Of = (bytes: Buffer) => sha256(bytes);
 
-/** The one tarball a dist dir holds. */
-async function tarballIn(dist: string): Promise<Buffer> {
-  const tarballs = (await readdir(dist)).filter((f) => f.endsWith('.tar.gz'));
-  expect(tarballs, dist).toHaveLength(1);
-  return readFile(path.join(dist, tarballs[0]!));
+/** The tarball a work dir's last build packaged, and its bytes. */
+async function builtTarball(dir: string): Promise<{ file: string; bytes: Buffer }> {
+  const file = await packagedTarball(dir);
+  expect(file, `${dir} has no packaged tarball`).toBeTruthy();
+  return { file: file!, bytes: await readFile(file!) };
 }
 
 /** Every object in the manifest that records a repository (url, ref, commit), by name. */
@@ -142,7 +142,7 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     expect(smoke.migration.modes!.map((m) => m.mode)).toEqual(expect.arrayContaining(['hard', 'validate']));
     for (const mode of smoke.migration.modes!) expect(mode.matched, mode.mode).toBe(mode.migrations);
 
-    const install = await cli(main, ['install', path.join(main, 'dist'), '--to', path.join(main, 'installed')]);
+    const install = await cli(main, ['install', (await builtTarball(main)).file, '--to', path.join(main, 'installed')]);
     expect(install.exitCode, install.output).toBe(0);
     installed = JSON.parse(install.output.slice(install.output.indexOf('{'))) as typeof installed;
     expect(installed.manifest).toMatchObject({ backend: 'quiche', serverKeyFile: 'certs/leaf_cert.key' });
@@ -185,7 +185,7 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     const state = JSON.parse(await readFile(path.join(other, 'cache', 'state.json'), 'utf8')) as {
       stages: { reuse: { outputs: { artifact: { sha256: string } } } };
     };
-    expect(state.stages.reuse.outputs.artifact.sha256).toBe(sha256Of(await tarballIn(path.join(main, 'dist'))));
+    expect(state.stages.reuse.outputs.artifact.sha256).toBe(sha256Of((await builtTarball(main)).bytes));
   });
 
   it('a second cache dir, sharing only ccache, builds the same tarball byte for byte', async () => {
@@ -196,7 +196,7 @@ describe.skipIf(!!skipReason)('real tier: the standalone quiche backend end to e
     console.log(`second cache dir: exit ${run.exitCode} in ${run.seconds.toFixed(0)} s`);
     expect(run.exitCode, run.output.slice(-4000)).toBe(0);
     expect(stagesBy(run, 'stage-done')).toEqual(expect.arrayContaining(['dependency-builds', 'compile', 'package']));
-    expect(sha256Of(await tarballIn(path.join(second, 'dist')))).toBe(sha256Of(await tarballIn(path.join(main, 'dist'))));
+    expect(sha256Of((await builtTarball(second)).bytes)).toBe(sha256Of((await builtTarball(main)).bytes));
   });
 
   it('the installed epoll_quic_client, run by hand against the installed epoll_quic_server, migrates with matching CIDs', async () => {
