@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildQuicheError, InternalError, InterruptedError, UsageError, toBuildQuicheError } from '../errors.js';
+import { namingFilesystem } from '../process/disk-full.js';
 import { LogFile } from '../process/log-file.js';
 import type { ChildTracker } from '../process/exec.js';
 import { createStageContext, newRunId, verifyExec } from './context.js';
@@ -280,6 +281,10 @@ export class Pipeline<C> {
         (stage.always ? checked : ran).push(stage.id);
       }
       ok = true;
+    } catch (thrown) {
+      // A full disk met between stages (the state, a log) names its filesystem too.
+      const error = toBuildQuicheError(thrown);
+      throw error.failureClass === 'disk' ? namingFilesystem(error, this.options.stateDir) : thrown;
     } finally {
       this.emit({ type: 'run-end', ok, durationMs: Date.now() - started, ran, skipped, checked });
     }
@@ -452,10 +457,13 @@ export class Pipeline<C> {
       return result ?? null;
     } catch (thrown) {
       stageFailed = true;
-      const error = toBuildQuicheError(
-        run.signal.aborted && !(thrown instanceof BuildQuicheError)
-          ? Object.assign(new Error('Interrupted'), { name: 'AbortError' })
-          : thrown,
+      const error = namingFilesystem(
+        toBuildQuicheError(
+          run.signal.aborted && !(thrown instanceof BuildQuicheError)
+            ? Object.assign(new Error('Interrupted'), { name: 'AbortError' })
+            : thrown,
+        ),
+        this.options.stateDir,
       );
       error.logPath ??= log.path;
       error.tail ??= log.tail(20);

@@ -1,6 +1,6 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
-import { DiskSpaceError } from '../errors.js';
+import { DiskSpaceError, type BuildQuicheError } from '../errors.js';
 
 /**
  * Telling a full disk from a compile error. A build that runs out of space fails in the tool that
@@ -102,6 +102,27 @@ export function diskFullFailure(
     hint: `Free space on ${fs?.mount ?? writesTo} (${writesTo} is there; see \`build-quiche doctor\`), then run again: finished work is kept and the build goes on from where it stopped.`,
     logPath: details.logPath,
     tail: details.tail,
+    data: { filesystem: fs, writesTo },
+  });
+}
+
+/**
+ * A full disk that surfaced as a bare ENOSPC from one of build-quiche's own writes (a stage log, the
+ * state, a tarball) rather than from a command: the same error, now naming the filesystem (of the path
+ * written when the error has one, else `dir`) and its free space, as a compiler's full disk does.
+ * Anything else, or a disk error that names its filesystem already, comes back as it is.
+ */
+export function namingFilesystem(error: BuildQuicheError, dir: string): BuildQuicheError {
+  if (error.failureClass !== 'disk' || (error.data as { filesystem?: unknown } | undefined)?.filesystem) return error;
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  const writesTo = typeof cause?.path === 'string' ? path.dirname(cause.path) : dir;
+  const fs = filesystemOf(writesTo);
+  if (!fs) return error;
+  return new DiskSpaceError(`${error.message} (${writesTo} is on ${describeFilesystem(fs)})`, {
+    hint: `Free space on ${fs.mount} (see \`build-quiche doctor\`), then run again: finished work is kept and the build goes on from where it stopped.`,
+    logPath: error.logPath,
+    tail: error.tail,
+    cause: error.cause ?? error,
     data: { filesystem: fs, writesTo },
   });
 }

@@ -38,13 +38,16 @@ interface BuildTrialContext {
 export type StandaloneBuildStage = 'dependency-builds' | 'compile';
 
 /**
- * About how long each stage runs with ccache warm (measured on 2 busy cores), so a kill lands inside it;
- * and how much disk the cache holds when the stage starts and when the build ends, so a tmpfs between
- * the two fills up during the stage.
+ * How long each stage runs with ccache warm, so a kill lands inside it, and how much disk the work dir
+ * holds when the stage starts and when it ends, so a tmpfs between the two fills up during the stage.
+ * Measured at the 152 pin (2026-12-07, the real tier's second cache dir, ccache warm): checkout leaves
+ * 209 MB of sources; dependency-builds runs ~12 s and adds build trees and prefixes (73 + 37 MB);
+ * compile runs ~4 s and adds the out dir (32 MB); package then writes 15 MB. With ccache cold the stages
+ * run minutes longer and a kill lands early in them, still inside.
  */
 const PROFILE: Record<StandaloneBuildStage, { spanMs: number; diskAtStartMb: number; diskAtEndMb: number }> = {
-  'dependency-builds': { spanMs: 150_000, diskAtStartMb: 260, diskAtEndMb: 620 },
-  compile: { spanMs: 60_000, diskAtStartMb: 620, diskAtEndMb: 900 },
+  'dependency-builds': { spanMs: 12_000, diskAtStartMb: 225, diskAtEndMb: 320 },
+  compile: { spanMs: 4_000, diskAtStartMb: 330, diskAtEndMb: 352 },
 };
 
 const KINDS = ['kill9-process', 'kill9-group', 'disk-full'] as const;

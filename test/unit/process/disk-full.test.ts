@@ -8,8 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompileError, DiskSpaceError, isBuildQuicheError } from '../../../src/errors.js';
-import { diskFullFailure, filesystemOf } from '../../../src/process/disk-full.js';
+import { CompileError, DiskSpaceError, isBuildQuicheError, toBuildQuicheError } from '../../../src/errors.js';
+import { diskFullFailure, filesystemOf, namingFilesystem } from '../../../src/process/disk-full.js';
 import { exec } from '../../../src/process/exec.js';
 import { build as ninjaBuild, throwIfFailed } from '../../../src/tools/builder.js';
 import { build as cmakeBuild, configure as cmakeConfigure } from '../../../src/tools/cmake.js';
@@ -59,6 +59,34 @@ describe('filesystemOf', () => {
 
   it('answers for a path that does not exist yet, from its nearest parent', () => {
     expect(filesystemOf(path.join(os.tmpdir(), 'not', 'there', 'yet'))?.mount).toBe(filesystemOf(os.tmpdir())?.mount);
+  });
+});
+
+describe('namingFilesystem', () => {
+  // What a stream's failed write throws: an ENOSPC with no path (the fault suite met one from a stage's log).
+  const enospc = (extra: object = {}) => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', ...extra });
+
+  it.skipIf(!ROOT)('names the filesystem and its free space for a bare ENOSPC from our own write', async () => {
+    fill(0);
+    const named = namingFilesystem(toBuildQuicheError(enospc()), full);
+    expect(named).toBeInstanceOf(DiskSpaceError);
+    expect(named.exitCode).toBe(8);
+    expect(named.message).toMatch(
+      new RegExp(`^The disk is full: ENOSPC.*\\(${full} is on ${full} \\(tmpfs tmpfs\\): \\d+ kB free of 4\\.0 MB\\)$`),
+    );
+    expect(named.hint).toContain(`Free space on ${full}`);
+  });
+
+  it('takes the filesystem of the path the error names, when it names one', () => {
+    const named = namingFilesystem(toBuildQuicheError(enospc({ path: path.join(os.tmpdir(), 'x', 'state.json') })), '/');
+    expect((named.data as { writesTo: string }).writesTo).toBe(path.join(os.tmpdir(), 'x'));
+  });
+
+  it('leaves other errors, and a disk error that names its filesystem, as they are', () => {
+    const other = toBuildQuicheError(new Error('boom'));
+    expect(namingFilesystem(other, os.tmpdir())).toBe(other);
+    const named = namingFilesystem(toBuildQuicheError(enospc()), os.tmpdir());
+    expect(namingFilesystem(named, '/')).toBe(named);
   });
 });
 
