@@ -66,7 +66,7 @@ describe('namingFilesystem', () => {
   // What a stream's failed write throws: an ENOSPC with no path (the fault suite met one from a stage's log).
   const enospc = (extra: object = {}) => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', ...extra });
 
-  it.skipIf(!ROOT)('names the filesystem and its free space for a bare ENOSPC from our own write', async () => {
+  it.skipIf(!ROOT)('names the filesystem and its free space for a bare ENOSPC from our own write', () => {
     fill(0);
     const named = namingFilesystem(toBuildQuicheError(enospc()), full);
     expect(named).toBeInstanceOf(DiskSpaceError);
