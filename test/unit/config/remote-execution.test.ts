@@ -1,10 +1,13 @@
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import type { UserConfig } from '../../../src/config/schema.js';
 import { ConfigError, EXIT_CODES } from '../../../src/errors.js';
 
-const load = (inline: UserConfig) => loadConfig({ inline, cwd: '/work/proj', env: {} });
+/** A project dir that only names paths (nothing is read there): relative config paths resolve against it. */
+const PROJECT = path.join(os.tmpdir(), 'bq-remote-execution-project');
+const load = (inline: UserConfig) => loadConfig({ inline, cwd: PROJECT, env: {} });
 
 /** The message of the ConfigError loading this config throws. */
 async function refusal(inline: UserConfig): Promise<string> {
@@ -33,8 +36,8 @@ describe('remoteExecution in the config', () => {
       service: 'reapi',
       address: 'remote.buildbuddy.io:443',
       instance: 'default',
-      backendConfig: path.join('/work/proj', 'siso/backend.star'),
-      credentialHelper: path.join('/work/proj', 'helpers/bb-key.sh'),
+      backendConfig: path.join(PROJECT, 'siso/backend.star'),
+      credentialHelper: path.join(PROJECT, 'helpers/bb-key.sh'),
       tls: { caCert: '/etc/ssl/ca.pem' },
       insecure: false,
       remoteJobs: 200,
@@ -120,13 +123,13 @@ describe('remoteExecution in the config', () => {
   it('can be switched off from the environment or --set without editing the file', async () => {
     const config = await loadConfig({
       inline: { remoteExecution: REAPI },
-      cwd: '/work/proj',
+      cwd: PROJECT,
       env: { BUILD_QUICHE_REMOTE_EXECUTION_ENABLED: 'false' },
     });
     expect(config.remoteExecution?.enabled).toBe(false);
     const set = await loadConfig({
       inline: { remoteExecution: REAPI },
-      cwd: '/work/proj',
+      cwd: PROJECT,
       env: {},
       set: ['remoteExecution.remoteJobs=64'],
     });

@@ -67,7 +67,7 @@ describe('container paths', () => {
   test.each([
     ['/tmp/project', '/tmp/project'],
     ['/home/alice/quic', '/home/alice/quic'],
-    ['/srv/work/main', '/srv/work/main'],
+    ['/srv/builds/main', '/srv/builds/main'],
     ['/', '/host'],
     ['/home', '/host/home'],
     ['/usr/local/src/x', '/host/usr/local/src/x'],
