@@ -3,7 +3,6 @@
  * gRPC server answering REAPI's GetCapabilities (checking the instance and a header), and fake
  * credential helper scripts.
  */
-import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -18,6 +17,7 @@ import {
 } from '../../../src/chromium/remote-execution-check.js';
 import type { RemoteExecutionConfig } from '../../../src/config/remote-execution.js';
 import { exec } from '../../../src/process/exec.js';
+import { ensureTestCerts } from '../../../src/smoke/certs.js';
 
 let dir: string;
 let cert: string;
@@ -98,31 +98,10 @@ const tlsSeen: Seen = {};
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'bq-reapi-check-'));
-  cert = path.join(dir, 'cert.pem');
-  key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-days',
-      '365',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  // The project's own loopback test certificate (localhost, 127.0.0.1; self-signed, so it is its own CA).
+  const certs = await ensureTestCerts(path.join(dir, 'certs'));
+  cert = certs.certificate;
+  key = certs.keyPem;
   goodHelper = await helperScript(
     'good.sh',
     `[ "$1" = get ] || exit 2\ncat > ${path.join(dir, 'request.json')}\necho '{"headers": {"X-Api-Key": ["sesame"]}, "expires": "2999-01-01T00:00:00Z"}'`,
