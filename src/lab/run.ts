@@ -7,6 +7,7 @@ import { installArtifact, verifyInstalled, type InstalledArtifact } from '../art
 import { buildLabel, manifestBackend, serverCertsOf } from '../artifacts/manifest.js';
 import { SmokeTestError, ToolError, UsageError } from '../errors.js';
 import { LogFile } from '../process/log-file.js';
+import { seededRandom } from '../util/seeded-random.js';
 import { ensureTestCerts } from '../smoke/certs.js';
 import { helpText } from '../smoke/help-text.js';
 import { TIMER_MIGRATION_MODES } from '../smoke/migration-mode.js';
@@ -168,18 +169,6 @@ const clientPaths = (topology: Topology, client: number) => topology.paths.filte
 /** Entry 0 is where the connection starts; the client rotates over the rest, so the first comes back last. */
 function migrateAddresses(list: string[]): string[] {
   return list.length > 1 ? [...list, list[0]!] : list;
-}
-
-/** mulberry32: a small seeded generator, so a run's phases can be made again from its seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** When each client starts, ms after the first: one client starts at once; several at random phases within one interval. */

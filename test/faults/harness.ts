@@ -13,22 +13,14 @@ import { installArtifact } from '../../src/artifacts/install.js';
 import type { UserConfig } from '../../src/config/schema.js';
 import { writeConfigFile } from '../support/cli.js';
 import { offlineConfig } from '../../testkit/world.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const ENTRY = path.join(ROOT, 'src', 'cli', 'entry.ts');
 const TSX = import.meta.resolve('tsx');
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The suite's seeded generator: the same trials for the same SEED on every machine. */
+export const rng = seededRandom;
 
 export interface Cli {
   child: ResultPromise<{ all: true; reject: false; detached: true }>;
