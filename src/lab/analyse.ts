@@ -16,7 +16,7 @@ import {
   type Truth,
 } from './linking.js';
 import { cidReuse, goodputBins, linkability, observerView, type Packet } from './observer.js';
-import { observerPosition, pathNamer, QUIC_PORT, SERVER_ADDRESS, WG_PORT, type CapturePoint, type LabPath } from './topology.js';
+import { hostPart, observerPosition, pathNamer, QUIC_PORT, SERVER_ADDRESS, WG_PORT, type CapturePoint, type LabPath } from './topology.js';
 import type { WireGuardKind } from './wireguard.js';
 import type { LabReport, LinkingReport, MigrationRecord, ObserverView, Scenario } from './types.js';
 
@@ -135,13 +135,11 @@ export function perPathBytes(packets: Packet[], pathOf: (endpoint: string) => st
   return [...perPath.entries()].map(([p, bytes]) => ({ path: p, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-const withoutPort = (endpoint: string) => endpoint.replace(/%.*$/, '').replace(/:\d+$/, '');
-
 /** What the lab knows: whose each address is (the clients' --migrate_local_addresses) and each client's successful moves. */
 export function truthOf(raw: RawRun): Truth {
   return {
     clients: raw.clients.map((c) => ({
-      addresses: c.addresses.map(withoutPort),
+      addresses: c.addresses.map(hostPart),
       migrations: c.lines
         .map(parseEventLine)
         .filter((e) => e?.kind === 'MIGRATION' && e.fields.result === 'ok')
@@ -151,7 +149,7 @@ export function truthOf(raw: RawRun): Truth {
 }
 
 /** Every observer model at every capture point, scored against the truth (src/lab/linking.ts). */
-export function linkingOf(
+function linkingOf(
   raw: RawRun,
   t0: number,
   options: LinkingOptions,
@@ -210,11 +208,11 @@ export function analyseRun(raw: RawRun, linking: Partial<LinkingOptions> = {}): 
   const migrations = raw.clients.flatMap((c, index) => migrationRecords(c.lines, raw.serverLines, serverObserver, pathOf, index));
   const goodputPackets = raw.captures.filter((c) => c.point.goodput).flatMap((c) => c.packets);
   // With several clients the goodput plot shows who got the bytes; with one, which path carried them.
-  const clientOf = (endpoint: string) => {
-    const host = withoutPort(endpoint);
-    const index = raw.clients.findIndex((c) => c.addresses.some((a) => withoutPort(a) === host));
-    return index >= 0 ? `client ${index}` : host;
-  };
+  // Looked up once per captured packet: a map, not a search of every client's addresses.
+  const owners = new Map<string, string>();
+  for (const [index, c] of raw.clients.entries())
+    for (const a of c.addresses) if (!owners.has(hostPart(a))) owners.set(hostPart(a), `client ${index}`);
+  const clientOf = (endpoint: string) => owners.get(hostPart(endpoint)) ?? hostPart(endpoint);
   const clients = raw.clients.map((c, index) => ({
     index,
     addresses: c.addresses,

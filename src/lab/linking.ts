@@ -1,4 +1,5 @@
-import { endpointsOf, type Packet } from './observer.js';
+import { median } from '../util/stats.js';
+import { endpointsOf, hostOf, portOf, type Packet } from './observer.js';
 
 /**
  * Who could link a migration's new path to its old one, under which observer model, and how well
@@ -62,19 +63,13 @@ export interface Flow {
   tail: Volume;
 }
 
-const medianOf = (values: number[]) => {
-  if (!values.length) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  return (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2;
-};
-
 function volumeOf(packets: Array<{ ms: number; bytes: number }>): Volume {
   const bytes = packets.reduce((sum, p) => sum + p.bytes, 0);
   const spanMs = packets.length > 1 ? packets[packets.length - 1]!.ms - packets[0]!.ms : 0;
   return {
     // One packet has no rate; a burst within a millisecond is counted over one.
     bytesPerSecond: packets.length > 1 ? Math.round((bytes * 1000) / Math.max(1, spanMs)) : 0,
-    medianSize: medianOf(packets.map((p) => p.bytes)),
+    medianSize: median(packets.map((p) => p.bytes).sort((a, b) => a - b)) ?? 0,
   };
 }
 
@@ -119,9 +114,6 @@ export interface Link {
   /** identifiers: what they share. */
   by?: string[];
 }
-
-const hostOf = (endpoint: string) => endpoint.replace(/:\d+$/, '');
-const portOf = (endpoint: string) => endpoint.slice(endpoint.lastIndexOf(':') + 1);
 
 function identifierLinks(flows: Flow[]): Link[] {
   const links: Link[] = [];
@@ -223,18 +215,20 @@ export function scoreLinks(
   const seen = new Set(flows.map((f) => f.client));
   const linked = new Set(result.links.map((l) => `${l.from} ${l.to}`));
   const migrations = truth.clients.flatMap((c) => c.migrations);
+  const correct = result.links.filter((l) => owner(l.from) >= 0 && owner(l.from) === owner(l.to)).length;
+  const linkedCount = migrations.filter((m) => linked.has(`${m.from} ${m.to}`)).length;
   const counts = [...(result.candidates?.values() ?? [])];
   return {
     model,
     observer,
     flows: flows.length,
     links: result.links.length,
-    correct: result.links.filter((l) => owner(l.from) >= 0 && owner(l.from) === owner(l.to)).length,
+    correct,
     migrations: migrations.length,
     visible: migrations.filter((m) => seen.has(m.from) && seen.has(m.to)).length,
-    linked: migrations.filter((m) => linked.has(`${m.from} ${m.to}`)).length,
-    precision: ratio(result.links.filter((l) => owner(l.from) >= 0 && owner(l.from) === owner(l.to)).length, result.links.length),
-    recall: ratio(migrations.filter((m) => linked.has(`${m.from} ${m.to}`)).length, migrations.length),
+    linked: linkedCount,
+    precision: ratio(correct, result.links.length),
+    recall: ratio(linkedCount, migrations.length),
     candidates: result.candidates
       ? counts.length
         ? Math.round((counts.reduce((a, b) => a + b, 0) / counts.length) * 100) / 100

@@ -249,8 +249,9 @@ export function goodputBins(
   return [...bins.values()].sort((a, b) => a.t_ms - b.t_ms || a.path.localeCompare(b.path));
 }
 
-const hostOf = (endpoint: string) => endpoint.replace(/:\d+$/, '');
-const portOf = (endpoint: string) => endpoint.split(':').pop();
+/** An endpoint's host and port ("10.0.0.2:4433"). */
+export const hostOf = (endpoint: string) => endpoint.replace(/:\d+$/, '');
+export const portOf = (endpoint: string) => endpoint.split(':').pop();
 
 /**
  * For each migration: could an observer tie the new path to the old one by an identifier? The client

@@ -89,7 +89,7 @@ export function tookSpec(report: LabReport): TopLevelSpec {
 
 /** One colour per observer model, the same in every plot of the report and the sweep. */
 // Not among vega's default category colours (the goodput plot's paths and clients), so a screenshot can tell them apart.
-export const MODEL_COLORS: Record<ObserverModel, string> = { identifiers: '#2ca02c', timing: '#d62728', 'timing+volume': '#9467bd' };
+const MODEL_COLORS: Record<ObserverModel, string> = { identifiers: '#2ca02c', timing: '#d62728', 'timing+volume': '#9467bd' };
 export const modelColorScale = { domain: [...OBSERVER_MODELS], range: OBSERVER_MODELS.map((m) => MODEL_COLORS[m]) };
 
 /** Precision and recall of each model at each observer (a missing bar: no link made, or no migration). */

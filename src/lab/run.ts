@@ -172,7 +172,7 @@ function migrateAddresses(list: string[]): string[] {
 }
 
 /** When each client starts, ms after the first: one client starts at once; several at random phases within one interval. */
-export function clientPhases(clients: number, intervalMs: number, seed: number): number[] {
+function clientPhases(clients: number, intervalMs: number, seed: number): number[] {
   if (clients === 1) return [0];
   const random = seededRandom(seed);
   return Array.from({ length: clients }, () => Math.floor(random() * intervalMs));

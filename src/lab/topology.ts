@@ -74,13 +74,14 @@ export interface TopologyOptions {
   note: (message: string) => void;
 }
 
-const hostPart = (endpoint: string) => endpoint.replace(/%.*$/, '').replace(/:\d+$/, '');
+/** An endpoint's host, without its port or interface ("10.0.0.2%wg0:4433" -> "10.0.0.2"). */
+export const hostPart = (endpoint: string) => endpoint.replace(/%.*$/, '').replace(/:\d+$/, '');
 
 /** The most clients a scenario's address plan holds (rotate-ips: divided by the pool size). */
 export const MAX_CLIENT_ADDRESSES = 200;
 
 /** Each client's local addresses, in its --migrate_local_addresses order (before the wrap-around entry). */
-export function clientAddresses(scenario: Scenario, clients: number, addresses: number): string[][] {
+function clientAddresses(scenario: Scenario, clients: number, addresses: number): string[][] {
   return Array.from({ length: clients }, (_, k) => {
     if (scenario === 'rebind-port') return [`10.213.1.${11 + k}`];
     if (scenario === 'rotate-ips') {
