@@ -129,14 +129,8 @@ function pickBinaries(artifact: InstalledArtifact): { client: ToyProgram; server
   });
 }
 
-/** The researcher's knobs of patch 0001 the client may or may not have (an artifact built before them has not). */
-interface Knobs {
-  quiet: boolean;
-  jitter: boolean;
-}
-
 /** The client's --help (or --helpfull) decides which flags it gets (the real and the fixture clients differ in a few). */
-async function clientCapabilities(client: ToyProgram, o: LabSettings): Promise<ClientOffers & { knobs: Knobs }> {
+async function clientCapabilities(client: ToyProgram, o: LabSettings): Promise<ClientOffers> {
   const help = await helpText(client.path);
   const offers = clientOffers(help);
   const mode = o.mode;
@@ -150,17 +144,17 @@ async function clientCapabilities(client: ToyProgram, o: LabSettings): Promise<C
       hint: 'Use --mode hard with this artifact, or an artifact of the real binaries (standalone backend), whose client validates the new path first.',
     });
   }
-  const knobs = { quiet: help.includes('migrate_quiet_ms'), jitter: help.includes('migrate_jitter_ms') };
-  for (const [flag, value, offered] of [
-    ['--migrate_quiet_ms', o.quietMs, knobs.quiet],
-    ['--migrate_jitter_ms', o.jitterMs, knobs.jitter],
+  // The researcher's knobs of patch 0001: an artifact built before them has not got them.
+  for (const [flag, value] of [
+    ['--migrate_quiet_ms', o.quietMs],
+    ['--migrate_jitter_ms', o.jitterMs],
   ] as const) {
-    if (value > 0 && !offered)
+    if (value > 0 && !help.includes(flag.slice(2)))
       throw new UsageError(`${client.name} in this artifact has no ${flag} (its --help does not offer it).`, {
         hint: 'Use an artifact built with the current patches/0001-client-intentional-migration.patch, or leave the option out.',
       });
   }
-  return { ...offers, knobs };
+  return offers;
 }
 
 /** A client's paths: entry 0 is where its connection starts. */
@@ -203,7 +197,7 @@ interface Prepared {
   reportDir: string;
   artifact: InstalledArtifact;
   binaries: { client: ToyProgram; server: ToyProgram };
-  offers: ClientOffers & { knobs: Knobs };
+  offers: ClientOffers;
   serverOffers: ServerOffers;
   certs: { certificate: string; key: string };
 }
