@@ -24,7 +24,6 @@ export interface NinjaEdge {
 }
 
 interface Rule {
-  name: string;
   /** Unevaluated: a rule's bindings are evaluated per edge. */
   bindings: Map<string, string>;
 }
@@ -153,9 +152,9 @@ function trailingDollars(line: string): number {
 }
 
 /** Parses `build.ninja` in outDir with every subninja and include. Throws NinjaParseError on what it cannot read. */
-export async function readNinjaGraph(outDir: string, manifest = 'build.ninja'): Promise<NinjaGraph> {
+export async function readNinjaGraph(outDir: string): Promise<NinjaGraph> {
   const graph: NinjaGraph = { outDir, edges: [], producer: new Map(), manifests: [] };
-  await parseFile(graph, manifest, new Scope());
+  await parseFile(graph, 'build.ninja', new Scope());
   return graph;
 }
 
@@ -193,7 +192,7 @@ async function parseFile(graph: NinjaGraph, file: string, scope: Scope): Promise
       for (const output of edge.outputs) graph.producer.set(output, index);
       block = { kind: 'edge', edge };
     } else if (keyword === 'rule') {
-      const rule: Rule = { name: rest, bindings: new Map() };
+      const rule: Rule = { bindings: new Map() };
       scope.rules.set(rest, rule);
       block = { kind: 'rule', rule };
     } else if (keyword === 'subninja' || keyword === 'include') {

@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   canonicalPath,
@@ -13,6 +13,7 @@ import {
 } from './ninja-graph.js';
 import { dryRun } from './builder.js';
 import type { Exec } from '../process/exec.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 /**
  * A cheap proof that a build has nothing to do, so a no-op rerun need not start the builder's dry run
@@ -49,7 +50,7 @@ interface UpToDateRecord {
   stats: number[];
 }
 
-export interface Snapshot {
+interface Snapshot {
   record: UpToDateRecord;
   /** Files it covers: manifests, nodes, headers. */
   count: number;
@@ -100,7 +101,10 @@ export async function snapshotBuild(subject: UpToDateSubject, builtSince?: numbe
   for (const log of logs) {
     try {
       // Two logs (a builder switched without a clean): the union, so no header is left out.
-      for (const [output, inputs] of await readDepsLog(log)) deps.set(output, [...(deps.get(output) ?? []), ...inputs]);
+      for (const [output, inputs] of await readDepsLog(log)) {
+        const earlier = deps.get(output);
+        deps.set(output, earlier ? [...earlier, ...inputs] : inputs);
+      }
     } catch (error) {
       if (error instanceof NinjaParseError) return error.message;
       throw error;
@@ -189,10 +193,7 @@ export async function snapshotBuild(subject: UpToDateSubject, builtSince?: numbe
 
 /** Writes the snapshot where proveUpToDate() reads it (atomically). */
 export async function saveSnapshot(file: string, snapshot: Snapshot): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(snapshot.record));
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(snapshot.record));
 }
 
 /**

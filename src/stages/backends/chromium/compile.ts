@@ -27,6 +27,8 @@ export interface CompileInputs {
 const commandFor = (ctx: InputContext<AppContext>, builder: Builder) =>
   builderCommand({ builder, src: ctx.upstream<CheckoutOutput>('checkout').repos.src.path, ninja: ctx.app.config.build.ninja });
 
+const snapshotFileOf = (app: AppContext) => path.join(app.paths.cacheDir, 'compile-snapshot.json');
+
 /** What tools/up-to-date.ts needs to prove the out dir up to date without the builder's dry run. */
 const builtOptions = (ctx: VerifyContext<AppContext>, inputs: CompileInputs, binaries: CompileOutput['binaries']): BuiltOptions => ({
   exec: ctx.exec,
@@ -35,7 +37,7 @@ const builtOptions = (ctx: VerifyContext<AppContext>, inputs: CompileInputs, bin
   outDir: inputs.outDir,
   targets: inputs.targets,
   binaries,
-  snapshotFile: path.join(ctx.app.paths.cacheDir, 'compile-snapshot.json'),
+  snapshotFile: snapshotFileOf(ctx.app),
 });
 
 export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput>({
@@ -63,7 +65,7 @@ export const compileStage = defineStage<AppContext, CompileInputs, CompileOutput
     // Remote execution: siso's -remote_jobs/-local_jobs instead of -j, and its TLS/credential environment.
     const remote = remoteCompile(ctx.app, ctx.upstream<CheckoutOutput>('checkout').remoteExecution);
     const report = (progress: StepProgress) => ctx.report.progress(progress);
-    const startedAt = await startBuild(builtOptions(ctx, inputs, []).snapshotFile);
+    const startedAt = await startBuild(snapshotFileOf(ctx.app));
     const built = await build({
       exec: ctx.exec,
       command,
