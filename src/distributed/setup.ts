@@ -46,14 +46,9 @@ export interface PrepareOptions {
 export const describeUnusable = (unusable: DistributedSetup['unusable']) =>
   unusable.map(({ host, reason }) => `${hostLabel(host)}: ${reason}`);
 
-export async function prepareDistcc(options: PrepareOptions): Promise<DistributedSetup> {
-  const { settings } = options;
-  const { hosts, globals } = parseHostList(settings.hosts);
-  if (!(await distccVersion(options.exec))) {
-    throw new PreflightError('distributed.engine is distcc, but distcc does not run on this machine.', {
-      hint: "Install it (apt-get install distcc), or set distributed.engine to 'none'.",
-    });
-  }
+/** The hosts of distributed.hosts, each probed with the build's compilers and flags (the build and doctor alike). */
+async function probeListedHosts(options: Pick<PrepareOptions, 'settings' | 'compilers' | 'flags' | 'exec' | 'probeDir'>) {
+  const { hosts, globals } = parseHostList(options.settings.hosts);
   const verdicts = await probeHosts({
     hosts,
     compilers: options.compilers,
@@ -61,6 +56,17 @@ export async function prepareDistcc(options: PrepareOptions): Promise<Distribute
     exec: options.exec,
     workDir: options.probeDir,
   });
+  return { hosts, globals, verdicts };
+}
+
+export async function prepareDistcc(options: PrepareOptions): Promise<DistributedSetup> {
+  const { settings } = options;
+  if (!(await distccVersion(options.exec))) {
+    throw new PreflightError('distributed.engine is distcc, but distcc does not run on this machine.', {
+      hint: "Install it (apt-get install distcc), or set distributed.engine to 'none'.",
+    });
+  }
+  const { hosts, globals, verdicts } = await probeListedHosts(options);
   const usable = verdicts.filter((v) => v.usable).map((v) => v.host);
   const unusable = verdicts.filter((v) => !v.usable).map((v) => ({ host: v.host, reason: v.reason ?? 'unusable' }));
   if (unusable.length && settings.onUnusableHost === 'stop') {
@@ -143,14 +149,7 @@ export async function checkDistributed(options: Omit<PrepareOptions, 'distccDir'
     );
     return { engine: 'distcc', hosts: [], jobs: options.localJobs, problems, warnings };
   }
-  const { hosts } = parseHostList(options.settings.hosts);
-  const verdicts = await probeHosts({
-    hosts,
-    compilers: options.compilers,
-    flags: options.flags,
-    exec: options.exec,
-    workDir: options.probeDir,
-  });
+  const { verdicts } = await probeListedHosts(options);
   const reports: DistributedHostReport[] = [];
   for (const verdict of verdicts) {
     const { host } = verdict;

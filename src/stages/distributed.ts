@@ -7,11 +7,11 @@
  */
 import path from 'node:path';
 import { distccEnv } from '../distributed/env.js';
-import { DistccLogTail, formatCounts, type DistccCounts } from '../distributed/log.js';
+import { DistccLogTail, formatCounts } from '../distributed/log.js';
 import { checkDistributed, describeUnusable, prepareDistcc, type DistributedSetup } from '../distributed/setup.js';
 import { exec } from '../process/exec.js';
 import { effectiveGnArgs } from '../chromium/gn-args.js';
-import { REPRODUCIBLE_DEBUG_FLAGS } from '../standalone/cmake-recipes.js';
+import { REPRODUCIBLE_DEBUG_FLAGS, type Toolchain } from '../standalone/cmake-recipes.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { HostReport } from './host-check.js';
 import { hostLabel } from '../distributed/hosts.js';
@@ -35,13 +35,11 @@ export interface DistributedBuild {
   jobs: number;
   /** A progress callback that adds where compiles ran so far. */
   progress: <P extends { message?: string }>(report: (progress: P) => void) => (progress: P) => void;
-  /** The counts so far (from this stage's DISTCC_LOG). */
-  counts: () => DistccCounts;
   /** The closing note: how many compiles ran remotely, and where. */
-  finish: () => DistccCounts;
+  finish: () => void;
 }
 
-const distributing = (app: AppContext) => app.config.distributed.engine !== 'none';
+export const distributing = (app: AppContext) => app.config.distributed.engine !== 'none';
 
 /** The local -j: links, archives and protoc run this many at a time when distributing. */
 export const localJobsOf = (app: AppContext) => app.config.distributed.localJobs ?? jobsOf(app.config);
@@ -109,7 +107,6 @@ export async function distributedFor(ctx: StageContext<AppContext>, use: Distrib
   return {
     env,
     jobs: setup.jobs,
-    counts: () => tail.poll(),
     progress:
       <P extends { message?: string }>(report: (progress: P) => void) =>
       (progress: P) => {
@@ -118,9 +115,7 @@ export async function distributedFor(ctx: StageContext<AppContext>, use: Distrib
         report({ ...progress, message: `${progress.message ?? ''} · distcc ${formatCounts(counts)}`.trim() });
       },
     finish: () => {
-      const counts = tail.poll();
-      ctx.report.note(`distcc: ${formatCounts(counts)}${use.viaCcache ? ' (ccache hits never leave this machine)' : ''}`);
-      return counts;
+      ctx.report.note(`distcc: ${formatCounts(tail.poll())}${use.viaCcache ? ' (ccache hits never leave this machine)' : ''}`);
     },
   };
 }
@@ -147,6 +142,18 @@ export function chromiumDistributedUse(app: AppContext, args: Record<string, str
     compilers: app.config.distributed.compilers ?? ['gcc', 'g++'],
     flags: ['-O2'],
     viaCcache: /(^|\/)ccache$/.test(wrapper),
+  };
+}
+
+/**
+ * The standalone backend's use of the engine: the compilers its toolchain resolved (or
+ * distributed.compilers, as for doctor) with its own flags; ccache first when it is the launcher.
+ */
+export function standaloneDistributedUse(app: AppContext, toolchain: Toolchain): DistributedUse {
+  return {
+    compilers: app.config.distributed.compilers ?? [toolchain.cc, toolchain.cxx],
+    flags: [...toolchain.flags],
+    viaCcache: toolchain.launcher === 'ccache',
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import type { UserConfig } from '../../../src/config/schema.js';
-import { chromiumDistributedUse, distributedUseOf, withCcWrapper } from '../../../src/stages/distributed.js';
+import { chromiumDistributedUse, distributedUseOf, standaloneDistributedUse, withCcWrapper } from '../../../src/stages/distributed.js';
 import { createAppContext } from '../../../src/stages/context.js';
 import { ConfigError } from '../../../src/errors.js';
 
@@ -36,6 +36,24 @@ describe('the distributed engine in the stages', () => {
       compilers: ['g++-12'],
       viaCcache: false,
     });
+  });
+
+  it("the standalone build probes its toolchain's compilers, or distributed.compilers as doctor does", async () => {
+    const toolchain = {
+      cc: '/usr/bin/gcc-12',
+      cxx: '/usr/bin/g++-12',
+      compilerId: 'g++-12 (Debian 12.2.0-14) 12.2.0',
+      flags: ['-O1', '-g0'],
+      launcher: 'ccache',
+    };
+    expect(standaloneDistributedUse(await appWith({ backend: 'quiche', distributed: DISTCC }), toolchain)).toEqual({
+      compilers: ['/usr/bin/gcc-12', '/usr/bin/g++-12'],
+      flags: ['-O1', '-g0'],
+      viaCcache: true,
+    });
+    const chosen = await appWith({ backend: 'quiche', distributed: { ...DISTCC, compilers: ['g++-12'] } });
+    expect(standaloneDistributedUse(chosen, { ...toolchain, launcher: undefined }).compilers).toEqual(['g++-12']);
+    expect(distributedUseOf(chosen).compilers).toEqual(['g++-12']);
   });
 
   it('the config refuses an engine without hosts', async () => {

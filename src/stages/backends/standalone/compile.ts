@@ -11,7 +11,7 @@ import type { StandaloneCheckoutOutput } from './checkout.js';
 import type { StandaloneConfigureOutput } from './configure.js';
 import { compilerCacheEnv } from './layout.js';
 import type { DependencyPinsOutput } from './dependency-pins.js';
-import { distributedFor } from '../../distributed.js';
+import { distributedFor, standaloneDistributedUse } from '../../distributed.js';
 import type { StepProgress } from '../../../tools/builder-output.js';
 
 export interface StandaloneCompileInputs {
@@ -49,11 +49,7 @@ export const standaloneCompileStage = defineStage<AppContext, StandaloneCompileI
   async run(ctx, inputs) {
     const command = ninjaOf(ctx.app);
     const { toolchain } = ctx.upstream<DependencyPinsOutput>('dependency-pins');
-    const distributed = await distributedFor(ctx, {
-      compilers: [toolchain.cc, toolchain.cxx],
-      flags: [...toolchain.flags],
-      viaCcache: toolchain.launcher === 'ccache',
-    });
+    const distributed = await distributedFor(ctx, standaloneDistributedUse(ctx.app, toolchain));
     const report = (progress: StepProgress) => ctx.report.progress(progress);
     const built = await build({
       exec: ctx.exec,

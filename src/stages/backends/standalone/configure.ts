@@ -15,7 +15,7 @@ import { prefixMapFlags } from '../../../standalone/path-map.js';
 import { outDir, quicheCache } from './layout.js';
 import type { DependencyPinsOutput } from './dependency-pins.js';
 import { launcherFor } from '../../../distributed/env.js';
-import { localJobsOf } from '../../distributed.js';
+import { distributing, localJobsOf } from '../../distributed.js';
 
 export interface StandaloneConfigureInputs {
   sources: StandaloneCheckoutOutput['sources'];
@@ -51,13 +51,12 @@ export const standaloneConfigureStage = defineStage<AppContext, StandaloneConfig
     const { toolchain } = upstream<DependencyPinsOutput>('dependency-pins');
     // One out dir per set of sources, prefixes and toolchain: switching pins back and forth keeps both builds.
     const key = fingerprint({ sources, prefixes: Object.values(installed).map((d) => d.prefix), toolchain }).slice(0, 12);
-    const distributing = app.config.distributed.engine !== 'none';
     return {
       sources,
       installed,
       toolchain,
       outDir: outDir(app, key),
-      ...(distributing && { distributed: { launcher: launcherFor(!!toolchain.launcher, true)!, localPool: localJobsOf(app) } }),
+      ...(distributing(app) && { distributed: { launcher: launcherFor(!!toolchain.launcher, true)!, localPool: localJobsOf(app) } }),
     };
   },
   async run(ctx, inputs) {

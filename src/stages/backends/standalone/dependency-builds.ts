@@ -14,7 +14,7 @@ import type { InstalledDependency } from '../../../standalone/build-plan.js';
 import { build, configure, install } from '../../../tools/cmake.js';
 import type { AppContext } from '../../context.js';
 import { jobsOf } from '../../host-check.js';
-import { distributedFor, localJobsOf, type DistributedBuild } from '../../distributed.js';
+import { distributedFor, localJobsOf, standaloneDistributedUse, type DistributedBuild } from '../../distributed.js';
 import { launcherFor } from '../../../distributed/env.js';
 import { prefixMapFlags } from '../../../standalone/path-map.js';
 import { buildDir, compilerCacheEnv, INSTALLED_MARKER, prefixDir, quicheCache } from './layout.js';
@@ -60,12 +60,7 @@ export const dependencyBuildsStage = defineStage<AppContext, DependencyBuildsInp
   async run(ctx, inputs) {
     // The distributed engine is probed only when a dependency is built (once per run, shared with compile).
     let distributed: Promise<DistributedBuild | undefined> | undefined;
-    const engine = () =>
-      (distributed ??= distributedFor(ctx, {
-        compilers: [inputs.toolchain.cc, inputs.toolchain.cxx],
-        flags: [...inputs.toolchain.flags],
-        viaCcache: inputs.toolchain.launcher === 'ccache',
-      }));
+    const engine = () => (distributed ??= distributedFor(ctx, standaloneDistributedUse(ctx.app, inputs.toolchain)));
     const prefixes: Partial<Record<CmakeDependency, string>> = {};
     const installed: Partial<Record<CmakeDependency, InstalledDependency>> = {};
     for (const dep of inputs.builds) {
