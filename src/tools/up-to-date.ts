@@ -115,10 +115,10 @@ export async function snapshotBuild(subject: UpToDateSubject, builtSince?: numbe
   const outputs = new Set<string>();
   const sources = new Set<string>();
   const visited = new Set<number>();
-  const stack = ['build.ninja', ...subject.targets.map(canonicalPath)];
-  for (const target of subject.targets) {
-    if (!graph.producer.has(canonicalPath(target))) return `${target} is not a target of ${outDir}/build.ninja`;
-  }
+  const targets = subject.targets.map(canonicalPath);
+  const unknown = subject.targets.find((_, i) => !graph.producer.has(targets[i]!));
+  if (unknown !== undefined) return `${unknown} is not a target of ${outDir}/build.ninja`;
+  const stack = ['build.ninja', ...targets];
   while (stack.length) {
     const node = stack.pop()!;
     const index = graph.producer.get(node);
@@ -129,9 +129,9 @@ export async function snapshotBuild(subject: UpToDateSubject, builtSince?: numbe
     if (visited.has(index)) continue;
     visited.add(index);
     const edge = graph.edges[index]!;
-    if (!isPhony(edge)) for (const output of edge.outputs) outputs.add(output);
     stack.push(...edge.inputs);
     if (isPhony(edge)) continue;
+    for (const output of edge.outputs) outputs.add(output);
     // Inputs a dyndep file adds are known only to ninja (gn does not write such edges).
     if (edgeBinding(edge, 'dyndep')) return `${edge.outputs[0]} has a dyndep file`;
     if (edgeBinding(edge, 'deps')) {
@@ -150,8 +150,9 @@ export async function snapshotBuild(subject: UpToDateSubject, builtSince?: numbe
   }
 
   const logFiles = logs.flatMap((log) => [log, path.join(path.dirname(log), '.ninja_log')]);
-  const files = [...new Set([...[...graph.manifests, ...outputs, ...sources].map((file) => path.resolve(outDir, file)), ...logFiles])];
-  const required = new Set([...outputs, ...sources].map((file) => path.resolve(outDir, file)));
+  const inOutDir = (file: string) => path.resolve(outDir, file);
+  const required = new Set([...outputs, ...sources].map(inOutDir));
+  const files = [...new Set([...graph.manifests.map(inOutDir), ...required, ...logFiles])];
   // What the builder read rather than wrote: the sources and headers, and the manifests.
   const sourceFiles = new Set(
     [...sources, ...graph.manifests].filter((file) => !outputs.has(file)).map((file) => path.resolve(outDir, file)),
