@@ -287,10 +287,8 @@ export function analyseRun(raw: RawRun, linking: Partial<LinkingOptions> = {}): 
     goodput: goodputOf(goodputPackets, t0, raw.clients.length > 1 ? clientOf : pathOf),
     perPathBytes: perPathBytes(goodputPackets, pathOf),
     observers,
-    linkable: linkability(migrations, observers).map((l) => ({
-      ...l,
-      linkedBy: linkedBy(okMigrations.find((m) => m.client === l.client && m.seq === l.seq)!),
-    })),
+    // linkability() keeps the successful migrations in order: row i is okMigrations[i].
+    linkable: linkability(migrations, observers).map((l, i) => ({ ...l, linkedBy: linkedBy(okMigrations[i]!) })),
     linking: linkingReport,
     headline: headlineOf(linkingReport, okMigrations.length),
     cidReuse: cidReuse(observers),
